@@ -1,0 +1,50 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both create .venv when it is missing or stale.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
+export GX_ANALYTICS_ENABLED ?= False
+export PIP_DISABLE_PIP_VERSION_CHECK ?= 1
+
+.PHONY: venv demo test lint format airflow bench clean
+
+venv: $(STAMP)
+
+# Re-install only when the pins change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip check
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/fzzf demo
+
+test: venv
+	$(BIN)/ruff check scrapers dags tests bench
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check scrapers dags tests bench
+	$(BIN)/ruff format --check scrapers dags tests bench
+
+format: venv
+	$(BIN)/ruff format scrapers dags tests bench
+	$(BIN)/ruff check --fix scrapers dags tests bench
+
+airflow: venv
+	$(BIN)/fzzf airflow
+
+bench: venv
+	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/warehouse.py
+	$(BIN)/python bench/dag_parse.py
+
+clean:
+	rm -rf data .airflow dbt_project/target dbt_project/logs

@@ -1,0 +1,221 @@
+"""The ``fzzf`` command line: every pipeline step runs and debugs here without Airflow.
+
+Exit codes: 0 success, 1 pipeline failure (a failed gate, every portal down), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import settings
+from .registry import RegistryError, load_registry
+
+log = logging.getLogger("fzzf")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem the user fixes in the command line or the configuration (exit code 2)."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {value!r}") from None
+
+
+def _add_common(p: argparse.ArgumentParser, registry: bool = True) -> None:
+    p.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
+    if registry:
+        p.add_argument("--registry", help="registry YAML (default: $FZZF_REGISTRY or the one shipped with fzzf)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fzzf", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("crawl", help="discover, fetch, extract and land reports")
+    _add_common(p)
+    p.add_argument("--only", nargs="+", metavar="ID", help="crawl only these government ids")
+    p.add_argument(
+        "--allow-private-hosts",
+        action="store_true",
+        help="allow loopback/private addresses (demo and tests); also FZZF_ALLOW_PRIVATE_HOSTS=1",
+    )
+    p.add_argument("--delay", type=float, help="seconds between requests to one host (default $FZZF_DELAY or 1)")
+    p.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+
+    p = sub.add_parser("extract", help="extract saved pages; prints one JSON object per file (JSON Lines)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
+
+    p = sub.add_parser("build", help="dbt build, quality gate, publish")
+    _add_common(p)
+    p.add_argument("--as-of", type=_date, help="decides which reports are due (default: today)")
+    p.add_argument("--no-alerts", action="store_true", help="do not send alerts after publishing")
+
+    p = sub.add_parser("missing", help="list missing reports from the published warehouse")
+    _add_common(p, registry=False)
+    p.add_argument("--as-of", type=_date, help="count as missing what is past due + grace on this day")
+    p.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
+
+    p = sub.add_parser("alert", help="send alerts for reports that became missing since the last alert")
+    _add_common(p, registry=False)
+    p.add_argument("--as-of", type=_date)
+
+    p = sub.add_parser("registry", help="validate a registry file and summarise it")
+    p.add_argument("--registry")
+
+    p = sub.add_parser("demo", help="the whole pipeline offline against the bundled demo portal")
+    p.add_argument("--data-dir", help="where the demo writes (default: ./data/demo)")
+    p.add_argument("--as-of", type=_date, help="the day the demo pretends it is (default: today)")
+
+    p = sub.add_parser("airflow", help="airflow standalone with the project's DAGs on 127.0.0.1:8080")
+    p.add_argument("--port", type=int, default=8080)
+    return parser
+
+
+def _load_registry(args):
+    return load_registry(settings.registry_path(getattr(args, "registry", None)))
+
+
+def cmd_crawl(args) -> int:
+    from dataclasses import replace
+
+    from .crawl import run_crawl
+
+    registry = _load_registry(args)
+    governments = registry.select(args.only)
+    politeness = settings.Politeness()
+    if args.allow_private_hosts:
+        politeness = replace(politeness, allow_private_hosts=True)
+    if args.delay is not None:
+        politeness = replace(politeness, delay=args.delay)
+    summary = run_crawl(
+        governments,
+        data_dir=settings.data_dir(args.data_dir),
+        politeness=politeness,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    print(summary.describe())
+    return EXIT_FAILED if summary.all_failed else EXIT_OK
+
+
+def cmd_extract(args) -> int:
+    from .extract import extract_page
+
+    status = EXIT_OK
+    for name in args.paths:
+        path = Path(name)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            print(f"fzzf extract: {path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        page = extract_page(content, url=args.url)
+        print(json.dumps({"path": str(path), **page.as_dict()}, ensure_ascii=False))
+    return status
+
+
+def cmd_build(args) -> int:
+    from .build import run_build
+
+    result = run_build(
+        data_dir=settings.data_dir(args.data_dir),
+        registry_path=settings.registry_path(args.registry),
+        as_of=args.as_of or dt.date.today(),
+        send_alerts=not args.no_alerts,
+    )
+    print(result.describe())
+    return EXIT_OK if result.published else EXIT_FAILED
+
+
+def cmd_missing(args) -> int:
+    from .warehouse import missing_reports
+
+    rows = missing_reports(settings.data_dir(args.data_dir), as_of=args.as_of)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False, default=str))
+        return EXIT_OK
+    if not rows:
+        print("no missing reports")
+        return EXIT_OK
+    print(f"{len(rows)} missing report(s):")
+    for r in rows:
+        print(f"  {r['government_id']:<12} {r['name']:<24} {r['report_year']}  due {r['due_date']}  {r['days_overdue']} days overdue")
+    return EXIT_OK
+
+
+def cmd_alert(args) -> int:
+    from .alerts import send_missing_alerts
+
+    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=args.as_of or dt.date.today())
+    print(outcome.describe())
+    return EXIT_OK
+
+
+def cmd_registry(args) -> int:
+    registry = _load_registry(args)
+    by_level: dict[str, int] = {}
+    for gov in registry:
+        by_level[gov.level] = by_level.get(gov.level, 0) + 1
+    unverified = sum(1 for g in registry if not g.verified)
+    levels = ", ".join(f"{k} {v}" for k, v in sorted(by_level.items()))
+    print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .demo.run import run_demo
+
+    return run_demo(data_dir=Path(args.data_dir or "data/demo").resolve(), as_of=args.as_of)
+
+
+def cmd_airflow(args) -> int:
+    from .airflow_local import run_standalone
+
+    return run_standalone(port=args.port)
+
+
+COMMANDS = {
+    "crawl": cmd_crawl,
+    "extract": cmd_extract,
+    "build": cmd_build,
+    "missing": cmd_missing,
+    "alert": cmd_alert,
+    "registry": cmd_registry,
+    "demo": cmd_demo,
+    "airflow": cmd_airflow,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse exits 2 on bad usage, as the contract wants
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except RegistryError as exc:
+        print(f"fzzf {args.command}: registry error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"fzzf {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Where things live and how politely we crawl: every default in one place, each overridable from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DEFAULT_REGISTRY = PACKAGE_DIR / "data" / "registry.yaml"
+DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
+EXPECTATIONS_DIR = REPO_DIR / "expectations"
+
+USER_AGENT = "fzzf/0.1 (+https://github.com/fzzf/fzzf; mailto:fzzf-crawler@example.org) rule-of-law report collector"
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data directory: ``--data-dir``, else ``FZZF_DATA_DIR``, else ``./data``."""
+    return Path(explicit or os.environ.get("FZZF_DATA_DIR") or "data").resolve()
+
+
+def registry_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The registry file: ``--registry``, else ``FZZF_REGISTRY``, else the default shipped in the package."""
+    return Path(explicit or os.environ.get("FZZF_REGISTRY") or DEFAULT_REGISTRY).resolve()
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """How the crawler behaves towards portals. Defaults are polite; tests set delay 0."""
+
+    delay: float = field(default_factory=lambda: _env_float("FZZF_DELAY", 1.0))  # seconds between requests per host
+    timeout: float = field(default_factory=lambda: _env_float("FZZF_TIMEOUT", 20.0))  # connect+read, seconds
+    retries: int = field(default_factory=lambda: _env_int("FZZF_RETRIES", 3))  # on 429/5xx and connection errors
+    backoff: float = field(default_factory=lambda: _env_float("FZZF_BACKOFF", 1.0))  # first retry wait, doubles
+    max_bytes: int = field(default_factory=lambda: _env_int("FZZF_MAX_BYTES", 8 * 1024 * 1024))  # response size cap
+    max_pages: int = field(default_factory=lambda: _env_int("FZZF_MAX_PAGES", 50))  # list pages per source and run
+    max_redirects: int = field(default_factory=lambda: _env_int("FZZF_MAX_REDIRECTS", 5))
+    obey_robots: bool = field(default_factory=lambda: _env_bool("FZZF_OBEY_ROBOTS", True))
+    allow_private_hosts: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_PRIVATE_HOSTS", False))
+    workers: int = field(default_factory=lambda: _env_int("FZZF_WORKERS", 16))  # governments crawled at once
+    user_agent: str = field(default_factory=lambda: os.environ.get("FZZF_USER_AGENT", USER_AGENT))
