@@ -90,10 +90,12 @@ def _load_registry(args):
 def cmd_crawl(args) -> int:
     from dataclasses import replace
 
-    from .crawl import run_crawl
-
+    # Validate the registry before importing the crawler: a bad file must fail fast and write nothing.
     registry = _load_registry(args)
     governments = registry.select(args.only)
+
+    from .crawl import run_crawl
+
     politeness = settings.Politeness()
     if args.allow_private_hosts:
         politeness = replace(politeness, allow_private_hosts=True)

@@ -228,11 +228,10 @@ def parse_registry(data: Any, path: Path | str) -> Registry:
             )
         )
     for gov in governments:
-        if gov.parent_id is not None and gov.parent_id not in seen:
-            # A parent outside the registry is allowed (a department of a government we do not crawl), but a
-            # parent pointing at itself is a typo that would make hierarchies loop.
-            if gov.parent_id == gov.id:
-                raise RegistryError(path, "a government cannot be its own parent", repr(gov.id), "parent_id")
+        # A parent outside the registry is allowed (a department of a government we do not crawl), but a
+        # parent pointing at itself is a typo that would make hierarchies loop.
+        if gov.parent_id == gov.id:
+            raise RegistryError(path, "a government cannot be its own parent", repr(gov.id), "parent_id")
     return Registry(path=path, governments=tuple(governments), defaults=defaults)
 
 
