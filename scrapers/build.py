@@ -1,0 +1,134 @@
+"""One build: landing gate → dbt into a staging warehouse → marts gate → atomic publish → alerts.
+
+Write-audit-publish: dbt never writes the file analysts read. A failure at any step leaves the published warehouse
+exactly as it was, records why, and tells the people on the alert channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .landing import Landing
+from .registry import load_registry
+
+log = logging.getLogger(__name__)
+
+BUILD_LOCK_TIMEOUT = 600.0  # seconds a build waits for another build on the same data dir
+
+
+def staged_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "build" / "warehouse.duckdb"
+
+
+def published_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "warehouse.duckdb"
+
+
+@dataclass
+class BuildResult:
+    as_of: dt.date
+    published: bool = False
+    failed_step: str | None = None
+    message: str = ""
+    quarantined: int = 0
+    landing_warnings: list[str] = field(default_factory=list)
+    gate_summary: str = ""
+    alert_summary: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    warehouse: Path | None = None
+
+    def describe(self) -> str:
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        lines = [f"build as of {self.as_of}: " + ("PUBLISHED" if self.published else f"NOT PUBLISHED ({self.failed_step})")]
+        if self.message:
+            lines.append(self.message)
+        lines.append(f"landing gate: {self.quarantined} record(s) quarantined")
+        lines += [f"  warning: {w}" for w in self.landing_warnings]
+        if self.gate_summary:
+            lines.append(self.gate_summary)
+        if self.published and self.warehouse:
+            lines.append(f"warehouse: {self.warehouse}")
+        if self.alert_summary:
+            lines.append(self.alert_summary)
+        if timings:
+            lines.append(f"timings: {timings}")
+        return "\n".join(lines)
+
+
+class _Timer:
+    def __init__(self, result: BuildResult, step: str):
+        self.result, self.step = result, step
+
+    def __enter__(self):
+        self.start = time.monotonic()
+        log.info("build step: %s", self.step)
+        return self
+
+    def __exit__(self, *exc):
+        self.result.seconds[self.step] = time.monotonic() - self.start
+        return False
+
+
+def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: bool = True) -> BuildResult:
+    """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``."""
+    from . import alerts, gate, publish, warehouse
+
+    data_dir = Path(data_dir)
+    registry = load_registry(registry_path)  # a bad registry fails before anything is touched
+    Landing(data_dir).ensure()
+    result = BuildResult(as_of=as_of)
+    lock_path = data_dir / "locks" / "build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FileLock(lock_path, timeout=BUILD_LOCK_TIMEOUT)
+        lock.acquire()
+    except Timeout:
+        result.failed_step, result.message = "lock", f"another build holds {lock_path}; try again when it ends"
+        return result
+    try:
+        _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish)
+    finally:
+        lock.release()
+    if not result.published:
+        alerts.notify_build_failure(data_dir, result)
+    elif send_alerts:
+        with _Timer(result, "alerts"):
+            result.alert_summary = alerts.send_missing_alerts(data_dir, as_of).describe()
+    return result
+
+
+def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish) -> None:
+    staged = staged_path(data_dir)
+    with _Timer(result, "landing gate"):
+        landing_gate = gate.check_landing(data_dir, as_of)
+    result.quarantined = landing_gate.quarantined
+    result.landing_warnings = list(landing_gate.warnings)
+
+    # The staging warehouse is rebuilt from the landing files every time: it is derived, never precious.
+    for stale in (staged, staged.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    with _Timer(result, "dbt build"):
+        dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged)
+    if not dbt.success:
+        result.failed_step, result.message = "dbt build", dbt.describe()
+        gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
+        return
+
+    with _Timer(result, "marts gate"):
+        marts_gate = gate.check_marts(staged, registry, as_of)
+    result.gate_summary = marts_gate.describe()
+    gate.load_validation_runs(data_dir, staged)
+    if not marts_gate.success:
+        result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
+        return
+
+    with _Timer(result, "publish"):
+        publish.publish(staged, published_path(data_dir))
+    result.published = True
+    result.warehouse = published_path(data_dir)
