@@ -1,0 +1,285 @@
+"""Alerts: newly missing reports sent once as one digest, a "resolved" line when a report turns up, failure notices.
+
+The published warehouse (``DATA_DIR/warehouse.duckdb``, ``marts.missing_reports``) says what is missing now;
+``DATA_DIR/alerts/state.json`` says what was already sent. The difference is the digest. State is written only
+after a channel took the message, so a webhook that is down means the same digest is tried again next run, and
+never that it is silently lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from .landing import atomic_write_bytes, utcnow
+from .notify import Delivery, deliver
+from .registry import LEVELS
+
+__all__ = [
+    "AlertOutcome",
+    "GateFailed",
+    "failure_message",
+    "failure_notifier",
+    "notify_failure",
+    "send_missing_alerts",
+]
+
+log = logging.getLogger("fzzf.alerts")
+
+STATE_VERSION = 1
+# Coverage statuses that mean "no report yet": a key that leaves missing_reports with one of these (say a hand run
+# with an earlier as_of) is not resolved and stays in the state, so it is not alerted a second time later.
+NOT_FOUND_STATUSES = frozenset({"missing", "overdue", "not_due", "due", "pending", "late_missing"})
+DIGEST_LINE_LIMIT = 300  # a first run over years of backlog must not produce a message no channel accepts
+
+
+class GateFailed(Exception):
+    """A quality gate blocked publishing. The failure notifier titles these as gate failures, not as crashes."""
+
+
+@dataclass
+class AlertOutcome:
+    as_of: dt.date
+    newly_missing: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    still_missing: int = 0  # missing and already alerted earlier
+    withdrawn: int = 0  # alerted earlier, now in no coverage row (government removed from the registry)
+    delivery: Delivery | None = None
+    note: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        """True when there was nothing to send, or a channel (or the file fallback) took the message."""
+        return self.delivery is None or self.delivery.delivered
+
+    def describe(self) -> str:
+        parts = [
+            f"alerts as of {self.as_of}: {len(self.newly_missing)} newly missing, {len(self.resolved)} resolved, "
+            f"{self.still_missing} still missing (already alerted)"
+        ]
+        if self.withdrawn:
+            parts.append(f"{self.withdrawn} dropped from the state (no longer in the registry)")
+        if self.note:
+            parts.append(self.note)
+        if self.delivery is not None:
+            parts.append(self.delivery.describe())
+            if not self.delivery.delivered:
+                parts.append("NOT delivered: state unchanged, the digest will be tried again on the next run")
+        return "; ".join(parts)
+
+
+def _key(row: dict[str, Any]) -> str:
+    return f"{row['government_id']}|{int(row['report_year'])}"
+
+
+def _connect(path: Path):
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        # A process that has just run dbt on this file still holds it open read-write; DuckDB then refuses a
+        # second handle with another configuration, but gives one with the same (default) configuration.
+        if "different configuration" not in str(exc):
+            raise
+        return duckdb.connect(str(path))
+
+
+def _query(con, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Missing rows and {key: coverage status} from the published warehouse."""
+    con = _connect(warehouse)
+    try:
+        missing = _query(
+            con,
+            "select government_id, name, province, level, report_year, due_date, days_overdue "
+            "from marts.missing_reports order by province, level, government_id, report_year",
+        )
+        try:
+            coverage = {
+                _key(r): str(r["status"])
+                for r in _query(con, "select government_id, report_year, status from marts.report_coverage")
+            }
+        except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
+            log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
+            coverage = {}
+    finally:
+        con.close()
+    return missing, coverage
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"version": STATE_VERSION, "missing": {}}
+    if state.get("version") != STATE_VERSION:
+        raise ValueError(f"{path}: alert state version {state.get('version')!r}, expected {STATE_VERSION}")
+    return state
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+
+
+def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
+    """Send every (government, year) that became missing since the last alert, once, plus resolved lines.
+
+    ``urls`` overrides the configured channels (see ``scrapers.notify``); None means "as configured".
+    """
+    data_dir = Path(data_dir)
+    outcome = AlertOutcome(as_of=as_of)
+    warehouse = data_dir / "warehouse.duckdb"
+    if not warehouse.exists():
+        outcome.note = f"no published warehouse at {warehouse} yet; nothing to compare"
+        return outcome
+    state_path = data_dir / "alerts" / "state.json"
+    lock_dir = data_dir / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    # Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new.
+    with FileLock(str(lock_dir / "alerts.lock"), timeout=300):
+        state = load_state(state_path)
+        alerted: dict[str, dict[str, Any]] = state.setdefault("missing", {})
+        missing, coverage = read_warehouse(warehouse)
+        current = {_key(r): _jsonable(r) for r in missing}
+
+        outcome.newly_missing = [row for key, row in current.items() if key not in alerted]
+        outcome.still_missing = len(current) - len(outcome.newly_missing)
+        withdrawn: list[str] = []
+        for key, row in alerted.items():
+            if key in current:
+                continue
+            status = coverage.get(key)
+            if status is None:
+                if coverage:  # with no coverage table at all we cannot tell a removal from a resolution
+                    withdrawn.append(key)
+            elif status not in NOT_FOUND_STATUSES:
+                outcome.resolved.append({**row, "status": status})
+        outcome.withdrawn = len(withdrawn)
+
+        if outcome.newly_missing or outcome.resolved:
+            title, body = digest(outcome.newly_missing, outcome.resolved, as_of)
+            outcome.delivery = deliver(data_dir, "missing_reports", title, body, "warning", urls=urls)
+            if not outcome.delivery.delivered:
+                return outcome
+
+        now = utcnow().isoformat()
+        for row in outcome.newly_missing:
+            alerted[_key(row)] = {**row, "alerted_on": as_of.isoformat(), "alerted_at": now}
+        for row in outcome.resolved:
+            alerted.pop(_key(row), None)
+        for key in withdrawn:
+            alerted.pop(key, None)
+        state.update(version=STATE_VERSION, updated_at=now, last_as_of=as_of.isoformat())
+        data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+        atomic_write_bytes(state_path, data)
+    log.info("%s", outcome.describe())
+    return outcome
+
+
+def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date) -> tuple[str, str]:
+    """Title and plain-text body: new rows grouped by province, then level; resolved rows one short line each."""
+    title = f"法治政府建设年度报告: {len(newly_missing)} newly missing, {len(resolved)} resolved (as of {as_of})"
+    lines: list[str] = []
+    if newly_missing:
+        lines.append(f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):")
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in newly_missing:
+            groups.setdefault((row["province"], row["level"]), []).append(row)
+        level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+        shown = 0
+        for province, level in sorted(groups, key=lambda k: (k[0], level_rank.get(k[1], 99), k[1])):
+            rows = groups[(province, level)]
+            lines.append("")
+            lines.append(f"{province} / {level} ({len(rows)})")
+            for row in rows:
+                if shown >= DIGEST_LINE_LIMIT:
+                    break
+                lines.append(
+                    f"  - {row['name']} [{row['government_id']}] {row['report_year']}年度: "
+                    f"due {row['due_date']}, {row['days_overdue']} days overdue"
+                )
+                shown += 1
+        if shown < len(newly_missing):
+            lines.append("")
+            lines.append(f"... and {len(newly_missing) - shown} more: `fzzf missing` lists them all.")
+    if resolved:
+        if lines:
+            lines.append("")
+        lines.append(f"Resolved ({len(resolved)}):")
+        for row in resolved:
+            lines.append(
+                f"  - resolved: {row['name']} [{row['government_id']}] {row['report_year']}年度 "
+                f"report found (status {row['status']})"
+            )
+    return title, "\n".join(lines)
+
+
+# Pipeline failures --------------------------------------------------------------------------------------------
+
+
+def failure_message(context: dict[str, Any]) -> tuple[str, str]:
+    """Title and body for a failed task or gate, from an Airflow task context."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    map_index = getattr(ti, "map_index", -1)
+    run_id = getattr(ti, "run_id", None) or context.get("run_id", "?")
+    exc = context.get("exception")
+    gate = isinstance(exc, GateFailed) or type(exc).__name__ == "GateFailed"
+    what = "quality gate failed, nothing published" if gate else "task failed"
+    task_label = task_id if map_index in (None, -1) else f"{task_id}[{map_index}]"
+    title = f"fzzf {what}: {dag_id}.{task_label}"
+    try:
+        log_url = ti.log_url if ti is not None else "?"
+    except Exception:  # a context without the API's base_url config still deserves a notice
+        log_url = "?"
+    body = "\n".join(
+        [
+            f"DAG: {dag_id}",
+            f"Task: {task_label} (try {getattr(ti, 'try_number', '?')})",
+            f"Run: {run_id}",
+            f"Log: {log_url}",
+            f"Error: {type(exc).__name__}: {exc}" if exc is not None else "Error: (no exception in the context)",
+        ]
+    )
+    return title, body
+
+
+def notify_failure(context: dict[str, Any]) -> Delivery:
+    """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
+    from . import settings
+
+    title, body = failure_message(context)
+    return deliver(settings.data_dir(), "pipeline_failure", title, body, "failure")
+
+
+@functools.cache
+def _notifier_class():
+    # Built on first use: the class needs airflow.sdk (2 s to import), which the `fzzf alert` CLI never needs.
+    from airflow.sdk import BaseNotifier
+
+    class FzzfFailureNotifier(BaseNotifier):
+        """Airflow notifier for ``on_failure_callback``: failed tasks and failed gates to the fzzf channels."""
+
+        def notify(self, context):
+            notify_failure(context)
+
+    return FzzfFailureNotifier
+
+
+def failure_notifier():
+    """An Airflow ``BaseNotifier`` for ``on_failure_callback`` lists; it titles ``GateFailed`` as a gate failure."""
+    return _notifier_class()()
