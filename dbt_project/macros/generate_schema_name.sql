@@ -1,0 +1,8 @@
+{#- Schemas are exactly `staging`, `intermediate` and `marts` (not `main_marts`): analysts query `marts.<table>`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

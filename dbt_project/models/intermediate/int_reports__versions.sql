@@ -1,0 +1,90 @@
+-- Every landed version of an annual report (classifier said yes, year known) of a registered government,
+-- once per record_id, with the facts the canonical-report rule ranks on.
+with
+
+reports as (
+    select * from {{ ref('stg_landing__reports') }}
+),
+
+governments as (
+    select * from {{ ref('stg_registry__governments') }}
+),
+
+link_status as (
+    select * from {{ ref('int_reports__link_status') }}
+),
+
+annual as (
+    select *
+    from reports
+    where is_annual_report
+        and report_year is not null
+    -- the same content can land twice (a page edited and edited back): one row per version, the latest landing
+    qualify row_number() over (partition by record_id order by fetched_at desc, run_id desc) = 1
+),
+
+first_seen as (
+    select
+        record_id as record_id,
+        min(fetched_at) as first_seen_at
+    from reports
+    group by record_id
+),
+
+enriched as (
+    select
+        -- ids
+        annual.record_id as record_id,
+        annual.government_id || ':' || annual.report_year as report_id,
+        annual.government_id as government_id,
+        annual.run_id as run_id,
+        annual.content_hash as content_hash,
+        annual.raw_sha256 as raw_sha256,
+        -- strings
+        annual.list_url as list_url,
+        annual.url as url,
+        annual.title as title,
+        annual.source_name as source_name,
+        annual.issuer as issuer,
+        annual.body as body,
+        annual.decision_reason as decision_reason,
+        annual.extractor_version as extractor_version,
+        -- numbers
+        annual.report_year as report_year,
+        coalesce(annual.char_count, length(annual.body), 0) as char_count,
+        -- booleans
+        coalesce(link_status.is_online, true) as is_online,
+        (
+            annual.issuer is null
+            or trim(annual.issuer) = ''
+            or annual.issuer = governments.name
+            or list_contains(governments.aliases, annual.issuer)
+            or contains(annual.issuer, regexp_replace(governments.name, '人民政府$', ''))
+            or contains(governments.name, regexp_replace(annual.issuer, '人民政府$', ''))
+        ) as is_own_issuer,
+        regexp_matches(coalesce(annual.title, ''), '解读|图解|问答|答记者问') as is_interpretation,
+        regexp_matches(lower(annual.url), '\.(pdf|docx?|wps|ofd|xlsx?)([?#].*)?$') as is_attachment,
+        row_number() over (
+            partition by annual.government_id, annual.url
+            order by annual.fetched_at desc, annual.record_id
+        ) = 1 as is_latest_of_page,
+        -- nested lists
+        annual.attachments as attachments,
+        annual.sections as sections,
+        annual.metrics as metrics,
+        -- dates and timestamps
+        annual.publish_date as publish_date,
+        first_seen.first_seen_at as first_seen_at,
+        annual.fetched_at as fetched_at,
+        link_status.last_gone_at as last_gone_at
+    from annual
+    inner join governments
+        on annual.government_id = governments.government_id
+    left join first_seen
+        on annual.record_id = first_seen.record_id
+    left join link_status
+        on annual.government_id = link_status.government_id
+        and annual.url = link_status.url
+)
+
+select * from enriched

@@ -1,0 +1,41 @@
+-- One row per figure extracted from each canonical annual report (scrapers.metrics, carried by the landing record).
+with
+
+reports as (
+    select * from {{ ref('int_reports__ranked') }}
+    where is_canonical
+        and len(metrics) > 0
+),
+
+unnested as (
+    select
+        report_id as report_id,
+        record_id as record_id,
+        government_id as government_id,
+        report_year as report_year,
+        unnest(metrics) as metric,
+        generate_subscripts(metrics, 1) as metric_index
+    from reports
+),
+
+final as (
+    select
+        -- ids
+        report_id || ':' || metric_index as metric_id,
+        report_id as report_id,
+        record_id as record_id,
+        government_id as government_id,
+        -- strings
+        metric.metric as metric,
+        metric.unit as unit,
+        metric.scope as scope,
+        metric.sentence as sentence,
+        metric.section as section,
+        -- numbers
+        report_year as report_year,
+        metric_index as metric_index,
+        metric.value as value
+    from unnested
+)
+
+select * from final

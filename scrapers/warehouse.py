@@ -1,0 +1,303 @@
+"""dbt invocation (in-process dbtRunner) and the read-only queries the CLI and alerts run on the published warehouse.
+
+dbt builds ``DATA_DIR/build/warehouse.duckdb`` from the landing files; its target and log directories go under
+``DATA_DIR/build/dbt`` so a build never writes into the source tree. Readers open the *published* file read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .landing import Landing
+from .settings import DBT_PROJECT_DIR
+
+__all__ = [
+    "DbtFailure",
+    "DbtResult",
+    "coverage_summary",
+    "missing_reports",
+    "published_path",
+    "run_dbt",
+    "dbt_vars",
+]
+
+DEFAULT_UNKNOWN_AFTER_DAYS = 30
+_DBT_LOCK = threading.Lock()  # dbtRunner keeps global state: one invocation per process at a time
+
+
+@dataclass(frozen=True)
+class DbtFailure:
+    node: str  # e.g. model.fzzf.report_coverage, test.fzzf.unique_..., unit_test.fzzf....
+    status: str  # error | fail | warn | skipped
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.status.upper()} {self.node}: {self.message}"
+
+
+@dataclass
+class DbtResult:
+    success: bool
+    command: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # status -> nodes
+    failures: list[DbtFailure] = field(default_factory=list)
+    warnings: list[DbtFailure] = field(default_factory=list)
+    error: str | None = None  # an exception dbt raised before or outside the nodes (bad project, bad vars, ...)
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
+        head = f"dbt {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s" + (f" ({counts})" if counts else "")
+        lines = [head]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        lines += [f"  {f.describe()}" for f in self.failures]
+        lines += [f"  {w.describe()}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def dbt_vars(
+    data_dir: Path, registry_path: Path, as_of: dt.date, unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS
+) -> dict[str, Any]:
+    return {
+        "data_dir": str(Path(data_dir).resolve()),
+        "registry_path": str(Path(registry_path).resolve()),
+        "as_of": as_of.isoformat(),
+        "unknown_after_days": int(unknown_after_days),
+    }
+
+
+@contextmanager
+def _env(**values: str):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB instance in a class attribute; close it so the file is checkpointed and unlocked
+    (the publish step renames it, and readers in this process may open it read-only)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(
+    data_dir: Path,
+    registry_path: Path,
+    as_of: dt.date,
+    warehouse_path: Path,
+    select: list[str] | None = None,
+    command: str = "build",
+    unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS,
+    project_dir: Path = DBT_PROJECT_DIR,
+) -> DbtResult:
+    """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
+
+    Never raises for a failed build: the result says what failed, node by node, in words a human can act on.
+    """
+    import time
+
+    from dbt.cli.main import dbtRunner
+
+    data_dir = Path(data_dir).resolve()
+    warehouse_path = Path(warehouse_path).resolve()
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    Landing(data_dir).ensure()  # the landing globs must match at least the _empty.jsonl markers
+    work = data_dir / "build" / "dbt"
+    args = [
+        command,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        _yaml_dict(dbt_vars(data_dir, registry_path, as_of, unknown_after_days)),
+        "--no-use-colors",
+        "--quiet",
+    ]
+    if select:
+        args += ["--select", *select]
+    result = DbtResult(success=False, command=["dbt", *args])
+    start = time.monotonic()
+    with (
+        _DBT_LOCK,
+        _env(
+            FZZF_WAREHOUSE_PATH=str(warehouse_path),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+            DBT_PARTIAL_PARSE="true",
+        ),
+    ):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _close_duckdb()
+    result.seconds = time.monotonic() - start
+    if res.exception is not None:
+        result.error = f"{type(res.exception).__name__}: {res.exception}"
+    for node_result in _node_results(res.result):
+        status = str(getattr(node_result.status, "value", node_result.status)).lower()
+        result.counts[status] = result.counts.get(status, 0) + 1
+        if status in ("error", "fail", "warn", "runtime error"):
+            node = node_result.node
+            failure = DbtFailure(
+                node=getattr(node, "unique_id", str(node)),
+                status=status,
+                message=_failure_message(node_result),
+            )
+            (result.warnings if status == "warn" else result.failures).append(failure)
+    result.success = bool(res.success) and not result.failures and result.error is None
+    return result
+
+
+def _node_results(run_result: Any) -> list[Any]:
+    if run_result is None:
+        return []
+    return list(getattr(run_result, "results", None) or [])
+
+
+def _failure_message(node_result: Any) -> str:
+    message = (getattr(node_result, "message", None) or "").strip()
+    failures = getattr(node_result, "failures", None)
+    if failures and "row" not in message.lower():
+        message = f"{message} ({failures} failing row(s))".strip()
+    # dbt's messages carry the compiled SQL path; keep the first lines, the rest is in the dbt log.
+    lines = [ln for ln in message.splitlines() if ln.strip()]
+    return " | ".join(lines[:6]) or "no message"
+
+
+def _yaml_dict(values: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(values)  # JSON is YAML; dbt parses --vars as YAML
+
+
+# Queries on the published warehouse ---------------------------------------------------------------------------
+
+
+def published_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "warehouse.duckdb"
+
+
+def _connect_read_only(path: Path):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _rows(con, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+_MISSING_COLUMNS = """
+    government_id, name, report_year, due_date, days_overdue, province, level, parent_id, grace_days,
+    grace_end_date, list_url
+"""
+
+
+def missing_reports(data_dir: Path, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """The missing reports in the published warehouse of ``data_dir``, oldest due first.
+
+    Without ``as_of``: the ``marts.missing_reports`` of the last build. With ``as_of``: recomputed from
+    ``marts.report_coverage`` for that day (not published by then, and ``as_of`` past due date + grace days);
+    rows the build marked ``unknown`` (portal not readable) stay out, and only the years the build covered exist.
+    An absent warehouse (nothing published yet) has no missing reports.
+    """
+    path = published_path(data_dir)
+    if not path.exists():
+        return []
+    con = _connect_read_only(path)
+    try:
+        if as_of is None:
+            return _rows(
+                con,
+                f"select {_MISSING_COLUMNS} from marts.missing_reports order by due_date, government_id, report_year",
+            )
+        return _rows(
+            con,
+            f"""
+            select {_MISSING_COLUMNS}
+            from (
+                select
+                    coverage.government_id as government_id,
+                    governments.name as name,
+                    coverage.report_year as report_year,
+                    coverage.due_date as due_date,
+                    date_diff('day', coverage.due_date, ?::date) as days_overdue,
+                    governments.province as province,
+                    governments.level as level,
+                    governments.parent_id as parent_id,
+                    coverage.grace_days as grace_days,
+                    coverage.grace_end_date as grace_end_date,
+                    governments.list_urls[1] as list_url
+                from marts.report_coverage as coverage
+                inner join marts.governments as governments
+                    on coverage.government_id = governments.government_id
+                where coverage.status <> 'unknown'
+                    and (coverage.effective_publish_date is null or coverage.effective_publish_date > ?::date)
+                    and ?::date > coverage.grace_end_date
+            ) as recomputed
+            order by due_date, government_id, report_year
+            """,
+            [as_of, as_of, as_of],
+        )
+    finally:
+        con.close()
+
+
+def coverage_summary(path: Path) -> dict[str, Any]:
+    """A small summary of a warehouse file for the CLI: status counts, reports per year, missing count."""
+    con = _connect_read_only(Path(path))
+    try:
+        status_counts = dict(
+            con.execute("select status, count(*) from marts.report_coverage group by status order by status").fetchall()
+        )
+        per_year = {
+            int(year): {"published": published, "expected": expected}
+            for year, published, expected in con.execute(
+                """
+                select report_year, count(*) filter (where is_published), count(*)
+                from marts.report_coverage group by report_year order by report_year
+                """
+            ).fetchall()
+        }
+        (as_of,) = con.execute("select max(as_of) from marts.report_coverage").fetchone()
+        (reports,) = con.execute("select count(*) from marts.annual_reports").fetchone()
+        (governments,) = con.execute("select count(*) from marts.governments").fetchone()
+    finally:
+        con.close()
+    return {
+        "as_of": as_of,
+        "governments": governments,
+        "annual_reports": reports,
+        "status_counts": status_counts,
+        "missing": status_counts.get("missing", 0),
+        "per_year": per_year,
+    }
