@@ -204,8 +204,8 @@ def _spans(text: str, seed: int) -> str:
     step = 7 + seed % 11
     while i < n:
         j = min(n, i + step)
-        # never cut beside a blank: a cut there would turn a kept space into a source newline
-        while j < n and (text[j - 1].isspace() or text[j].isspace()):
+        # Word cuts runs where the script changes, never inside a number or word, nor beside a blank
+        while j < n and (text[j - 1].isspace() or text[j].isspace() or (text[j - 1].isascii() and text[j].isalnum())):
             j += 1
         runs.append(text[i:j])
         i = j

@@ -1,0 +1,194 @@
+"""The report body: find its container, turn it into one line per paragraph, and drop the chrome left inside.
+
+Linearising follows how a browser breaks lines (block elements and ``<br>``), joins Word-pasted ``<span>`` runs,
+and normalises whitespace: full-width indentation and &nbsp; go, a source line break between two Chinese
+characters is no space at all, any other blank run is one space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import html
+
+from . import chrome
+
+# A source line break is no space unless it separates two Latin words or numbers (browsers differ; readers of
+# Chinese expect none, and Word-pasted runs are broken at arbitrary points).
+_SOURCE_BREAK = re.compile(r"[ \t\r\xa0\u3000]*\n\s*")
+_LATIN = re.compile(r"[A-Za-z0-9]")
+_BLANKS = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
+_SENTENCE = re.compile(r"[。；，：！？,;]")
+
+
+@dataclass
+class Line:
+    text: str
+    link_chars: int = 0
+
+
+def _break(m: re.Match) -> str:
+    s, i, j = m.string, m.start(), m.end()
+    return " " if i > 0 and j < len(s) and _LATIN.match(s[i - 1]) and _LATIN.match(s[j]) else ""
+
+
+def normalise(text: str) -> str:
+    if "\n" in text:
+        text = _SOURCE_BREAK.sub(_break, text)
+    return _BLANKS.sub(" ", text).strip()
+
+
+def linearise(root, *, cells_inline: bool = False) -> list[Line]:
+    """Lines of text under ``root`` as a browser breaks them; ``cells_inline`` keeps a table row on one line."""
+    lines: list[Line] = []
+    buf: list[str] = []
+    link = [0]
+
+    def flush() -> None:
+        if buf:
+            text = normalise("".join(buf))
+            if text:
+                lines.append(Line(text, min(link[0], len(text))))
+            buf.clear()
+        link[0] = 0
+
+    def walk(el, in_link: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "br":
+            flush()
+        elif tag:
+            block = tag in chrome.BLOCK_TAGS and not (cells_inline and tag in chrome.CELL_TAGS)
+            if cells_inline and tag in chrome.CELL_TAGS:
+                buf.append(" ")
+            if block:
+                flush()
+            here = in_link or tag == "a"
+            if el.text:
+                buf.append(el.text)
+                if here:
+                    link[0] += len(el.text.strip())
+            for child in el:
+                walk(child, here)
+            if block:
+                flush()
+        if el.tail:
+            buf.append(el.tail)
+            if in_link:
+                link[0] += len(el.tail.strip())
+
+    walk(root, False)
+    flush()
+    return lines
+
+
+def drop_chrome_elements(root) -> None:
+    """Remove scripts, styles and the widgets a CMS marks by class or id (share, QR, print, related, footer)."""
+    doomed = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            doomed.append(el)  # comments and processing instructions
+            continue
+        if el.tag in chrome.DROP_TAGS:
+            doomed.append(el)
+            continue
+        names = (el.get("class") or "").split() + (el.get("id") or "").split()
+        if any(chrome.DROP_CLASS.match(n) for n in names):
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the element's tail text, which belongs to the parent
+
+
+def _long(text: str) -> bool:
+    return len(text) >= 30 and bool(_SENTENCE.search(text))
+
+
+def _text_len(el) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
+
+
+def _density_container(root):
+    """The lowest element holding most long paragraphs: for layouts no selector knows."""
+    scores: dict = {}
+    for el in root.iter("p", "div", "td", "span", "font", "li", "section", "article"):
+        own = normalise((el.text or "") + "".join(c.tail or "" for c in el))
+        if _long(own):
+            node = el
+            while node is not None:
+                scores[node] = scores.get(node, 0) + len(own)
+                node = node.getparent()
+    if not scores:
+        return root
+    total = max(scores.values())
+    # deepest node that still holds 80 % of the best-scoring text
+    best = None
+    for node, score in scores.items():
+        if score >= 0.8 * total and (best is None or _depth(node) > _depth(best)):
+            best = node
+    return best
+
+
+def _depth(el) -> int:
+    d = 0
+    while el is not None:
+        el, d = el.getparent(), d + 1
+    return d
+
+
+def find_container(root):
+    """The body container: the first known selector holding real text, else the densest text block."""
+    for xpath in chrome.BODY_SELECTORS:
+        for el in root.xpath(xpath):
+            if _text_len(el) >= 40:
+                return el
+    return _density_container(root)
+
+
+def marked_fragment(text: str):
+    """The body between CMS content markers (Hanweb ZJEG_RSS), parsed; None when the page has no markers."""
+    for begin, end in chrome.CONTENT_MARKERS:
+        i = text.find(begin)
+        j = text.find(end, i + len(begin)) if i >= 0 else -1
+        if i >= 0 and j > i:
+            fragment = text[i + len(begin) : j]
+            if fragment.strip():
+                return html.fragment_fromstring(fragment, create_parent="div")
+    return None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def clean_lines(lines: list[Line], title: str | None) -> list[str]:
+    """Drop chrome lines, link-only lines and a leading repeat of the title; stop at a related-articles heading."""
+    kept: list[str] = []
+    for line in lines:
+        text = line.text
+        if chrome.CUT_LINES.match(text):
+            break
+        if any(p.search(text) for p in chrome.CHROME_LINES.values()):
+            continue
+        # lists of links (related reports, prev/next) are not prose; a body paragraph is almost never one link
+        if line.link_chars >= 0.9 * len(text) and not text.endswith(("。", "：", ":")):
+            continue
+        kept.append(text)
+    if title:
+        target = _squash(title)
+        for k in (3, 2, 1):
+            if len(kept) >= k and _squash("".join(kept[:k])) == target:
+                kept = kept[k:]
+                break
+    return kept
+
+
+def body_lines(root, page_text: str, title: str | None) -> list[str]:
+    """The clean body paragraphs of a parsed page (``root`` is modified: chrome elements are removed)."""
+    container = marked_fragment(page_text)
+    if container is None:
+        drop_chrome_elements(root)
+        container = find_container(root)
+    else:
+        drop_chrome_elements(container)
+    return clean_lines(linearise(container), title)

@@ -1,0 +1,137 @@
+"""Selectors and patterns as named data: where report bodies live, and what page chrome looks like.
+
+The algorithm in ``body.py`` and ``meta.py`` stays generic; a new CMS family usually needs only a line here.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Body containers, most specific first (domain.md: TRS, Hanweb, 信息公开 pages, re-skins).
+BODY_SELECTORS: tuple[str, ...] = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]",
+    "//*[@id='UCAP-CONTENT']",
+    "//*[@id='zoom']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
+    "//*[@id='content' or @id='Content' or @id='art_content' or @id='artibody']",
+    "//article",
+)
+
+# Hanweb marks the body with comments; the text between them is the body and nothing else.
+CONTENT_MARKERS: tuple[tuple[str, str], ...] = (
+    ("<!--ZJEG_RSS.content.begin-->", "<!--ZJEG_RSS.content.end-->"),
+    ("<!--<$[信息内容]>begin-->", "<!--<$[信息内容]>end-->"),
+)
+
+# Elements that never hold body text.
+DROP_TAGS: tuple[str, ...] = ("script", "style", "noscript", "iframe", "select", "button", "object", "embed", "svg")
+
+# Chrome blocks recognised by class or id tokens, even inside the body container.
+DROP_CLASS = re.compile(
+    r"^(?:bdshare\w*|share\w*|\w*-share|bshare\w*|jiathis\w*|qrcode|qr-?code\w*|ewm|erweima\w*|print\w*|"
+    r"prevnext|prev-next|pre-next|related|xgwz|xglj|relevant|position|crumbs?|breadcrumb|footer|"
+    r"topbar|nav|navbar|menu|editor-name|zrbj|fontsize|font-size|font)$",
+    re.IGNORECASE,
+)
+
+# Block-level tags: each starts a new line when linearising.
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "blockquote",
+        "center",
+        "dd",
+        "dt",
+        "dl",
+        "pre",
+        "form",
+        "hr",
+        "address",
+        "figure",
+        "figcaption",
+        "caption",
+    ]
+)
+CELL_TAGS = frozenset({"td", "th"})
+
+# A line that is nothing but chrome. Searched (not matched) against whitespace-normalised lines.
+CHROME_LINES: dict[str, re.Pattern[str]] = {
+    "breadcrumb": re.compile(r"^(?:您的位置|当前位置|您现在的位置|所在位置)"),
+    "metadata line": re.compile(
+        r"^(?:作者[:：].{0,20})?(?:文章来源|信息来源|来源|发布机构|发布者)[:：]|"
+        r"(?:发布时间|发布日期|更新时间|浏览次数|浏览量|点击数|点击量|阅读次数|访问次数|阅读数)[:：]"
+    ),
+    "font-size widget": re.compile(r"^字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$"),
+    "share bar": re.compile(r"^分享到|^分享[:：]"),
+    "qr block": re.compile(r"扫一扫在手机|手机扫码|扫描二维码|用手机扫描"),
+    "print/close": re.compile(r"打印本页|关闭窗口|^[【\[]\s*(?:打印|关闭|收藏|返回顶部)\s*[】\]]"),
+    "favourite": re.compile(r"设为首页|加入收藏|^欢迎(?:您)?(?:进入|访问)"),
+    "prev/next": re.compile(r"^(?:上一篇|下一篇|上一条|下一条)[:：]?"),
+    "attachment label": re.compile(r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载"),
+    "editor": re.compile(r"^[【\[]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"),
+    "footer": re.compile(r"主办单位|承办单位|ICP备|网站标识码|版权所有|技术支持[:：]|公网安备|网站地图|联系我们"),
+    "index table": re.compile(r"^(?:索引号|主题分类|发文机关|成文日期|文\s*号|名\s*称|主\s*题\s*词)[:：]"),
+}
+
+# A line starting one of these ends the body: everything after it is lists and chrome.
+CUT_LINES = re.compile(r"^(?:相关(?:文章|链接|新闻|阅读|信息|稿件|文件|推荐)|延伸阅读|推荐阅读|热点文章)[:：]?$")
+
+# Labelled values on the metadata line or the 信息公开 index table.
+DATE_LABELS: tuple[str, ...] = ("发布时间", "发布日期", "更新时间", "发文日期", "时间", "日期", "成文日期")
+SOURCE_LABELS: tuple[str, ...] = ("来源", "文章来源", "信息来源", "发布机构", "发布单位")
+_LABEL_STOP = r"(?=\s|$|[|｜【\[]|发布|时间|日期|浏览|点击|作者|字体|更新|阅读|访问|责任)"
+SOURCE_VALUE = re.compile(
+    r"(?:文章来源|信息来源|来源|发布机构|发布单位)[:：]\s*"
+    r"(?!发布|更新|时间|日期|浏览|点击|作者|字体|[^\s:：]{1,6}[:：])([^\s:：|｜【\[]{1,40}?)" + _LABEL_STOP
+)
+DATE_VALUE = re.compile(
+    r"(?P<label>发布时间|发布日期|更新时间|发文日期|成文日期|时间|日期)[:：]\s*"
+    r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
+)
+
+# Standard government meta tags (names compared lower-case).
+META_TITLE = ("articletitle", "og:title", "title")
+META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:article:published_time")
+META_SOURCE = ("contentsource", "source")
+
+# Dates in detail URLs: TRS ./202301/t20230130_123.html, Hanweb /art/2023/1/30/art_1_2.html.
+URL_DATES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"/t(?P<y>20\d\d)(?P<m>\d\d)(?P<d>\d\d)_"),
+    re.compile(r"/art/(?P<y>20\d\d)/(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),
+    re.compile(r"/(?P<y>20\d\d)-(?P<m>\d\d)/(?P<d>\d\d)/"),
+)
+
+ATTACHMENT_HREF = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z)(?:[?#].*)?$", re.IGNORECASE)
+TEXT_ATTACHMENT = re.compile(r"\.(?:pdf|docx)(?:[?#].*)?$", re.IGNORECASE)
+
+# The government a signature or document header names.
+ISSUER_LINE = re.compile(
+    r"^(?:中共[\u4e00-\u9fff]{2,20}(?:委员会|委)\s*)?"
+    r"([\u4e00-\u9fff（）()]{2,30}(?:人民政府|街道办事处|办事处|管理委员会|管委会|人民政府办公室|政府))$"
+)
+DOC_HEADER = re.compile(r"^([\u4e00-\u9fff]{2,30}(?:人民政府|办事处|管理委员会|管委会))(?:办公室)?文件$")

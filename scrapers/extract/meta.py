@@ -1,0 +1,129 @@
+"""Page metadata: title, publish date, source, issuing government, attachments.
+
+The page's own metadata line (or 信息公开 index table) wins over the ``PubDate`` meta tag, which some CMSs fill with
+the time the page was last regenerated; the detail URL's date is the last resort and the sanity check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import unquote, urljoin, urlsplit
+
+from . import chrome
+from .body import linearise, normalise
+
+_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]\s|--|——)\s*")
+_META_DATE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# A PubDate this much later than the URL's date is a regeneration stamp, not the publication.
+_REGENERATION_SLACK = dt.timedelta(days=7)
+
+
+def meta_tags(root) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
+        content = el.get("content")
+        if name and content is not None and name not in tags:
+            tags[name] = normalise(content)
+    return tags
+
+
+def _date(y: str, m: str, d: str) -> dt.date | None:
+    try:
+        return dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def title_of(root, tags: dict[str, str]) -> str | None:
+    for name in chrome.META_TITLE:
+        if tags.get(name):
+            return tags[name]
+    for xpath in ("//h1", "//*[contains(@class,'title')]", "//h2"):
+        for el in root.xpath(xpath):
+            text = normalise("".join(el.itertext()))
+            if 4 <= len(text) <= 120:
+                return text
+    title = root.find(".//title")
+    if title is not None and title.text:
+        parts = [p for p in _TITLE_SPLIT.split(normalise(title.text)) if p]
+        if parts:
+            return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
+    return None
+
+
+def info_lines(root) -> list[str]:
+    """Lines of the page outside the body's prose, table rows kept whole, where metadata lines live."""
+    return [line.text for line in linearise(root, cells_inline=True) if len(line.text) <= 200]
+
+
+def url_date(url: str | None) -> dt.date | None:
+    if not url:
+        return None
+    for pattern in chrome.URL_DATES:
+        m = pattern.search(url)
+        if m:
+            return _date(m["y"], m["m"], m["d"])
+    return None
+
+
+def publish_date_of(lines: list[str], tags: dict[str, str], url: str | None) -> dt.date | None:
+    found: dict[str, dt.date] = {}
+    for line in lines:
+        for m in chrome.DATE_VALUE.finditer(line):
+            day = _date(m["y"], m["m"], m["d"])
+            if day is not None:
+                found.setdefault(m["label"], day)
+    for label in chrome.DATE_LABELS:
+        if label in found:
+            return found[label]
+    from_url = url_date(url)
+    for name in chrome.META_DATE:
+        m = _META_DATE.search(tags.get(name, ""))
+        if m:
+            day = _date(*m.groups())
+            if day is not None and not (from_url and day - from_url > _REGENERATION_SLACK):
+                return day
+    return from_url
+
+
+def source_of(lines: list[str], tags: dict[str, str]) -> str | None:
+    for line in lines:
+        m = chrome.SOURCE_VALUE.search(line)
+        if m:
+            return m.group(1)
+    for name in chrome.META_SOURCE:
+        if tags.get(name):
+            return tags[name]
+    return None
+
+
+def issuer_of(paragraphs: list[str]) -> str | None:
+    """The government the signature (last lines) or the document header (first lines) names."""
+    for line in reversed(paragraphs[-4:]):
+        m = chrome.ISSUER_LINE.match(line)
+        if m:
+            return m.group(1)
+    for line in paragraphs[:3]:
+        m = chrome.DOC_HEADER.match(line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def attachments_of(root, url: str | None) -> list[dict[str, str]]:
+    """Links to documents (PDF, Word, spreadsheets, archives), absolute when the page URL is known."""
+    seen: set[str] = set()
+    out = []
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or not chrome.ATTACHMENT_HREF.search(urlsplit(href).path or href):
+            continue
+        absolute = urljoin(url, href) if url else href
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        name = normalise("".join(a.itertext())) or unquote(urlsplit(href).path.rsplit("/", 1)[-1])
+        out.append({"name": name, "url": absolute})
+    return out
