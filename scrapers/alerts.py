@@ -27,6 +27,7 @@ __all__ = [
     "GateFailed",
     "failure_message",
     "failure_notifier",
+    "notify_build_failure",
     "notify_failure",
     "send_missing_alerts",
 ]
@@ -256,6 +257,21 @@ def failure_message(context: dict[str, Any]) -> tuple[str, str]:
         ]
     )
     return title, body
+
+
+def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
+    """Tell the data engineers a build was not published (``run_build`` calls this with its ``BuildResult``).
+
+    Inside an Airflow task the failed task's own ``on_failure_callback`` sends the notice, with the DAG, run and log
+    link this function cannot know; sending here too would say the same thing twice.
+    """
+    from .notify import in_airflow_task
+
+    title = f"fzzf build as of {result.as_of} not published: {result.failed_step} failed"
+    if in_airflow_task():
+        log.warning("%s (the task's failure callback notifies)\n%s", title, result.describe())
+        return None
+    return deliver(data_dir, "build_failure", title, result.describe(), "failure")
 
 
 def notify_failure(context: dict[str, Any]) -> Delivery:

@@ -58,7 +58,7 @@ def _split_urls(value: str) -> list[str]:
     return [u for u in re.split(r"[\s,]+", value.strip()) if u]
 
 
-def _in_airflow_task() -> bool:
+def in_airflow_task() -> bool:
     # Looking a connection up outside a running task means importing Airflow (2 s) to learn nothing: only the
     # task runner has the supervisor channel that serves connections.
     runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
@@ -66,7 +66,7 @@ def _in_airflow_task() -> bool:
 
 
 def _connection_urls(conn_id: str) -> list[str]:
-    if not _in_airflow_task():
+    if not in_airflow_task():
         return []
     from airflow.providers.apprise.hooks.apprise import AppriseHook
     from airflow.sdk import BaseHook

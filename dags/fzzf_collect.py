@@ -1,0 +1,82 @@
+"""
+### fzzf_collect: crawl every government's portal for 法治政府建设 annual reports
+
+One mapped `crawl` task per government in the registry, so a slow or broken portal holds only its own task:
+the others go on, and Airflow retries the broken one with exponential backoff. Each task lands immutable
+files under `DATA_DIR/landing/*/<run_id>/<government_id>.jsonl`; per-host politeness (one request at a time and
+the configured delay per host) is held by the crawler across processes with a lock file per host under
+`DATA_DIR/locks/`, so parallel tasks on any worker that shares the data directory never hammer one portal.
+
+When at least one government was crawled, `landed` marks the **`fzzf_landing`** asset, which triggers
+`fzzf_warehouse`.
+
+* Schedule: `FZZF_COLLECT_SCHEDULE` (cron or preset, default `@daily`); no catch-up.
+* Parameter `only`: crawl only these government ids (manual runs).
+* Everything here runs without Airflow too: `fzzf crawl [--only ID ...]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from scrapers.alerts import notify_failure
+
+LANDING = Asset("fzzf_landing")
+
+DEFAULT_ARGS = {
+    "owner": "data-eng",
+    "retries": int(os.environ.get("FZZF_TASK_RETRIES", "3")),
+    "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(hours=2),
+    "on_failure_callback": notify_failure,
+}
+
+
+@dag(
+    dag_id="fzzf_collect",
+    schedule=os.environ.get("FZZF_COLLECT_SCHEDULE", "@daily"),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,  # two crawls of the same portals at once would only double the load on them
+    default_args=DEFAULT_ARGS,
+    tags=["fzzf", "collect"],
+    doc_md=__doc__,
+    params={"only": Param([], type="array", items={"type": "string"}, description="government ids; empty: all")},
+)
+def fzzf_collect():
+    @task
+    def plan(params=None) -> list[dict]:
+        """One entry per government to crawl, all sharing one landing run id."""
+        from scrapers.orchestration import plan_crawl
+
+        return plan_crawl(params.get("only") or None)
+
+    @task(
+        map_index_template="{{ government_id }}",
+        max_active_tis_per_dag=int(os.environ.get("FZZF_CRAWL_CONCURRENCY", "8")),
+        execution_timeout=dt.timedelta(hours=1),
+    )
+    def crawl(government_id: str, run_id: str, ti=None) -> dict:
+        """Crawl one government; fails (and so retries) only when every source of it failed."""
+        from scrapers.orchestration import crawl_one
+
+        get_current_context()["government_id"] = government_id
+        return crawl_one(government_id, run_id, try_number=ti.try_number)
+
+    @task(trigger_rule="all_done", outlets=[LANDING])
+    def landed(results, outlet_events=None) -> dict:
+        """Mark the landing asset when anything landed; fail the run when no government could be crawled."""
+        from scrapers.orchestration import summarise_crawl
+
+        summary = summarise_crawl(list(results))
+        outlet_events[LANDING].extra = summary
+        return summary
+
+    landed(crawl.expand_kwargs(plan()))
+
+
+fzzf_collect()

@@ -1,0 +1,106 @@
+"""Airflow on this machine: `make airflow` runs `airflow standalone` on 127.0.0.1 with the project's DAGs.
+
+Everything Airflow writes goes under the repo's ``.airflow/`` (gitignored), never ``~/airflow``. The same environment
+and setup (pools) serve the tests that start Airflow processes, so the local UI, the tests and the compose
+deployment agree on names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .settings import REPO_DIR
+
+DAGS_DIR = REPO_DIR / "dags"
+LOCAL_HOME = REPO_DIR / ".airflow"
+
+# name -> (slots, why). DuckDB takes one writer process per file: dbt builds, gates and publishes queue on one slot.
+POOLS = {
+    "fzzf_duckdb": (1, "DuckDB allows one writer per file: warehouse builds and publishes run one at a time"),
+}
+
+
+def airflow_bin() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def airflow_env(home: Path, port: int = 8080, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every local Airflow process of this project runs with (explicit settings in ``base`` win)."""
+    env = dict(os.environ if base is None else base)
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The default of 32 forks 32 task processes on a 2-core machine.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        # Random per start: tokens from an earlier start are worthless, which is what a local instance wants.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(48),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "FZZF_DATA_DIR": str(REPO_DIR / "data"),
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    return env
+
+
+def ensure_setup(env: dict[str, str], timeout: float = 300) -> None:
+    """Migrate the metadata database and create the pools the DAGs use (both idempotent)."""
+    run = dict(env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([airflow_bin(), "db", "migrate"], **run)
+    if proc.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{proc.stderr[-3000:]}")
+    for name, (slots, why) in POOLS.items():
+        proc = subprocess.run([airflow_bin(), "pools", "set", name, str(slots), why], **run)
+        if proc.returncode != 0:
+            raise RuntimeError(f"airflow pools set {name} failed:\n{proc.stderr[-3000:]}")
+
+
+def run_standalone(port: int = 8080, home: Path | None = None) -> int:
+    """Run ``airflow standalone`` in the foreground until Ctrl-C; returns its exit code."""
+    home = home or LOCAL_HOME
+    home.mkdir(parents=True, exist_ok=True)
+    env = airflow_env(home, port)
+    # One local user, on loopback only: every visitor is admin, so the UI opens without a password to copy.
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    Path(env["FZZF_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    ensure_setup(env)
+    print(f"Airflow UI: http://127.0.0.1:{port}  (AIRFLOW_HOME={home}, DAGs from {DAGS_DIR})", flush=True)
+    # Own process group: standalone forks a scheduler, dag-processor, triggerer and api-server, and killing only
+    # the parent leaves them running (see shared notes); we stop the whole group.
+    proc = subprocess.Popen([airflow_bin(), "standalone"], env=env, start_new_session=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        return stop_group(proc)
+    finally:
+        if proc.poll() is None:
+            stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 20) -> int:
+    """SIGTERM the process group, wait ``grace`` seconds, then SIGKILL it; returns the leader's exit code."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return proc.wait()
+    try:
+        code = proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        code = None
+    # The leader may be gone while children it forked are still in the group: those get SIGKILL.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.wait(timeout=grace) if code is None else code

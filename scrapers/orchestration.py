@@ -1,0 +1,140 @@
+"""The functions the Airflow tasks call, one per task: plain Python on top of the package, testable without Airflow.
+
+DAG files stay wiring only; what a task does, what it returns (small, JSON-ready, for XCom) and when it fails
+(and so is retried, or not) is decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import settings
+from .alerts import GateFailed
+from .landing import new_run_id
+from .registry import load_registry
+
+log = logging.getLogger("fzzf.orchestration")
+
+# Due dates are Chinese calendar days: a run at 23:30 UTC on 3-31 is already 4-1 in Beijing.
+REPORT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class PortalFailed(RuntimeError):
+    """Every source of one government failed this try; raised so that Airflow retries it with backoff."""
+
+
+class BuildFailed(RuntimeError):
+    """The warehouse build failed before its gates (dbt, or the build lock); nothing was published."""
+
+
+class NothingLanded(RuntimeError):
+    """No government could be crawled in this run: something is wrong beyond one portal."""
+
+
+def _no_retry(exc_type: type[Exception], message: str) -> Exception:
+    # A failed gate or an alert that cannot be delivered to any channel is not fixed by retrying in five minutes;
+    # AirflowFailException tells Airflow so, and subclassing keeps the type the failure notice names.
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return type(exc_type.__name__, (exc_type, AirflowFailException), {})(message)
+
+
+def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
+    """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
+    registry = load_registry(settings.registry_path())
+    run_id = new_run_id()
+    governments = registry.select(only or None)
+    log.info("crawl plan: %d government(s), landing run %s", len(governments), run_id)
+    return [{"government_id": g.id, "run_id": run_id} for g in governments]
+
+
+def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str, Any]:
+    """Crawl one government into the landing zone and return its summary; raise PortalFailed when all failed."""
+    from .crawl import crawl_government
+
+    registry = load_registry(settings.registry_path())
+    gov = registry.get(government_id)
+    # Landing files are immutable and named by run: a retry that found a half-landed first try must not collide.
+    landing_run = run_id if try_number <= 1 else new_run_id()
+    result = crawl_government(gov, settings.data_dir(), settings.Politeness(), landing_run)
+    summary = {
+        "government_id": government_id,
+        "run_id": landing_run,
+        "status": result.status,
+        "error": result.error,
+        "seconds": round(result.seconds, 2),
+        **{k: getattr(result, k) for k in ("pages_fetched", "requests", "reports_found", "reports_new")},
+    }
+    log.info("crawl %s", summary)
+    # "locked": another crawl of this government (say a CLI run) holds it; a later try will find it free.
+    if result.status in ("failed", "locked"):
+        raise PortalFailed(f"{government_id}: {result.status}: {result.error}")
+    return summary
+
+
+def summarise_crawl(results: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Counts over the mapped crawl results (None for a government whose task failed); raise when none landed."""
+    done = [r for r in results if r]
+    failed = len(results) - len(done)
+    summary = {
+        "governments": len(results),
+        "crawled": len(done),
+        "failed": failed,
+        "reports_new": sum(int(r.get("reports_new") or 0) for r in done),
+        "run_ids": sorted({r["run_id"] for r in done}),
+    }
+    log.info("crawl summary: %s", summary)
+    if results and not done:
+        raise NothingLanded(f"no government could be crawled ({failed} failed): check the network and the registry")
+    return summary
+
+
+def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:
+    """The day the build judges due dates by: the ``as_of`` parameter, else the run's day in Beijing."""
+    if param:
+        return dt.date.fromisoformat(str(param))
+    moment = run_after or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(REPORT_TZ).date()
+
+
+def build_warehouse(as_of: dt.date) -> dict[str, Any]:
+    """Landing gate, dbt build, marts gate, publish; raise a no-retry GateFailed when a gate blocked publishing."""
+    from .build import run_build
+
+    result = run_build(
+        data_dir=settings.data_dir(),
+        registry_path=settings.registry_path(),
+        as_of=as_of,
+        send_alerts=False,  # the DAG's own alerts task sends them, so a failed send can be retried alone
+    )
+    text = result.describe()
+    log.info("%s", text)
+    if result.published:
+        pass
+    elif result.failed_step == "lock":  # another build was running: worth a retry
+        raise BuildFailed(text)
+    elif "gate" in (result.failed_step or ""):
+        raise _no_retry(GateFailed, text)
+    else:  # dbt failed on these inputs: a retry would fail the same way
+        raise _no_retry(BuildFailed, text)
+    return {"as_of": as_of.isoformat(), "published": True, "summary": text}
+
+
+class AlertsNotDelivered(RuntimeError):
+    """No configured channel took the digest; it stays pending and goes out on the next run."""
+
+
+def alert_missing(as_of: dt.date) -> str:
+    """Send the missing-report digest; fail the task when no channel took it (the state keeps it pending)."""
+    from .alerts import send_missing_alerts
+
+    outcome = send_missing_alerts(settings.data_dir(), as_of)
+    text = outcome.describe()
+    if not outcome.delivered:
+        raise AlertsNotDelivered(text)
+    return text
