@@ -1,0 +1,298 @@
+"""Judging the links of one government's list pages and landing the reports among them (used by ``crawl``).
+
+Each link gets one decision with its reason (landing stream ``links``): ``report``, ``skipped`` (look-alike, off the
+site, duplicate text), ``known`` (judged in an earlier run), ``gone`` (collected before, now 404/410) or ``error``.
+The title decides first; only a title that is a report or ambiguous costs a request for the page itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .classify import classify, title_verdict
+from .discover import Link, normalise_url
+from .fetch import Fetcher, FetchError, Response, same_site
+from .landing import Landing, sha256_hex, utcnow
+
+GONE_STATUSES = (404, 410)
+ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".ofd")
+MIN_PAGE_BODY = 200  # a page body shorter than this with an attachment is a cover for the attachment
+TRUNCATED = ("...", "…", "..")
+
+
+@dataclass
+class SourceStats:
+    """Counts for one list URL in one run: becomes one ``crawl_log`` row."""
+
+    list_url: str
+    started_at: dt.datetime = field(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    status: str = "ok"
+    pages_fetched: int = 0
+    requests: int = 0
+    links_seen: int = 0
+    reports_found: int = 0
+    reports_new: int = 0
+    links_skipped: int = 0
+    errors: int = 0
+    error: str | None = None
+
+    def fail(self, message: str) -> None:
+        self.status = "failed"
+        self.errors += 1
+        self.error = self.error or message
+
+    def note(self, message: str, count: bool = True) -> None:
+        """A problem that loses part of the source, not all of it."""
+        self.errors += int(count)
+        self.error = self.error or message
+        if self.status == "ok":
+            self.status = "partial"
+
+    def settle(self) -> None:
+        if self.status == "ok" and self.errors:
+            self.status = "partial"
+        self.finished_at = self.finished_at or utcnow()
+
+    def row(self, run_id: str, government_id: str) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            "government_id": government_id,
+            "list_url": self.list_url,
+            "status": self.status,
+            "pages_fetched": self.pages_fetched,
+            "requests": self.requests,
+            "links_seen": self.links_seen,
+            "reports_found": self.reports_found,
+            "reports_new": self.reports_new,
+            "links_skipped": self.links_skipped,
+            "errors": self.errors,
+            "error": self.error,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+
+class ReportCollector:
+    """Per government and run: judges links, fetches and lands reports, keeps the incremental state current."""
+
+    def __init__(
+        self, gov, landing: Landing, fetcher: Fetcher, state: dict, run_id: str, allowed: set[str], politeness
+    ):
+        self.gov, self.landing, self.fetcher, self.state = gov, landing, fetcher, state
+        self.run_id, self.allowed, self.politeness = run_id, allowed, politeness
+        self.reports: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+        self._seen: set[str] = set()  # links judged this run (a link on two list pages is judged once)
+        self._fetched: set[str] = set()  # report pages fetched this run (no re-check needed)
+
+    # list links -------------------------------------------------------------------------------------------------
+    def judge(self, link: Link, list_url: str, stats: SourceStats, on_event) -> int:
+        """Decide one list link; returns 1 when the link was new to the state (drives the incremental stop)."""
+        key = normalise_url(link.url)
+        if key in self._seen:
+            return 0
+        self._seen.add(key)
+        stats.links_seen += 1
+        known = self.state["links"].get(key)
+        if known is not None:
+            report = self.state["reports"].get(key)
+            if known == "report" and report and not report.get("gone"):
+                stats.reports_found += 1
+            self._link(list_url, link.url, link.title, "known", f"judged before: {known}",
+                       report.get("report_year") if report else None)  # fmt: skip
+            return 0
+        if not same_site(link.url, self.allowed):
+            self._skip(key, list_url, link, f"off-site: {urlsplit(link.url).hostname} is not this government's site")
+            stats.links_skipped += 1
+            return 1
+        if title_verdict(link.title) is False:
+            decision = classify(link.title, None, link.date)
+            self._skip(key, list_url, link, f"title: {decision.reason}")
+            stats.links_skipped += 1
+            return 1
+        self._fetch_report(key, link, list_url, stats, on_event)
+        return 1
+
+    def _fetch_report(self, key: str, link: Link, list_url: str, stats: SourceStats, on_event) -> None:
+        try:
+            resp = self.fetcher.fetch(link.url, allowed_hosts=self.allowed)
+        except FetchError as exc:
+            stats.requests += exc.requests_made
+            on_event("requests", exc.requests_made)
+            stats.errors += 1
+            self._link(list_url, link.url, link.title, "error", str(exc), None)
+            return
+        stats.requests += resp.requests
+        on_event("requests", resp.requests)
+        self._fetched.add(key)
+        if not resp.ok:
+            stats.errors += 1
+            self._link(list_url, link.url, link.title, "error", f"report page answered HTTP {resp.status}", None,
+                       resp.status)  # fmt: skip
+            return
+        self._land(key, link.title, link.date, list_url, resp, stats, on_event)
+
+    def _land(self, key, list_title, list_date, list_url, resp: Response, stats, on_event) -> None:
+        from .extract import EXTRACTOR_VERSION, extract_page
+        from .metrics import extract_metrics
+
+        raw_sha = self.landing.store_raw(resp.content)
+        page = extract_page(resp.content, url=resp.url)
+        body = page.body or ""
+        sections = list(page.sections or [])
+        if len(body) < MIN_PAGE_BODY and page.attachments:
+            body, sections = self._attachment_body(page, body, sections, stats, on_event)
+        # The list title is what the portal files the link under; a truncated one gives way to the page's own.
+        title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
+        publish_date = page.publish_date or list_date
+        decision = classify(title, body, publish_date)
+        if not decision.is_annual_report:
+            self.state["links"][key] = "skipped"
+            stats.links_skipped += 1
+            self._link(list_url, resp.url, title, "skipped", f"page: {decision.reason}", decision.report_year,
+                       resp.status)  # fmt: skip
+            return
+        content_hash = sha256_hex(body)
+        for other_key, other in self.state["reports"].items():
+            if other_key != key and other.get("content_hash") == content_hash and not other.get("gone"):
+                self.state["links"][key] = "duplicate"
+                stats.links_skipped += 1
+                self._link(list_url, resp.url, title, "skipped", f"duplicate: same text as {other['url']}",
+                           decision.report_year, resp.status)  # fmt: skip
+                return
+        previous = self.state["reports"].get(key)
+        stats.reports_found += 1
+        if previous is None or previous.get("content_hash") != content_hash:
+            stats.reports_new += 1
+            on_event("reports", 1)
+            record_id = sha256_hex(f"{self.gov.id}\x1f{resp.url}\x1f{content_hash}")
+            self.reports.append(
+                {
+                    "record_id": record_id,
+                    "run_id": self.run_id,
+                    "government_id": self.gov.id,
+                    "list_url": list_url,
+                    "url": resp.url,
+                    "title": title,
+                    "report_year": decision.report_year,
+                    "publish_date": publish_date,
+                    "source": page.source,
+                    "issuer": page.issuer,
+                    "body": body,
+                    "char_count": len(body),
+                    "content_hash": content_hash,
+                    "raw_sha256": raw_sha,
+                    "is_annual_report": True,
+                    "decision_reason": decision.reason,
+                    "attachments": list(page.attachments or []),
+                    "sections": sections,
+                    "metrics": extract_metrics(body, sections),
+                    "http_status": resp.status,
+                    "etag": resp.etag,
+                    "last_modified": resp.last_modified,
+                    "extractor_version": EXTRACTOR_VERSION,
+                    "fetched_at": utcnow(),
+                }
+            )
+        self.state["links"][key] = "report"
+        self.state["reports"][key] = {
+            "url": resp.url,
+            "list_url": list_url,
+            "title": title,
+            "report_year": decision.report_year,
+            "content_hash": content_hash,
+            "etag": resp.etag,
+            "last_modified": resp.last_modified,
+            "checked_at": time.time(),
+            "gone": False,
+        }
+        self._link(list_url, resp.url, title, "report", decision.reason, decision.report_year, resp.status)
+
+    def _attachment_body(self, page, body, sections, stats, on_event):
+        """A page that is only a cover for a PDF/DOCX: the report text is the attachment's."""
+        from .extract import extract_attachment
+
+        for att in page.attachments:
+            url = att.get("url") or ""
+            if not url.lower().split("?", 1)[0].endswith(ATTACHMENT_SUFFIXES) or not same_site(url, self.allowed):
+                continue
+            try:
+                resp = self.fetcher.fetch(url, allowed_hosts=self.allowed)
+            except FetchError as exc:
+                stats.requests += exc.requests_made
+                stats.note(f"attachment {exc}")
+                continue
+            stats.requests += resp.requests
+            on_event("requests", resp.requests)
+            if not resp.ok:
+                stats.note(f"attachment {url}: HTTP {resp.status}")
+                continue
+            self.landing.store_raw(resp.content)
+            doc = extract_attachment(resp.content, url)
+            text = getattr(doc, "body", doc) or ""
+            if len(text) > len(body):
+                return text, list(getattr(doc, "sections", None) or [])
+        return body, sections
+
+    # re-checks of known reports -------------------------------------------------------------------------------
+    def revisit_known(self, sources: list[SourceStats], cutoff: float) -> int:
+        """Re-check reports last checked before ``cutoff`` (conditional GET): changed → new version, 404/410 → gone."""
+        made = 0
+        by_list = {s.list_url: s for s in sources}
+        for key, rep in list(self.state["reports"].items()):
+            if rep.get("gone") or key in self._fetched or rep.get("checked_at", 0) > cutoff:
+                continue
+            stats = by_list.get(rep.get("list_url")) or sources[0]
+            try:
+                resp = self.fetcher.fetch(rep["url"], etag=rep.get("etag"), last_modified=rep.get("last_modified"),
+                                          allowed_hosts=self.allowed)  # fmt: skip
+            except FetchError as exc:
+                stats.requests += exc.requests_made
+                made += exc.requests_made
+                stats.errors += 1
+                self._link(rep.get("list_url"), rep["url"], rep.get("title"), "error", f"re-check: {exc}", None)
+                continue
+            stats.requests += resp.requests
+            made += resp.requests
+            if resp.not_modified:
+                rep["checked_at"] = time.time()
+                continue
+            if resp.status in GONE_STATUSES:
+                rep["gone"], rep["gone_at"] = True, time.time()
+                self._link(rep.get("list_url"), rep["url"], rep.get("title"), "gone",
+                           f"HTTP {resp.status}: collected before, no longer online", rep.get("report_year"),
+                           resp.status)  # fmt: skip
+                continue
+            if not resp.ok:
+                stats.errors += 1
+                self._link(rep.get("list_url"), rep["url"], rep.get("title"), "error",
+                           f"re-check answered HTTP {resp.status}", None, resp.status)  # fmt: skip
+                continue
+            self._land(key, rep.get("title"), None, rep.get("list_url"), resp, stats, lambda _k, _n: None)
+        return made
+
+    # rows -------------------------------------------------------------------------------------------------------
+    def _skip(self, key: str, list_url: str, link: Link, reason: str) -> None:
+        self.state["links"][key] = "skipped"
+        self._link(list_url, link.url, link.title, "skipped", reason, None)
+
+    def _link(self, list_url, url, title, decision, reason, year, status=None) -> None:
+        self.links.append(
+            {
+                "run_id": self.run_id,
+                "government_id": self.gov.id,
+                "list_url": list_url,
+                "url": url,
+                "title": title,
+                "decision": decision,
+                "reason": reason,
+                "report_year": year,
+                "http_status": status,
+                "seen_at": utcnow(),
+            }
+        )

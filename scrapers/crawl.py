@@ -1,0 +1,301 @@
+"""One government end to end (list pages → report pages → landing), and many governments at once.
+
+Portal problems never raise: they become crawl-log rows (per source and run) and link rows (per link, with the
+reason). Re-runs are incremental: list pages are asked for with their validators (a 304 ends the source), paging
+stops at the first page holding only links already known, known report pages are not fetched again until they are
+due for a re-check (``FZZF_REVISIT_DAYS``, default 7), and a report lands again only when its text changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import filelock
+
+from .collect import ReportCollector, SourceStats
+from .discover import PageRequest, parse_list_page
+from .fetch import Fetcher, FetchError, site_host
+from .landing import Landing, new_run_id, sha256_hex, utcnow
+from .progress import Progress
+from .registry import Government
+from .settings import Politeness
+
+__all__ = ["CrawlSummary", "GovernmentResult", "crawl_government", "run_crawl"]
+
+log = logging.getLogger("fzzf.crawl")
+GOV_LOCK_WAIT = float(os.environ.get("FZZF_GOV_LOCK_WAIT", "30"))  # seconds to wait for another crawl of a government
+
+
+def revisit_after() -> float:
+    return float(os.environ.get("FZZF_REVISIT_DAYS", "7")) * 86400
+
+
+@dataclass
+class GovernmentResult:
+    government_id: str
+    run_id: str
+    status: str = "ok"  # ok | partial | failed | locked
+    sources: list[SourceStats] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(getattr(s, name) for s in self.sources)
+
+    @property
+    def reports_found(self) -> int:
+        return self.total("reports_found")
+
+    @property
+    def reports_new(self) -> int:
+        return self.total("reports_new")
+
+    @property
+    def requests(self) -> int:
+        return self.total("requests")
+
+    @property
+    def pages_fetched(self) -> int:
+        return self.total("pages_fetched")
+
+
+@dataclass
+class CrawlSummary:
+    run_id: str
+    results: list[GovernmentResult]
+    seconds: float
+    requests: int
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.results) and all(r.status in ("failed", "locked") for r in self.results)
+
+    def describe(self) -> str:
+        by_status: dict[str, int] = {}
+        for r in self.results:
+            by_status[r.status] = by_status.get(r.status, 0) + 1
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+        lines = [
+            f"crawl {self.run_id}: {len(self.results)} governments ({statuses}) in {self.seconds:.1f} s; "
+            f"{self.requests} requests, {sum(r.pages_fetched for r in self.results)} list pages, "
+            f"{sum(r.reports_found for r in self.results)} reports found, "
+            f"{sum(r.reports_new for r in self.results)} new or changed"
+        ]
+        for r in self.results:
+            if r.status != "ok":
+                lines.append(f"  {r.government_id}: {r.status}: {r.error}")
+        return "\n".join(lines)
+
+
+def crawl_government(
+    gov: Government,
+    data_dir: Path,
+    politeness: Politeness,
+    run_id: str | None = None,
+    *,
+    fetcher: Fetcher | None = None,
+    on_event: Callable[[str, int], None] | None = None,
+) -> GovernmentResult:
+    """Crawl every list URL of ``gov`` and land what was found; never raises for portal problems."""
+    data_dir = Path(data_dir)
+    run_id = run_id or new_run_id()
+    landing = Landing(data_dir).ensure()
+    result = GovernmentResult(gov.id, run_id)
+    started = time.monotonic()
+    if (landing.landing_dir / "crawl_log" / run_id / f"{gov.id}.jsonl").exists():
+        # An Airflow retry of a task that already landed: the run's files are complete, do not crawl twice.
+        result.error = f"already crawled in run {run_id}"
+        return result
+    lock_path = data_dir / "locks" / f"gov-{gov.id}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path), timeout=GOV_LOCK_WAIT)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        result.status = "locked"
+        result.error = (
+            f"another crawl of {gov.id} has held {lock_path} for over {GOV_LOCK_WAIT:.0f} s; not crawled this time "
+            "(wait for it to finish, or remove the lock file if no crawl is running)"
+        )
+        log.warning("%s: %s", gov.id, result.error)
+        return result
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(politeness, data_dir)
+    try:
+        _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event or (lambda _k, _n: None))
+    finally:
+        lock.release()
+        if own_fetcher:
+            fetcher.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -> None:
+    state = landing.load_state(gov.id)
+    state.setdefault("sources", {})
+    state.setdefault("links", {})
+    state.setdefault("reports", {})
+    allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
+    collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
+    for list_url in gov.list_urls:
+        stats = SourceStats(list_url=list_url, started_at=utcnow())
+        result.sources.append(stats)
+        try:
+            _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
+        except Exception as exc:  # noqa: BLE001 - a bug on one portal must not lose the others' results
+            log.exception("%s: crawling %s failed", gov.id, list_url)
+            stats.fail(f"crawler error on {list_url}: {type(exc).__name__}: {exc}")
+        stats.finished_at = utcnow()
+    revisit = collector.revisit_known(result.sources, time.time() - revisit_after())
+    if revisit:
+        on_event("requests", revisit)
+    for s in result.sources:
+        s.settle()
+    rows_log = [s.row(run_id, gov.id) for s in result.sources]
+    run_for_rows = run_id
+    for stream, rows in (("reports", collector.reports), ("links", collector.links), ("crawl_log", rows_log)):
+        try:
+            landing.write_rows(stream, run_for_rows, gov.id, rows)
+        except FileExistsError:
+            # Only a crash between two writes of an earlier attempt gets here: land this attempt as its own run.
+            run_for_rows = new_run_id()
+            for row in (*collector.reports, *collector.links, *rows_log):
+                row["run_id"] = run_for_rows
+            landing.write_rows(stream, run_for_rows, gov.id, rows)
+    landing.save_state(gov.id, state)
+    statuses = {s.status for s in result.sources}
+    result.status = "failed" if statuses == {"failed"} else ("ok" if statuses == {"ok"} else "partial")
+    errors = [s.error for s in result.sources if s.error]
+    result.error = errors[0] if errors else None
+
+
+def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event) -> None:
+    source_state = state["sources"].setdefault(list_url, {})
+    incremental = bool(source_state.get("complete"))
+    queue: deque[PageRequest] = deque([PageRequest(list_url)])
+    queued = {queue[0].key}
+    page_hashes: set[str] = set()
+    first = True
+    while queue:
+        if stats.pages_fetched >= politeness.max_pages:
+            stats.note(f"stopped at the page cap (max_pages={politeness.max_pages}); {len(queue)} pages left")
+            source_state["complete"] = False
+            return
+        request = queue.popleft()
+        try:
+            resp = fetcher.fetch(
+                request.url,
+                method=request.method,
+                data=dict(request.data) or None,
+                etag=source_state.get("etag") if first else None,
+                last_modified=source_state.get("last_modified") if first else None,
+                allowed_hosts=collector.allowed,
+            )
+        except FetchError as exc:
+            stats.requests += exc.requests_made
+            on_event("requests", exc.requests_made)
+            if first:
+                stats.fail(f"list page {exc}")
+                return
+            stats.note(f"list page {exc}")
+            continue
+        stats.requests += resp.requests
+        on_event("requests", resp.requests)
+        if first and resp.not_modified:
+            return  # the list is as it was: nothing new on it or behind it
+        if not resp.ok:
+            message = f"list page {request.url}: HTTP {resp.status}"
+            if first:
+                stats.fail(message)
+                return
+            stats.note(message)
+            continue
+        if first:
+            source_state["etag"], source_state["last_modified"] = resp.etag, resp.last_modified
+        first = False
+        stats.pages_fetched += 1
+        on_event("pages", 1)
+        digest = sha256_hex(resp.content)
+        if digest in page_hashes:
+            continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
+        page_hashes.add(digest)
+        page = parse_list_page(resp.content, resp.url, resp.content_type)
+        new_links = 0
+        for link in page.links:
+            new_links += collector.judge(link, list_url, stats, on_event)
+        if incremental and new_links == 0:
+            return  # everything on this page was known last time: older pages hold nothing new
+        for nxt in page.next_pages:
+            if nxt.key not in queued:
+                queued.add(nxt.key)
+                queue.append(nxt)
+    source_state["complete"] = stats.status != "failed"
+
+
+def _lane_key(gov: Government) -> str:
+    parts = urlsplit(gov.list_urls[0])
+    return f"{site_host(parts.hostname)}:{parts.port or ''}"
+
+
+def run_crawl(
+    governments: list[Government],
+    data_dir: Path,
+    politeness: Politeness,
+    progress: bool = False,
+    *,
+    run_id: str | None = None,
+) -> CrawlSummary:
+    """Crawl many governments at once with one shared session and per-host politeness.
+
+    Governments are grouped in lanes by the host of their first list URL: requests to one host are spaced by the
+    delay anyway, so one worker per host keeps it busy, and the busiest hosts start first (longest lane first) so
+    the run lasts about as long as the busiest host needs.
+    """
+    run_id = run_id or new_run_id()
+    started = time.monotonic()
+    lanes: dict[str, list[Government]] = {}
+    for gov in governments:
+        lanes.setdefault(_lane_key(gov), []).append(gov)
+    ordered = sorted(lanes.values(), key=len, reverse=True)
+    workers = max(1, min(politeness.workers, len(ordered)))
+    fetcher = Fetcher(politeness, data_dir, pool_size=workers * 2)
+    bar = Progress(total=len(governments), enabled=progress)
+    results: list[GovernmentResult] = []
+
+    def lane(govs: list[Government]) -> list[GovernmentResult]:
+        out = []
+        for gov in govs:
+            try:
+                r = crawl_government(gov, data_dir, politeness, run_id, fetcher=fetcher, on_event=bar.add)
+            except Exception as exc:  # noqa: BLE001 - keep the other governments going; the log has the trace
+                log.exception("%s: crawl failed", gov.id)
+                r = GovernmentResult(gov.id, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            bar.government_done(r)
+            if not progress:
+                log.info(
+                    "%s: %s, %d list pages, %d requests, %d reports (%d new)%s",
+                    gov.id, r.status, r.pages_fetched, r.requests, r.reports_found, r.reports_new,
+                    f": {r.error}" if r.error else "",
+                )  # fmt: skip
+            out.append(r)
+        return out
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+            for lane_results in pool.map(lane, ordered):
+                results.extend(lane_results)
+    finally:
+        bar.close()
+        fetcher.close()
+    order = {g.id: i for i, g in enumerate(governments)}
+    results.sort(key=lambda r: order.get(r.government_id, 0))
+    return CrawlSummary(run_id, results, time.monotonic() - started, fetcher.requests_made)

@@ -1,0 +1,335 @@
+"""List pages → candidate report links and the further list pages to visit, for every pagination family we know.
+
+Families (see docs/domain notes): "下一页"/numbered links, TRS ``index_N.html`` whose count lives only in JS
+(``createPageHTML`` in its 4- and 6-argument forms, ``var countPage = N``), ``?page=N``/``pageNum=N`` query pages
+(count from the last-page link or "共N页"), and Hanweb JCMS ``dataproxy.jsp`` XML records. Patterns are named data at
+the top; the functions below only apply them. Nothing here fetches: the crawler does, and feeds the bytes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+
+from .fetch import decode_html
+
+__all__ = ["Link", "ListPage", "PageRequest", "normalise_url", "parse_list_page"]
+
+# --- patterns (data) -----------------------------------------------------------------------------------------------
+# TRS: createPageHTML(N, cur, "index", "html") and createPageHTML('div', N, cur, 'fg', 'shtml', total)
+CREATE_PAGE_4 = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]")
+CREATE_PAGE_6 = re.compile(
+    r"createPageHTML\(\s*['\"][\w\-]*['\"]\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+)
+COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*(\d+)")
+CURRENT_PAGE = re.compile(r"var\s+currentPage\s*=\s*(\d+)")
+PREFIX_NAME = re.compile(r"var\s+(?:prefixName|prefix)\s*=\s*['\"]([\w\-]+)['\"]")
+SUFFIX_NAME = re.compile(r"var\s+(?:suffixName|suffix)\s*=\s*['\"](\w+)['\"]")
+# Hanweb JCMS: <datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?...">]]></nextgroup>
+DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
+RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href=['\"]([^'\"]+)['\"]", re.S | re.I)
+TOTAL_RECORD = re.compile(r"(?:<totalrecord>\s*(\d+)\s*</totalrecord>|totalRecord\s*[:=]\s*(\d+))", re.I)
+PER_PAGE = re.compile(r"perPage\s*[:=]\s*(\d+)", re.I)
+HANWEB_GROUP_PAGES = 3  # Hanweb answers three pages of records per request
+# Query-parameter pagination: the parameter names portals use for the page number.
+PAGE_PARAMS = ("page", "pageNum", "pageNo", "pageIndex", "cur_page", "curPage", "currentPage", "pn")
+PAGE_PARAM = re.compile(r"[?&](" + "|".join(PAGE_PARAMS) + r")=(\d+)", re.I)
+TOTAL_PAGES_TEXT = re.compile(r"共\s*(\d+)\s*页")
+NEXT_WORDS = ("下一页", "下页", "后页", "下一頁", ">", "›", "»", ">>", "next")
+LAST_WORDS = ("尾页", "末页", "最后一页", "末頁")
+PAGER_WORDS = (*NEXT_WORDS, *LAST_WORDS, "首页", "上一页", "上页", "前页", "<", "‹", "«", "<<", "跳转", "GO", "go")
+CURRENT_CLASSES = ("current", "cur", "active", "on", "curr", "page-cur")
+# Chrome regions whose links are navigation, never list items: by tag, and by class or id token.
+EXCLUDED_TAGS = frozenset({"header", "footer", "nav"})
+EXCLUDED_NAMES = frozenset(
+    {"header", "footer", "nav", "menu", "breadcrumb", "crumb", "position", "location", "pagination", "page", "pages",
+     "pager", "fenye", "top", "bottom"}
+)  # fmt: skip
+DATE = re.compile(r"(20\d\d|19\d\d)\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
+IGNORED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+MIN_TITLE_CHARS = 6  # list items carry real titles; shorter anchor texts are navigation ("首页", "政务公开")
+DIRECTORY_INDEX = re.compile(r"/index\.(?:s?html?|jsp|php)$", re.I)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A list page to fetch: most are plain GETs, Hanweb's record pages are POSTs with form data."""
+
+    url: str
+    method: str = "GET"
+    data: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {normalise_url(self.url)} {urlencode(self.data)}"
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+    date: dt.date | None = None
+
+
+@dataclass
+class ListPage:
+    url: str
+    links: list[Link] = field(default_factory=list)
+    next_pages: list[PageRequest] = field(default_factory=list)
+    family: str = "none"  # the pagination family recognised on this page
+    page_count: int | None = None
+
+
+def normalise_url(url: str) -> str:
+    """One spelling per page: no fragment, lower-case host, ``dir/index.html`` as ``dir/``, ``www.`` kept."""
+    parts = urlsplit(url.strip())
+    path = DIRECTORY_INDEX.sub("/", parts.path or "/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> ListPage:
+    """Links and further pages of one list page (HTML, or a Hanweb ``dataproxy.jsp`` XML answer)."""
+    text = decode_html(content, content_type)[0] if isinstance(content, bytes) else content
+    page = ListPage(url=url)
+    store = DATASTORE.search(text)
+    if store is not None:
+        return _parse_hanweb(text, store.group(1), url, page)
+    # A stray </html> after a header include makes lxml drop everything after it.
+    cleaned = re.sub(r"</(?:html|body)\s*>", " ", text, flags=re.I)
+    cleaned = re.sub(r"^\s*<\?xml[^>]*>", "", cleaned)
+    if not cleaned.strip():
+        return page
+    doc = lxml.html.document_fromstring(cleaned)
+    base = url
+    for el in doc.iter("base"):
+        if el.get("href"):
+            base = urljoin(url, el.get("href").strip())
+            break
+    page.links = _links(doc, base)
+    _paginate(doc, text, url, base, page)
+    return page
+
+
+# --- links ------------------------------------------------------------------------------------------------------
+def _links(doc, base: str) -> list[Link]:
+    found: list[Link] = []
+    dated: list[Link] = []
+    seen: set[str] = set()
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.lower().startswith(IGNORED_SCHEMES) or _in_chrome(a):
+            continue
+        title = _anchor_title(a)
+        if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS:
+            continue
+        url = urljoin(base, href).split("#", 1)[0]
+        if not url.startswith(("http://", "https://")):
+            continue
+        key = normalise_url(url)
+        if key in seen:
+            continue
+        seen.add(key)
+        date = _item_date(a)
+        link = Link(url=url, title=title, date=date)
+        found.append(link)
+        if date is not None:
+            dated.append(link)
+    # When the page has a dated list, the dated anchors are the list; the rest is chrome.
+    return dated if dated else found
+
+
+def _in_chrome(a) -> bool:
+    for el in a.iterancestors():
+        if el.tag in EXCLUDED_TAGS:
+            return True
+        names = set((el.get("class") or "").lower().split())
+        names.add((el.get("id") or "").lower())
+        if names & EXCLUDED_NAMES:
+            return True
+    return False
+
+
+def _anchor_title(a) -> str:
+    text = " ".join(a.text_content().split())
+    attr = " ".join((a.get("title") or "").split())
+    # Lists truncate long titles ("北京市2021年法治政府建设…"); the title attribute keeps the whole one.
+    if attr and (len(attr) > len(text) or text.endswith(("...", "…", "..")) or not text):
+        return html.unescape(attr)
+    return text
+
+
+def _item_date(a) -> dt.date | None:
+    texts = [a.tail or ""]
+    sib = a.getnext()
+    for _ in range(2):
+        if sib is None:
+            break
+        texts.append(sib.text_content())
+        sib = sib.getnext()
+    parent = a.getparent()
+    for _ in range(3):
+        if parent is None:
+            break
+        if parent.tag in ("li", "tr", "dd", "dt", "p"):
+            texts.append(parent.text_content())
+            break
+        parent = parent.getparent()
+    for text in texts:
+        m = DATE.search(text)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                continue
+    return None
+
+
+# --- pagination -------------------------------------------------------------------------------------------------
+def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
+    m6 = CREATE_PAGE_6.search(text)
+    match = m6 or CREATE_PAGE_4.search(text)
+    if match is not None:
+        count, current, prefix, suffix = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+        page.family = "createPageHTML-6" if m6 is not None else "createPageHTML-4"
+        page.page_count = count
+        page.next_pages = _trs_pages(base, count, current, prefix, suffix)
+        return
+    m = COUNT_PAGE.search(text)
+    if m is not None:
+        count = int(m.group(1))
+        cur = CURRENT_PAGE.search(text)
+        prefix = PREFIX_NAME.search(text)
+        suffix = SUFFIX_NAME.search(text)
+        page.family = "countPage"
+        page.page_count = count
+        page.next_pages = _trs_pages(
+            base, count, int(cur.group(1)) if cur else 0, prefix.group(1) if prefix else "index",
+            suffix.group(1) if suffix else "html",
+        )  # fmt: skip
+        return
+    _pager_links(doc, text, url, base, page)
+
+
+def _trs_pages(base: str, count: int, current: int, prefix: str, suffix: str) -> list[PageRequest]:
+    # TRS numbers pages from 0: page 0 is index.html, page i is index_i.html, all in the list's directory.
+    pages = []
+    for i in range(current + 1, count):
+        pages.append(PageRequest(urljoin(base, f"{prefix}_{i}.{suffix}")))
+    return pages
+
+
+def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
+    nexts: list[str] = []
+    numbered: dict[int, str] = {}
+    last: str | None = None
+    current = _current_number(doc)
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.lower().startswith(IGNORED_SCHEMES):
+            continue
+        label = " ".join(a.text_content().split())
+        target = urljoin(base, href).split("#", 1)[0]
+        if label in NEXT_WORDS or label.lower() == "next":
+            nexts.append(target)
+        elif label in LAST_WORDS:
+            last = target
+        elif label.isdigit() and len(label) <= 4:
+            numbered[int(label)] = target
+    query = _query_template(url, [*nexts, *numbered.values(), *([last] if last else [])])
+    if query is not None:
+        param, this_page, template = query
+        total = _total_pages(text, last, param)
+        if total is not None:
+            page.family, page.page_count = "query", total
+            page.next_pages = [PageRequest(_with_param(template, param, n)) for n in range(this_page + 1, total + 1)]
+            return
+    if current is not None:
+        numbered = {n: u for n, u in numbered.items() if n > current}
+    targets = [u for _, u in sorted(numbered.items())] + nexts
+    if query is not None:
+        page.family = "query"
+    elif numbered:
+        page.family = "numbered"
+    elif nexts:
+        page.family = "next-link"
+    seen: set[str] = {normalise_url(url)}
+    for target in targets:
+        key = normalise_url(target)
+        if key not in seen:
+            seen.add(key)
+            page.next_pages.append(PageRequest(target))
+
+
+def _current_number(doc) -> int | None:
+    for el in doc.iter("span", "a", "li", "b", "strong", "font"):
+        classes = set((el.get("class") or "").split())
+        if classes & set(CURRENT_CLASSES):
+            label = el.text_content().strip()
+            if label.isdigit():
+                return int(label)
+    return None
+
+
+def _query_template(url: str, targets: list[str]) -> tuple[str, int, str] | None:
+    """The page parameter the pager links use, this page's number (1 when the URL has none), and a pager URL to
+    build the other pages from (the list URL itself may be a bare directory the pager never links to)."""
+    for target in targets:
+        m = PAGE_PARAM.search(target)
+        if m is not None:
+            param = m.group(1)
+            here = dict(parse_qsl(urlsplit(url).query))
+            values = {k.lower(): v for k, v in here.items()}
+            this_page = int(values[param.lower()]) if values.get(param.lower(), "").isdigit() else 1
+            return param, this_page, target
+    return None
+
+
+def _total_pages(text: str, last: str | None, param: str) -> int | None:
+    if last:
+        m = re.search(r"[?&]" + re.escape(param) + r"=(\d+)", last)
+        if m:
+            return int(m.group(1))
+    m = TOTAL_PAGES_TEXT.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _with_param(url: str, param: str, value: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != param.lower()]
+    query.append((param, str(value)))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+# --- Hanweb ------------------------------------------------------------------------------------------------------
+def _parse_hanweb(text: str, store: str, url: str, page: ListPage) -> ListPage:
+    page.family = "hanweb-dataproxy"
+    for record in RECORD.findall(store):
+        fragment = lxml.html.fragment_fromstring(record, create_parent="div")
+        page.links.extend(_links(fragment, url))
+    nextgroup = NEXTGROUP.search(store)
+    total_m = TOTAL_RECORD.search(text)
+    per_m = PER_PAGE.search(text)
+    if nextgroup is None or total_m is None:
+        return page  # a dataproxy answer: its records are all it has; the first page planned the rest
+    total = int(total_m.group(1) or total_m.group(2))
+    per_page = int(per_m.group(1)) if per_m else 15
+    page.page_count = -(-total // per_page)
+    proxy = urljoin(url, html.unescape(nextgroup.group(1)))
+    parts = urlsplit(proxy)
+    form = tuple((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("page",))
+    form = (("col", "1"), *form) if not any(k == "col" for k, _ in form) else form
+    group = per_page * HANWEB_GROUP_PAGES
+    start = len(RECORD.findall(store)) + 1
+    while start <= total:
+        end = min(start + group - 1, total)
+        query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
+        target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        page.next_pages.append(PageRequest(target, "POST", form))
+        start = end + 1
+    return page

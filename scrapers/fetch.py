@@ -1,0 +1,381 @@
+"""Polite HTTP for government portals: per-host delay, retries with backoff, robots.txt, conditional GET, a size cap,
+redirects kept on the site, an address guard, and bytes decoded the way the page really is encoded.
+
+``Fetcher.fetch`` returns a ``Response`` for every HTTP answer (404 included: the crawler needs to see it) and raises
+``FetchError`` with a readable reason when no usable answer can be had (refused address, robots.txt, too large,
+network down after retries, redirect off the site).
+"""
+
+from __future__ import annotations
+
+import codecs
+import ipaddress
+import json
+import re
+import socket
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .hostlock import HostGate, host_key
+from .landing import atomic_write_bytes
+from .settings import Politeness
+
+__all__ = ["FetchError", "Fetcher", "Response", "decode_html", "same_site", "site_host"]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ROBOTS_TTL = 24 * 3600.0  # RFC 9309 asks crawlers not to keep robots.txt longer than a day
+MAX_RETRY_AFTER = 60.0
+_CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
+# Chinese pages declare a subset of what they contain: GB18030 is a superset of gb2312/gbk and decodes them all.
+_WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs"}
+
+
+class FetchError(Exception):
+    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme."""
+
+    def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
+        self.url, self.kind, self.requests_made = url, kind, requests_made
+        super().__init__(f"{url}: {message}")
+
+
+@dataclass
+class Response:
+    url: str  # final URL, after redirects
+    status: int
+    content: bytes
+    headers: dict[str, str]
+    requests: int = 1  # HTTP requests this fetch made (retries and redirects included)
+    redirected_from: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def text(self) -> str:
+        return decode_html(self.content, self.content_type)[0]
+
+
+def decode_html(content: bytes, content_type: str = "") -> tuple[str, str]:
+    """Decode page bytes; returns (text, encoding used). Declarations are tried first, strictly, then guesses."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[3:].decode("utf-8", "replace"), "utf-8"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16", "replace"), "utf-16"
+    candidates: list[str] = []
+    header = _CHARSET_HEADER.search(content_type or "")
+    meta = _CHARSET_META.search(content[:4096])
+    for found in (header.group(1) if header else None, meta.group(1).decode("ascii") if meta else None):
+        if found:
+            name = _normalise_encoding(found)
+            if name and name not in candidates:
+                candidates.append(name)
+    for guess in ("utf-8", "gb18030"):
+        if guess not in candidates:
+            candidates.append(guess)
+    for name in candidates:
+        try:
+            return content.decode(name), name
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(content).best()
+        if best is not None and best.encoding:
+            return str(best), best.encoding
+    except Exception:  # noqa: BLE001 - a guesser failing must not lose the page
+        pass
+    return content.decode("utf-8", "replace"), "utf-8"
+
+
+def _normalise_encoding(name: str) -> str | None:
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return _WIDEN.get(name.lower(), _WIDEN.get(canonical, canonical))
+
+
+def site_host(host: str | None) -> str:
+    """The host as a site: lower case, without a leading ``www.`` (portals answer on both)."""
+    host = (host or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(url: str, allowed_hosts: Iterable[str]) -> bool:
+    return site_host(urlsplit(url).hostname) in {site_host(h) for h in allowed_hosts}
+
+
+class Fetcher:
+    """One shared session for a crawl; safe to use from many threads."""
+
+    def __init__(
+        self,
+        politeness: Politeness,
+        data_dir: Path | str | None = None,
+        *,
+        gate: HostGate | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 64,
+    ):
+        self.politeness = politeness
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        lock_dir = self.data_dir / "locks" / "hosts" if self.data_dir is not None else None
+        self.gate = gate or HostGate(lock_dir, politeness.delay, clock=clock, sleep=sleep)
+        self.clock, self.sleep = clock, sleep
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=max(pool_size, 16), pool_maxsize=max(pool_size, 16), max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {
+                "User-Agent": politeness.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+            }
+        )
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._robots_lock = threading.Lock()
+        self._robots_loading: dict[str, threading.Lock] = {}
+        self._address_ok: dict[str, str | None] = {}
+        self._count_lock = threading.Lock()
+        self.requests_made = 0
+        self.requests_by_host: dict[str, int] = {}
+
+    # public ---------------------------------------------------------------------------------------------------
+    def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: dict[str, str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        allowed_hosts: Iterable[str] | None = None,
+    ) -> Response:
+        allowed = set(allowed_hosts) if allowed_hosts is not None else {urlsplit(url).hostname or ""}
+        made = 0
+        history: list[str] = []
+        current = url
+        for _hop in range(self.politeness.max_redirects + 1):
+            self.check_url(current, made)
+            if self.politeness.obey_robots and not self.robots_allowed(current):
+                raise FetchError(current, "robots", "disallowed by robots.txt", made)
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            status, resp_headers, content, n = self._request(current, method, data, headers)
+            made += n
+            if status in REDIRECT_STATUSES and resp_headers.get("location"):
+                target = urljoin(current, resp_headers["location"].strip()).split("#", 1)[0]
+                if not same_site(target, allowed):
+                    raise FetchError(url, "redirect", f"redirects off the site to {target}", made)
+                history.append(current)
+                if status == 303 or (status in (301, 302) and method == "POST"):
+                    method, data = "GET", None
+                # Validators belong to the URL asked for; a redirect target gets a plain request.
+                etag = last_modified = None
+                current = target
+                continue
+            return Response(current, status, content, resp_headers, made, history)
+        raise FetchError(url, "redirect", f"more than {self.politeness.max_redirects} redirects", made)
+
+    def check_url(self, url: str, made: int = 0) -> None:
+        """Refuse schemes other than http(s), and private, loopback and link-local addresses unless allowed."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise FetchError(url, "scheme", f"scheme {parts.scheme or '(none)'!r} is not fetched", made)
+        host = parts.hostname
+        if not host:
+            raise FetchError(url, "scheme", "URL has no host", made)
+        if self.politeness.allow_private_hosts:
+            return
+        if host not in self._address_ok:
+            self._address_ok[host] = _address_problem(host)
+        problem = self._address_ok[host]
+        if problem:
+            raise FetchError(url, "refused", problem, made)
+
+    def robots_allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._robots_lock:
+            parser = self._robots.get(origin)
+            origin_lock = self._robots_loading.setdefault(origin, threading.Lock())
+        if parser is None:
+            # One robots.txt request per origin even when many threads arrive at once.
+            with origin_lock:
+                parser = self._robots.get(origin)
+                if parser is None:
+                    parser = self._load_robots(origin)
+                    with self._robots_lock:
+                        self._robots[origin] = parser
+        return parser.can_fetch(self.politeness.user_agent, url)
+
+    def close(self) -> None:
+        self.session.close()
+        self.gate.close()
+
+    # internals ------------------------------------------------------------------------------------------------
+    def _request(self, url, method, data, headers) -> tuple[int, dict[str, str], bytes, int]:
+        """One logical request with retries; returns (status, headers, body, HTTP requests made)."""
+        host = urlsplit(url).netloc
+        made = 0
+        attempts = self.politeness.retries + 1
+        for attempt in range(attempts):
+            self.gate.wait(host)
+            made += 1
+            self._count(host)
+            try:
+                with self.session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=self.politeness.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                ) as resp:
+                    status = resp.status_code
+                    resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                    if status in RETRY_STATUSES and attempt + 1 < attempts:
+                        self._backoff(attempt, resp_headers.get("retry-after"))
+                        continue
+                    content = self._read_capped(url, resp, made)
+                    return status, resp_headers, content, made
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                if attempt + 1 < attempts:
+                    self._backoff(attempt, None)
+                    continue
+                raise FetchError(url, "network", f"{_short(exc)} (after {made} attempts)", made) from None
+            except requests.RequestException as exc:
+                raise FetchError(url, "network", _short(exc), made) from None
+        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _read_capped(self, url: str, resp: requests.Response, made: int) -> bytes:
+        cap = self.politeness.max_bytes
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise FetchError(url, "too_large", f"{int(declared)} bytes declared, cap is {cap}", made)
+        chunks, size = [], 0
+        for chunk in resp.iter_content(65536):
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(url, "too_large", f"more than {cap} bytes, cap reached", made)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        wait = self.politeness.backoff * (2**attempt)
+        if retry_after and retry_after.strip().isdigit():
+            wait = max(wait, min(float(retry_after.strip()), MAX_RETRY_AFTER))
+        if wait > 0:
+            self.sleep(wait)
+
+    def _count(self, host: str) -> None:
+        with self._count_lock:
+            self.requests_made += 1
+            self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
+
+    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser:
+        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        cached = self._robots_cache_read(origin)
+        if cached is not None:
+            _feed_robots(parser, cached["status"], cached["body"])
+            return parser
+        status, body = 0, ""
+        try:
+            self.check_url(origin + "/robots.txt")
+            status, headers, content, _n = self._request(origin + "/robots.txt", "GET", None, {})
+            body = decode_html(content, headers.get("content-type", ""))[0] if status == 200 else ""
+        except FetchError:
+            status = 0  # unreachable: RFC 9309 says assume the whole site is disallowed, for now
+        _feed_robots(parser, status, body)
+        if status and status < 500:
+            self._robots_cache_write(origin, status, body)
+        return parser
+
+    def _robots_path(self, origin: str) -> Path | None:
+        if self.data_dir is None:
+            return None
+        return self.data_dir / "state" / "robots" / f"{host_key(origin.replace('://', '_'))}.json"
+
+    def _robots_cache_read(self, origin: str) -> dict | None:
+        path = self._robots_path(origin)
+        if path is None:
+            return None
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        if self.clock() - float(cached.get("fetched_at", 0)) > ROBOTS_TTL:
+            return None
+        return cached
+
+    def _robots_cache_write(self, origin: str, status: int, body: str) -> None:
+        path = self._robots_path(origin)
+        if path is not None:
+            record = {"origin": origin, "status": status, "body": body, "fetched_at": self.clock()}
+            atomic_write_bytes(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+
+
+def _feed_robots(parser: urllib.robotparser.RobotFileParser, status: int, body: str) -> None:
+    # RFC 9309: a 4xx means "no robots.txt" (allow), an unreachable or 5xx one means "assume disallowed".
+    if status == 0 or status >= 500:
+        parser.disallow_all = True
+    elif status == 200:
+        parser.parse(body.splitlines())
+    else:
+        parser.allow_all = True
+
+
+def _address_problem(host: str) -> str | None:
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        return None if isinstance(exc, socket.gaierror) else f"bad host name {host!r}"
+    for info in infos:
+        addr = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if addr.is_loopback or addr.is_private or addr.is_link_local or addr.is_reserved or addr.is_multicast:
+            return f"refused: {host} resolves to non-public address {addr} (allow_private_hosts is off)"
+        if addr.is_unspecified:
+            return f"refused: {host} resolves to unspecified address {addr}"
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    # urllib3 wraps the reason several times; the last clause is the one a user can act on.
+    match = re.search(r"\(Caused by (\w+)\((?:'[^']*', )?'?([^')]*)", text)
+    if match:
+        text = f"{match.group(1)}: {match.group(2)}"
+    return f"{type(exc).__name__}: {text[:200]}"
