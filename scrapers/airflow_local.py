@@ -56,6 +56,27 @@ def airflow_env(home: Path, port: int = 8080, base: dict[str, str] | None = None
     return env
 
 
+def celery_env(sql_alchemy_conn: str, broker_url: str, api_url: str, data_dir: str) -> dict[str, str]:
+    """Settings of the scaled-out topology (CeleryExecutor, PostgreSQL, Redis) on top of ``airflow_env``.
+
+    docker-compose.yml sets the same keys (tests/deploy checks it), so the native `distributed` test and the
+    compose deployment run one configuration.
+    """
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn,
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sql_alchemy_conn.replace("+psycopg2", ""),
+        "AIRFLOW__API__BASE_URL": api_url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        "FZZF_DATA_DIR": data_dir,
+    }
+
+
+# Keys of airflow_env() that only make sense natively: the image sets its own home, and containers bind 0.0.0.0.
+NATIVE_ONLY = frozenset({"AIRFLOW_HOME", "AIRFLOW__API__HOST", "AIRFLOW__API__PORT"})
+
+
 def ensure_setup(env: dict[str, str], timeout: float = 300) -> None:
     """Migrate the metadata database and create the pools the DAGs use (both idempotent)."""
     run = dict(env=env, capture_output=True, text=True, timeout=timeout)
