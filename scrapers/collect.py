@@ -19,9 +19,8 @@ from .fetch import Fetcher, FetchError, Response, same_site
 from .landing import Landing, sha256_hex, utcnow
 
 GONE_STATUSES = (404, 410)
-ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".ofd")
-MIN_PAGE_BODY = 200  # a page body shorter than this with an attachment is a cover for the attachment
 TRUNCATED = ("...", "…", "..")
+MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
 
 
 @dataclass
@@ -124,14 +123,14 @@ class ReportCollector:
         except FetchError as exc:
             stats.requests += exc.requests_made
             on_event("requests", exc.requests_made)
-            stats.errors += 1
+            stats.note(f"report page {exc}")
             self._link(list_url, link.url, link.title, "error", str(exc), None)
             return
         stats.requests += resp.requests
         on_event("requests", resp.requests)
         self._fetched.add(key)
         if not resp.ok:
-            stats.errors += 1
+            stats.note(f"report page {link.url}: HTTP {resp.status}")
             self._link(list_url, link.url, link.title, "error", f"report page answered HTTP {resp.status}", None,
                        resp.status)  # fmt: skip
             return
@@ -139,14 +138,18 @@ class ReportCollector:
 
     def _land(self, key, list_title, list_date, list_url, resp: Response, stats, on_event) -> None:
         from .extract import EXTRACTOR_VERSION, extract_page
+        from .extract.chrome import TEXT_ATTACHMENT
         from .metrics import extract_metrics
 
         raw_sha = self.landing.store_raw(resp.content)
         page = extract_page(resp.content, url=resp.url)
+        if not page.body_in_attachment and len(page.body or "") < MIN_PAGE_BODY:
+            # A cover page whose few lines (title, "附件：…pdf") pass the extractor's own threshold.
+            page.body_in_attachment = [a["url"] for a in page.attachments if TEXT_ATTACHMENT.search(a.get("url", ""))]
+        if page.body_in_attachment:
+            page = self._from_attachment(page, stats, on_event)
         body = page.body or ""
         sections = list(page.sections or [])
-        if len(body) < MIN_PAGE_BODY and page.attachments:
-            body, sections = self._attachment_body(page, body, sections, stats, on_event)
         # The list title is what the portal files the link under; a truncated one gives way to the page's own.
         title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
         publish_date = page.publish_date or list_date
@@ -213,13 +216,13 @@ class ReportCollector:
         }
         self._link(list_url, resp.url, title, "report", decision.reason, decision.report_year, resp.status)
 
-    def _attachment_body(self, page, body, sections, stats, on_event):
+    def _from_attachment(self, page, stats, on_event):
         """A page that is only a cover for a PDF/DOCX: the report text is the attachment's."""
-        from .extract import extract_attachment
+        from .extract import AttachmentError, page_from_attachment
 
-        for att in page.attachments:
-            url = att.get("url") or ""
-            if not url.lower().split("?", 1)[0].endswith(ATTACHMENT_SUFFIXES) or not same_site(url, self.allowed):
+        for url in page.body_in_attachment:
+            if not same_site(url, self.allowed):
+                stats.note(f"attachment {url} is off the site; not fetched")
                 continue
             try:
                 resp = self.fetcher.fetch(url, allowed_hosts=self.allowed)
@@ -233,11 +236,11 @@ class ReportCollector:
                 stats.note(f"attachment {url}: HTTP {resp.status}")
                 continue
             self.landing.store_raw(resp.content)
-            doc = extract_attachment(resp.content, url)
-            text = getattr(doc, "body", doc) or ""
-            if len(text) > len(body):
-                return text, list(getattr(doc, "sections", None) or [])
-        return body, sections
+            try:
+                return page_from_attachment(page, resp.content, url)
+            except AttachmentError as exc:
+                stats.note(f"attachment {url}: {exc}")
+        return page
 
     # re-checks of known reports -------------------------------------------------------------------------------
     def revisit_known(self, sources: list[SourceStats], cutoff: float) -> int:
@@ -254,7 +257,7 @@ class ReportCollector:
             except FetchError as exc:
                 stats.requests += exc.requests_made
                 made += exc.requests_made
-                stats.errors += 1
+                stats.note(f"re-check {exc}")
                 self._link(rep.get("list_url"), rep["url"], rep.get("title"), "error", f"re-check: {exc}", None)
                 continue
             stats.requests += resp.requests
@@ -269,7 +272,7 @@ class ReportCollector:
                            resp.status)  # fmt: skip
                 continue
             if not resp.ok:
-                stats.errors += 1
+                stats.note(f"re-check {rep['url']}: HTTP {resp.status}")
                 self._link(rep.get("list_url"), rep["url"], rep.get("title"), "error",
                            f"re-check answered HTTP {resp.status}", None, resp.status)  # fmt: skip
                 continue
