@@ -53,7 +53,9 @@ class DbtResult:
 
     def describe(self) -> str:
         counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
-        head = f"dbt {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s" + (f" ({counts})" if counts else "")
+        head = f"dbt {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s" + (
+            f" ({counts})" if counts else ""
+        )
         lines = [head]
         if self.error:
             lines.append(f"  error: {self.error}")
@@ -109,9 +111,10 @@ def run_dbt(
     as_of: dt.date,
     warehouse_path: Path,
     select: list[str] | None = None,
-    command: str = "build",
+    command: str = "build",  # or "source freshness", "docs generate", ...
     unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS,
     project_dir: Path = DBT_PROJECT_DIR,
+    threads: int = 2,
 ) -> DbtResult:
     """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
 
@@ -127,7 +130,7 @@ def run_dbt(
     Landing(data_dir).ensure()  # the landing globs must match at least the _empty.jsonl markers
     work = data_dir / "build" / "dbt"
     args = [
-        command,
+        *command.split(),
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
@@ -142,7 +145,10 @@ def run_dbt(
         "--quiet",
     ]
     if select:
-        args += ["--select", *select]
+        # tests run only when all their parents are selected (a relationships test to an unbuilt mart would error)
+        args += ["--select", *select, "--indirect-selection", "cautious"]
+    if command.split()[0] in ("build", "run", "test") and not any(a.startswith("--threads") for a in args):
+        args += ["--threads", str(threads)]
     result = DbtResult(success=False, command=["dbt", *args])
     start = time.monotonic()
     with (
@@ -183,11 +189,16 @@ def _node_results(run_result: Any) -> list[Any]:
 
 def _failure_message(node_result: Any) -> str:
     message = (getattr(node_result, "message", None) or "").strip()
+    age = getattr(node_result, "age", None)
+    if age is not None and not message:  # source freshness
+        message = f"newest row loaded {node_result.max_loaded_at}, {age / 86400:.1f} days before the check"
     failures = getattr(node_result, "failures", None)
     if failures and "row" not in message.lower():
         message = f"{message} ({failures} failing row(s))".strip()
-    # dbt's messages carry the compiled SQL path; keep the first lines, the rest is in the dbt log.
-    lines = [ln for ln in message.splitlines() if ln.strip()]
+    # Keep the first lines and, for a Python traceback, its last line (the exception); the rest is in the dbt log.
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    if any(ln.startswith("Traceback") for ln in lines):
+        lines = [*lines[:2], lines[-1]]
     return " | ".join(lines[:6]) or "no message"
 
 
