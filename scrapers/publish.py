@@ -1,0 +1,155 @@
+"""Atomic publish of the audited staging warehouse: analysts see the old file or the whole new one, never a part.
+
+``publish(staged, published)``:
+
+1. checkpoint the staged database, so the file alone holds everything (no data left in its ``.wal``);
+2. copy it to a temp file in the published file's directory (same filesystem, so the rename is atomic), fsync;
+3. open the copy and query it: a copy that does not open is never published;
+4. keep the current published file as ``warehouse.previous.duckdb`` (a hard link: no copy, no window);
+5. ``os.replace`` the temp file over the published one and fsync the directory.
+
+A reader that opened the old file keeps its inode and goes on reading the old data. A crash or kill before step 5
+leaves the old file untouched (and a temp file the next publish removes); after step 5 the new file is complete.
+
+For tests only: ``FZZF_TEST_PUBLISH_PAUSE=<stage>:<seconds>`` sleeps at ``copying`` (half the bytes written) or
+``before_replace``, so a test can SIGKILL a real publishing process at that point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4 * 1024 * 1024
+TEMP_GLOB = ".{stem}*.publishing"  # temps of the published file and of its .previous link
+
+
+class PublishError(RuntimeError):
+    """The staged warehouse could not be published; the published one is unchanged."""
+
+
+def previous_path(published: Path) -> Path:
+    published = Path(published)
+    return published.with_name(published.stem + ".previous" + published.suffix)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename is durable only once the directory entry is on disk.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _test_pause(stage: str) -> None:
+    spec = os.environ.get("FZZF_TEST_PUBLISH_PAUSE", "")
+    if spec.partition(":")[0] == stage:
+        time.sleep(float(spec.partition(":")[2] or 30))
+
+
+def _checkpoint(staged: Path) -> None:
+    # Plain connection: in the process that ran dbtRunner this shares dbt's open instance (see gate.warehouse_io).
+    con = duckdb.connect(str(staged))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _copy(src: Path, dst: Path) -> None:
+    size = src.stat().st_size
+    written = 0
+    paused = False
+    with src.open("rb") as fin, dst.open("xb") as fout:
+        while chunk := fin.read(CHUNK):
+            fout.write(chunk)
+            written += len(chunk)
+            if not paused and written >= size // 2:
+                fout.flush()
+                paused = True
+                _test_pause("copying")
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+def _verify(path: Path) -> int:
+    """Open the copy on its own and count its tables: proof it is a whole DuckDB database."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select count(*) from information_schema.tables").fetchone()[0]
+    finally:
+        con.close()
+
+
+def remove_stale_temps(published: Path) -> int:
+    """Temp files a killed publish left behind (never the published or previous file)."""
+    published = Path(published)
+    removed = 0
+    for stale in published.parent.glob(TEMP_GLOB.format(stem=published.stem)):
+        for p in (stale, stale.with_name(stale.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                removed += 1
+    return removed
+
+
+def publish(staged: Path, published: Path, keep_previous: bool = True) -> Path:
+    """Publish ``staged`` as ``published`` atomically; returns ``published``."""
+    staged, published = Path(staged), Path(published)
+    if not staged.exists():
+        raise PublishError(f"nothing to publish: {staged} does not exist")
+    published.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(published)
+    _checkpoint(staged)
+    wal = staged.with_name(staged.name + ".wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise PublishError(f"{wal} still holds data after a checkpoint; another process is writing {staged}")
+
+    tmp = published.with_name(f".{published.name}.{secrets.token_hex(4)}.publishing")
+    try:
+        _copy(staged, tmp)
+        tables = _verify(tmp)
+        if tables == 0:
+            raise PublishError(f"the copy of {staged} has no tables; refusing to publish an empty warehouse")
+        _test_pause("before_replace")
+        if keep_previous and published.exists():
+            prev_tmp = previous_path(published).with_name(f".{previous_path(published).name}.{secrets.token_hex(4)}.publishing")
+            os.link(published, prev_tmp)
+            os.replace(prev_tmp, previous_path(published))
+        stale_wal = published.with_name(published.name + ".wal")
+        if stale_wal.exists():
+            # The published file is read-only for everyone; a WAL beside it belongs to the old file and must not be
+            # replayed into the new one.
+            log.warning("removing %s left beside the published warehouse", stale_wal)
+            stale_wal.unlink()
+        os.replace(tmp, published)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(published.parent)
+    log.info("published %s (%d tables) as %s", staged, tables, published)
+    return published
+
+
+def build_lock(data_dir: Path, timeout: float = 600.0) -> FileLock:
+    """The lock that serializes builds of one data directory (``DATA_DIR/locks/build.lock``)."""
+    path = Path(data_dir) / "locks" / "build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path, timeout=timeout)
+
+
+if __name__ == "__main__":  # python -m scrapers.publish STAGED PUBLISHED (the kill-during-publish test runs this)
+    import sys
+
+    publish(Path(sys.argv[1]), Path(sys.argv[2]))
