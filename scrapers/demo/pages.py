@@ -22,8 +22,8 @@ CHROME_MARKERS: frozenset[str] = frozenset(
     {
         "您的位置", "当前位置", "浏览次数", "点击数", "发布时间", "字体", "【大 中 小】", "分享到",
         "扫一扫在手机打开当前页", "打印本页", "关闭窗口", "设为首页", "加入收藏", "上一篇", "下一篇",
-        "相关文章", "相关链接", "附件下载", "责任编辑", "主办单位", "ICP备", "网站标识码", "索引号", "var ",
-        "function(", "{", "}",
+        "相关文章", "附件下载", "责任编辑", "主办单位", "ICP备", "网站标识码", "索引号", "var ",
+        "document.", "{", "}",
     }
 )  # fmt: skip
 
@@ -103,7 +103,7 @@ FAMILIES_DATA: dict[str, Family] = {
             skeleton=_HEAD + '<body>\n$topbar\n$nav\n</html>\n$breadcrumb\n<table width="100%" class="main"><tr><td>'
             '<div class="title">$title_text</div>\n$infoline\n'
             '<div id="zoom">\n<!--ZJEG_RSS.content.begin--><meta name="ContentStart">$title_repeat\n$paragraphs'
-            '\n<!--ZJEG_RSS.content.end--><meta name="ContentEnd">\n</div>\n$attachments_block\n$print\n$editor\n'
+            '\n<!--ZJEG_RSS.content.end--><meta name="ContentEnd">\n</div>\n$attachments_block\n$share\n$qr\n$print\n$editor\n'
             "</td></tr></table>\n$related_block\n$footer\n$script\n</body>\n</html>\n",
             container="",
             paragraph='<p class="MsoNormal" style="text-indent:32.0pt;mso-char-indent-count:2.0">$text<o:p></o:p></p>',
@@ -119,7 +119,7 @@ FAMILIES_DATA: dict[str, Family] = {
             "<tr><td>发布机构：</td><td>$source</td><td>成文日期：</td><td>$pubdate_cn</td></tr>"
             '<tr><td>名　　称：</td><td colspan="3">$title_text</td></tr>'
             "<tr><td>文　　号：</td><td></td><td>发布日期：</td><td>$pubdate</td></tr></tbody></table>\n"
-            '<div class="zw-title"><h2>$title_text</h2></div>\n$container\n$attachments_block\n$print\n'
+            '<div class="zw-title"><h2>$title_text</h2></div>\n$container\n$attachments_block\n$share\n$print\n'
             "$related_block\n$footer\n$script\n</body>\n</html>\n",
             container='<div class="trs_editor_view TRS_UEDITOR" id="UCAP-CONTENT">\n$paragraphs\n</div>',
             paragraph='<p style="text-indent:2em">　　$text</p>',

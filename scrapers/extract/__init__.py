@@ -12,8 +12,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from lxml import html
-
 from ..classify import classify, report_year
 from . import body as _body
 from . import meta as _meta
@@ -66,14 +64,6 @@ class Page:
         }
 
 
-def _parse(text: str):
-    parser = html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
-    try:
-        return html.document_fromstring(text or "<html></html>", parser=parser)
-    except Exception:  # lxml raises ParserError on documents that hold no element at all
-        return html.document_fromstring("<html><body></body></html>", parser=parser)
-
-
 def _finish(page: Page, paragraphs: list[str]) -> Page:
     page.body = "\n".join(paragraphs)
     page.sections = split_sections(paragraphs)
@@ -88,12 +78,12 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
     """Extract one report page. Never raises on bad HTML: an unreadable page gives an empty body."""
     text, encoding = decode_html(content)
     text = repair_markup(text)
-    root = _parse(text)
+    root = _body.parse_html(text)
     tags = _meta.meta_tags(root)
     for el in root.iter("script", "style"):
         el.text = None  # keep the elements (tails are text) but not their code, which is not metadata
     title = _meta.title_of(root, tags)
-    info = _meta.info_lines(root)
+    info = _meta.info_lines(text)
     page = Page(
         title=title,
         body="",
@@ -107,7 +97,8 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
         encoding=encoding,
     )
     paragraphs = _body.body_lines(root, text, title)
-    if len(_CJK.findall("".join(paragraphs))) < _MIN_BODY_CHARS:
+    joined = "".join(paragraphs)
+    if len(joined) < 4 * _MIN_BODY_CHARS and len(_CJK.findall(joined)) < _MIN_BODY_CHARS:
         documents = [a["url"] for a in page.attachments if TEXT_ATTACHMENT.search(a["url"])]
         if documents:
             page.body_in_attachment = documents

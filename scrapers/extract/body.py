@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lxml import html
+from lxml import etree
 
 from . import chrome
 
@@ -82,22 +82,48 @@ def linearise(root, *, cells_inline: bool = False) -> list[Line]:
     return lines
 
 
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, no_network=True)
+
+
+def parse_html(text: str):
+    """Parse with plain lxml elements (no lxml.html class lookup: markedly faster); never raises."""
+    try:
+        root = etree.fromstring(text or "<html></html>", _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        root = None
+    return root if root is not None else etree.fromstring("<html><body></body></html>", _PARSER)
+
+
+def drop_tree(el) -> None:
+    """Remove ``el`` but keep its tail text, which belongs to the parent."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 def drop_chrome_elements(root) -> None:
     """Remove scripts, styles and the widgets a CMS marks by class or id (share, QR, print, related, footer)."""
     doomed = []
     for el in root.iter():
-        if not isinstance(el.tag, str):
-            doomed.append(el)  # comments and processing instructions
+        tag = el.tag
+        if not isinstance(tag, str) or tag in chrome.DROP_TAGS:
+            doomed.append(el)  # comments and processing instructions too
             continue
-        if el.tag in chrome.DROP_TAGS:
-            doomed.append(el)
-            continue
-        names = (el.get("class") or "").split() + (el.get("id") or "").split()
-        if any(chrome.DROP_CLASS.match(n) for n in names):
-            doomed.append(el)
+        names = el.get("class")
+        ident = el.get("id")
+        if names or ident:
+            tokens = (names or "").split() + (ident or "").split()
+            if any(chrome.DROP_CLASS.match(n) for n in tokens):
+                doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()  # keeps the element's tail text, which belongs to the parent
+        drop_tree(el)
 
 
 def _long(text: str) -> bool:
@@ -109,7 +135,7 @@ def _text_len(el) -> int:
 
 
 def _density_container(root):
-    """The lowest element holding most long paragraphs: for layouts no selector knows."""
+    """The lowest element holding most long paragraphs (None without any): for layouts no selector knows."""
     scores: dict = {}
     for el in root.iter("p", "div", "td", "span", "font", "li", "section", "article"):
         own = normalise((el.text or "") + "".join(c.tail or "" for c in el))
@@ -119,7 +145,7 @@ def _density_container(root):
                 scores[node] = scores.get(node, 0) + len(own)
                 node = node.getparent()
     if not scores:
-        return root
+        return None
     total = max(scores.values())
     # deepest node that still holds 80 % of the best-scoring text
     best = None
@@ -137,12 +163,24 @@ def _depth(el) -> int:
 
 
 def find_container(root):
-    """The body container: the first known selector holding real text, else the densest text block."""
+    """The body container: the first known selector holding real text, else the densest text block.
+
+    A known container with little text (a page whose body is only an attachment link) still wins when the page
+    has no prose anywhere else.
+    """
+    short = None
     for xpath in chrome.BODY_SELECTORS:
         for el in root.xpath(xpath):
-            if _text_len(el) >= 40:
+            n = _text_len(el)
+            if n >= 40:
                 return el
-    return _density_container(root)
+            if n and short is None:
+                short = el
+    body = root.find("body")
+    dense = _density_container(body if body is not None else root)
+    if short is not None and (dense is None or dense is body):
+        return short
+    return dense if dense is not None else (body if body is not None else root)
 
 
 def marked_fragment(text: str):
@@ -153,7 +191,7 @@ def marked_fragment(text: str):
         if i >= 0 and j > i:
             fragment = text[i + len(begin) : j]
             if fragment.strip():
-                return html.fragment_fromstring(fragment, create_parent="div")
+                return parse_html(f"<html><body><div>{fragment}</div></body></html>").find("body/div")
     return None
 
 
@@ -168,7 +206,7 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
         text = line.text
         if chrome.CUT_LINES.match(text):
             break
-        if any(p.search(text) for p in chrome.CHROME_LINES.values()):
+        if chrome.CHROME_LINE.search(text):
             continue
         # lists of links (related reports, prev/next) are not prose; a body paragraph is almost never one link
         if line.link_chars >= 0.9 * len(text) and not text.endswith(("。", "：", ":")):
@@ -184,11 +222,9 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
 
 
 def body_lines(root, page_text: str, title: str | None) -> list[str]:
-    """The clean body paragraphs of a parsed page (``root`` is modified: chrome elements are removed)."""
+    """The clean body paragraphs of a parsed page (chrome elements inside the container are removed from it)."""
     container = marked_fragment(page_text)
     if container is None:
-        drop_chrome_elements(root)
         container = find_container(root)
-    else:
-        drop_chrome_elements(container)
+    drop_chrome_elements(container)
     return clean_lines(linearise(container), title)

@@ -92,11 +92,17 @@ CHROME_LINES: dict[str, re.Pattern[str]] = {
     "print/close": re.compile(r"打印本页|关闭窗口|^[【\[]\s*(?:打印|关闭|收藏|返回顶部)\s*[】\]]"),
     "favourite": re.compile(r"设为首页|加入收藏|^欢迎(?:您)?(?:进入|访问)"),
     "prev/next": re.compile(r"^(?:上一篇|下一篇|上一条|下一条)[:：]?"),
-    "attachment label": re.compile(r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载"),
+    "attachment label": re.compile(
+        r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载|^附件\s*\d*\s*[:：].*\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar)$",
+        re.IGNORECASE,
+    ),
     "editor": re.compile(r"^[【\[]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"),
     "footer": re.compile(r"主办单位|承办单位|ICP备|网站标识码|版权所有|技术支持[:：]|公网安备|网站地图|联系我们"),
     "index table": re.compile(r"^(?:索引号|主题分类|发文机关|成文日期|文\s*号|名\s*称|主\s*题\s*词)[:：]"),
 }
+
+# All of the above in one pattern: one search per line instead of one per kind.
+CHROME_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in CHROME_LINES.values()), re.IGNORECASE)
 
 # A line starting one of these ends the body: everything after it is lists and chrome.
 CUT_LINES = re.compile(r"^(?:相关(?:文章|链接|新闻|阅读|信息|稿件|文件|推荐)|延伸阅读|推荐阅读|热点文章)[:：]?$")
