@@ -10,7 +10,7 @@ the configured delay per host) is held by the crawler across processes with a lo
 When at least one government was crawled, `landed` marks the **`fzzf_landing`** asset, which triggers
 `fzzf_warehouse`.
 
-* Schedule: `FZZF_COLLECT_SCHEDULE` (cron or preset, default `@daily`); no catch-up.
+* Schedule: `FZZF_COLLECT_SCHEDULE` (cron or preset, default `@daily`; `none`: manual only); no catch-up.
 * Parameter `only`: crawl only these government ids (manual runs).
 * Everything here runs without Airflow too: `fzzf crawl [--only ID ...]`.
 """
@@ -25,6 +25,8 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from scrapers.alerts import notify_failure
 
 LANDING = Asset("fzzf_landing")
+# "none" (or empty) leaves the DAG to manual and API triggers, e.g. where an outside scheduler owns the timing.
+SCHEDULE = os.environ.get("FZZF_COLLECT_SCHEDULE", "@daily").strip()
 
 DEFAULT_ARGS = {
     "owner": "data-eng",
@@ -38,7 +40,7 @@ DEFAULT_ARGS = {
 
 @dag(
     dag_id="fzzf_collect",
-    schedule=os.environ.get("FZZF_COLLECT_SCHEDULE", "@daily"),
+    schedule=None if SCHEDULE.lower() in ("", "none") else SCHEDULE,
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,  # two crawls of the same portals at once would only double the load on them

@@ -33,16 +33,21 @@ def airflow_bin() -> str:
 def airflow_env(home: Path, port: int = 8080, base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every local Airflow process of this project runs with (explicit settings in ``base`` win)."""
     env = dict(os.environ if base is None else base)
+    # Where Airflow lives and what it serves is this project's decision, whatever the shell has exported.
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        }
+    )
     defaults = {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         # The default of 32 forks 32 task processes on a 2-core machine.
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         # Random per start: tokens from an earlier start are worthless, which is what a local instance wants.
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(48),
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
@@ -53,6 +58,9 @@ def airflow_env(home: Path, port: int = 8080, base: dict[str, str] | None = None
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
+    # `airflow standalone` and Celery workers start `airflow ...` by name: the venv's bin must come first on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "") if env.get("PATH") else bin_dir
     return env
 
 
@@ -90,10 +98,16 @@ def ensure_setup(env: dict[str, str], timeout: float = 300) -> None:
 
 
 def run_standalone(port: int = 8080, home: Path | None = None) -> int:
-    """Run ``airflow standalone`` in the foreground until Ctrl-C; returns its exit code."""
-    home = home or LOCAL_HOME
+    """Run ``airflow standalone`` in the foreground until Ctrl-C; returns its exit code.
+
+    ``home`` (or ``FZZF_AIRFLOW_HOME``) replaces ``.airflow/``; tests use it to leave a developer's instance alone.
+    """
+    home = Path(home or os.environ.get("FZZF_AIRFLOW_HOME") or LOCAL_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     env = airflow_env(home, port)
+    # The local UI keeps its own SQLite metadata under .airflow/, not whatever database the shell points at.
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    env.setdefault("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
     # One local user, on loopback only: every visitor is admin, so the UI opens without a password to copy.
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
     Path(env["FZZF_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -102,6 +116,12 @@ def run_standalone(port: int = 8080, home: Path | None = None) -> int:
     # Own process group: standalone forks a scheduler, dag-processor, triggerer and api-server, and killing only
     # the parent leaves them running (see shared notes); we stop the whole group.
     proc = subprocess.Popen([airflow_bin(), "standalone"], env=env, start_new_session=True)
+
+    def _terminate(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    # SIGTERM (a test's teardown, `kill`, a closing terminal) must stop the group too, not orphan it.
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -109,6 +129,8 @@ def run_standalone(port: int = 8080, home: Path | None = None) -> int:
     finally:
         if proc.poll() is None:
             stop_group(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 20) -> int:
