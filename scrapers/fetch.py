@@ -82,12 +82,14 @@ class Response:
 
 
 def decode_html(content: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode page bytes; returns (text, encoding used). Declarations are tried first, strictly, then guesses."""
+    """Decode page bytes; returns (text, encoding used): strict UTF-8, then the declarations (widened), then GB18030."""
     if content.startswith(codecs.BOM_UTF8):
         return content[3:].decode("utf-8", "replace"), "utf-8"
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return content.decode("utf-16", "replace"), "utf-16"
-    candidates: list[str] = []
+    # Valid UTF-8 first: GBK text almost never is, while GB18030 "decodes" nearly any bytes (UTF-8 included), so a
+    # page declaring gbk but sent as UTF-8 is only read right this way round.
+    candidates: list[str] = ["utf-8"]
     header = _CHARSET_HEADER.search(content_type or "")
     meta = _CHARSET_META.search(content[:4096])
     for found in (header.group(1) if header else None, meta.group(1).decode("ascii") if meta else None):
@@ -95,9 +97,8 @@ def decode_html(content: bytes, content_type: str = "") -> tuple[str, str]:
             name = _normalise_encoding(found)
             if name and name not in candidates:
                 candidates.append(name)
-    for guess in ("utf-8", "gb18030"):
-        if guess not in candidates:
-            candidates.append(guess)
+    if "gb18030" not in candidates:
+        candidates.append("gb18030")
     for name in candidates:
         try:
             return content.decode(name), name
@@ -164,6 +165,7 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._robots_lock = threading.Lock()
         self._robots_loading: dict[str, threading.Lock] = {}
+        self._tls = threading.local()
         self._address_ok: dict[str, str | None] = {}
         self._count_lock = threading.Lock()
         self.requests_made = 0
@@ -186,8 +188,12 @@ class Fetcher:
         current = url
         for _hop in range(self.politeness.max_redirects + 1):
             self.check_url(current, made)
-            if self.politeness.obey_robots and not self.robots_allowed(current):
-                raise FetchError(current, "robots", "disallowed by robots.txt", made)
+            if self.politeness.obey_robots:
+                self._tls.robots_made = 0
+                allowed_by_robots = self.robots_allowed(current)
+                made += self._tls.robots_made  # a robots.txt request made for this fetch counts towards it
+                if not allowed_by_robots:
+                    raise FetchError(current, "robots", "disallowed by robots.txt", made)
             headers = {}
             if etag:
                 headers["If-None-Match"] = etag
@@ -315,9 +321,11 @@ class Fetcher:
         status, body = 0, ""
         try:
             self.check_url(origin + "/robots.txt")
-            status, headers, content, _n = self._request(origin + "/robots.txt", "GET", None, {})
+            status, headers, content, n = self._request(origin + "/robots.txt", "GET", None, {})
+            self._tls.robots_made = getattr(self._tls, "robots_made", 0) + n
             body = decode_html(content, headers.get("content-type", ""))[0] if status == 200 else ""
-        except FetchError:
+        except FetchError as exc:
+            self._tls.robots_made = getattr(self._tls, "robots_made", 0) + exc.requests_made
             status = 0  # unreachable: RFC 9309 says assume the whole site is disallowed, for now
         _feed_robots(parser, status, body)
         if status and status < 500:

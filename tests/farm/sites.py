@@ -118,15 +118,15 @@ def build_site(
         ctype = "text/html" if enc != "utf-8" else "text/html; charset=utf-8"
         entries.append((path, title, date, Resource(body, content_type=ctype)))
 
-    for n, year in enumerate(sorted(years, reverse=True)):
-        path = f"{root}{year + 1}03/t{year + 1}0320_{k}{n}.html"
+    for year in sorted(years, reverse=True):
+        path = f"{root}{year + 1}03/t{year + 1}0320_{k}{year % 100}.html"
         # Titles vary as on real portals: year first, issuer first, no year at all.
         title = (
             f"{name}{year}年法治政府建设年度报告",
             f"{year}年度{name}法治政府建设情况报告",
             f"{name}人民政府关于法治政府建设情况的报告",
-        )[(n + k) % 3]
-        page(path, title, year, report_paragraphs(name, year, k + n, body_size))
+        )[(year + k) % 3]
+        page(path, title, year, report_paragraphs(name, year, k + year, body_size))
         gov.expected[path] = year
     if look_alikes:
         y = max(years)

@@ -1,0 +1,143 @@
+"""List-page parsing: links, and every pagination family the domain notes list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+from farm.server import Farm
+from farm.sites import PAGINATION, build_site
+
+from scrapers.discover import PageRequest, normalise_url, parse_list_page
+from scrapers.fetch import Fetcher
+from scrapers.settings import Politeness
+
+BASE = "http://www.example.gov.cn/zwgk/fzzfjsndbg/"
+
+
+def page(items: str, extra: str = "", head: str = "") -> str:
+    return (
+        f"<html><head>{head}</head><body><div class='header'><a href='/'>首页</a>"
+        "<a href='/zwgk/xxgknb/'>政府信息公开工作年度报告专栏</a></div>"
+        f"<ul class='list'>{items}</ul>{extra}<div class='footer'><a href='http://www.gov.cn/'>中国政府网站导航</a></div>"
+        "</body></html>"
+    )
+
+
+ITEM = "<li><a href='./202403/t20240328_1.html' title='北京市2023年法治政府建设年度情况报告'>北京市2023年法治政府建设…</a><span>2024-03-28</span></li>"
+
+
+def test_links_full_titles_dates_and_no_chrome():
+    p = parse_list_page(page(ITEM + "<li><a href='javascript:void(0)'>法治政府建设年度报告专栏</a></li>"), BASE)
+    assert [(link.url, link.title, link.date) for link in p.links] == [
+        (BASE + "202403/t20240328_1.html", "北京市2023年法治政府建设年度情况报告", dt.date(2024, 3, 28))
+    ]
+    assert p.family == "none" and p.next_pages == []
+
+
+def test_base_href_dotdot_and_stray_html_end_tag():
+    html = (
+        "<html><head><base href='http://www.example.gov.cn/a/b/'></head><body><div>头部</div></html>"
+        "<ul><li><a href='../../zwgk/202403/t1.html'>某区2023年法治政府建设情况报告</a> 2024-03-01</li></ul></body></html>"
+    )
+    p = parse_list_page(html.encode("utf-8"), BASE)
+    assert [link.url for link in p.links] == ["http://www.example.gov.cn/zwgk/202403/t1.html"]
+
+
+@pytest.mark.parametrize(
+    ("script", "family", "expected"),
+    [
+        (
+            'createPageHTML(4, 0, "index", "html");',
+            "createPageHTML-4",
+            ["index_1.html", "index_2.html", "index_3.html"],
+        ),
+        ("createPageHTML('page_div',3,1,'index','shtml',40);", "createPageHTML-6", ["index_2.shtml"]),
+        (
+            'var countPage = 3//共多少页\nvar currentPage = 0;\ndocument.write("")',
+            "countPage",
+            ["index_1.html", "index_2.html"],
+        ),
+    ],
+)
+def test_trs_page_counts_only_in_javascript(script, family, expected):
+    p = parse_list_page(page(ITEM, f"<script>{script}</script>"), BASE)
+    assert p.family == family
+    assert [r.url for r in p.next_pages] == [BASE + e for e in expected]
+
+
+def test_query_pages_from_last_page_link_and_total_text():
+    pager = "<div class='pages'><a href='list.html?page=2'>下一页</a><a href='list.html?page=4'>尾页</a></div>"
+    p = parse_list_page(page(ITEM, pager), BASE)
+    assert p.family == "query" and p.page_count == 4
+    assert [r.url for r in p.next_pages] == [BASE + f"list.html?page={n}" for n in (2, 3, 4)]
+    pager = "<div>共3页 <a href='index.html?uid=7&pageNum=2'>下一页</a></div>"
+    p = parse_list_page(page(ITEM, pager), BASE + "index.html?uid=7&pageNum=2")
+    assert [r.url for r in p.next_pages] == [BASE + "index.html?uid=7&pageNum=3"]
+
+
+def test_next_and_numbered_links():
+    pager = "<div><span class='current'>2</span><a href='list_1.shtml'>1</a><a href='list_3.shtml'>3</a><a href='list_3.shtml'>下一页</a></div>"
+    p = parse_list_page(page(ITEM, pager), BASE + "list_2.shtml")
+    assert p.family == "numbered"
+    assert [r.url for r in p.next_pages] == [BASE + "list_3.shtml"]
+    p = parse_list_page(page(ITEM, "<a href='list_9.shtml'>下一页</a>"), BASE)
+    assert p.family == "next-link" and [r.url for r in p.next_pages] == [BASE + "list_9.shtml"]
+
+
+def test_hanweb_dataproxy_embedded_records_and_xml_answer():
+    records = "".join(
+        f"<record><![CDATA[<li><a href='/art/2024/3/{d}/art_1229_{d}.html' title='某县{2000 + d}年法治政府建设年度报告'>"
+        f"某县{2000 + d}年法治政府建设年度报告</a><span>2024-03-{d:02d}</span></li>]]></record>"
+        for d in range(1, 7)
+    )
+    html = (
+        "<div id='5'><script type='text/xml'><datastore><nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?"
+        'page=1&amp;webid=1&amp;columnid=1229&amp;unitid=5"></a>]]></nextgroup>'
+        f"<recordset>{records}</recordset></datastore></script>"
+        "<script>$.fn.pagination('5',{totalRecord:20, perPage:2});</script></div>"
+    )
+    p = parse_list_page(html, "http://www.example.gov.cn/col/col1229/index.html")
+    assert p.family == "hanweb-dataproxy" and len(p.links) == 6 and p.page_count == 10
+    assert [urlsplit(r.url).query for r in p.next_pages] == [
+        "startrecord=7&endrecord=12&perpage=2",
+        "startrecord=13&endrecord=18&perpage=2",
+        "startrecord=19&endrecord=20&perpage=2",
+    ]
+    assert all(r.method == "POST" and dict(r.data)["columnid"] == "1229" for r in p.next_pages)
+    answer = (
+        f"<?xml version='1.0'?><datastore><totalrecord>20</totalrecord><recordset>{records}</recordset></datastore>"
+    )
+    p = parse_list_page(answer.encode(), p.next_pages[0].url)
+    assert len(p.links) == 6 and p.next_pages == []
+
+
+def test_normalise_url_treats_index_html_as_its_directory():
+    assert normalise_url("HTTP://Ex.gov.cn/a/index.html#x") == normalise_url("http://ex.gov.cn/a/")
+    assert PageRequest(BASE + "index.html").key == PageRequest(BASE).key
+
+
+@pytest.mark.parametrize("family", PAGINATION)
+def test_every_farm_family_yields_every_listed_link(family):
+    farm = Farm()
+    gov = build_site(farm, "g1", "测试县", "127.0.0.1", family, k=PAGINATION.index(family), per_page=3)
+    fetcher = Fetcher(Politeness(delay=0, allow_private_hosts=True, obey_robots=False, retries=0))
+    with farm:
+        queue = [PageRequest(farm.url(gov.host, gov.list_path))]
+        seen, found, families = {queue[0].key}, set(), set()
+        while queue and len(seen) < 50:
+            req = queue.pop(0)
+            resp = fetcher.fetch(req.url, method=req.method, data=dict(req.data) or None)
+            assert resp.status == 200, req
+            parsed = parse_list_page(resp.content, resp.url, resp.content_type)
+            families.add(parsed.family)
+            found |= {urlsplit(link.url).path for link in parsed.links}
+            for nxt in parsed.next_pages:
+                if nxt.key not in seen:
+                    seen.add(nxt.key)
+                    queue.append(nxt)
+    listed = {p.removesuffix(".new") for p in [*gov.expected, *gov.look_alikes, *gov.unreachable]}
+    assert found == listed
+    assert len(seen) >= 2  # it really paged
+    assert families - {"none"}
