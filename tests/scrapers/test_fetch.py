@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from farm.server import Farm, Resource
 
-from scrapers.fetch import FetchError, Fetcher, decode_html
+from scrapers.fetch import Fetcher, FetchError, decode_html
 from scrapers.hostlock import HostGate
 from scrapers.settings import Politeness
 
