@@ -21,9 +21,10 @@ _REPORT = re.compile(
 # Look-alikes, checked in order: the first that matches names the reason.
 LOOK_ALIKES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("政府信息公开工作年度报告", re.compile(r"(政府)?信息公开.{0,6}(年度)?报告|政务公开.{0,6}报告")),
-    ("five-year summary", re.compile(r"(19|20)\d\d\s*[-—–~至到－]+\s*(19|20)?\d\d\s*年?|五年|十三五|十四五")),
-    ("工作要点", re.compile(r"工作要点|工作计划|工作安排|任务分工|责任清单")),
+    # a plan for the year; "…情况和下一年度工作安排的报告" is still a report
+    ("工作要点", re.compile(r"工作要点|任务分工|责任清单|^(?!.*(?:情况|总结)).*(?:工作计划|工作安排)")),
     ("实施方案", re.compile(r"实施方案|实施意见|实施纲要|规划")),
+    ("five-year summary", re.compile(r"(19|20)\d\d\s*[-—–~至到－]+\s*(19|20)?\d\d\s*年?|五年|十三五|十四五")),
     ("示范创建", re.compile(r"示范创建|示范地区|示范项目|创建.{0,4}示范")),
     ("评估报告", re.compile(r"评估报告|评估结果|考核结果|督察报告|第三方评估")),
     ("政策解读/图解", re.compile(r"解读|图解|一图读懂|问答|答记者问")),

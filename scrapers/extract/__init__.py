@@ -26,7 +26,7 @@ __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment",
 EXTRACTOR_VERSION = "1.0.0"
 
 # Less body text than this, beside a PDF/DOCX link, means the report is the attachment.
-_MIN_BODY_CHARS = 60
+_MIN_BODY_CHARS = 30
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -19,7 +19,7 @@ from . import chrome
 _SOURCE_BREAK = re.compile(r"[ \t\r\xa0\u3000]*\n\s*")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _BLANKS = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
-_SENTENCE = re.compile(r"[。；，：！？,;]")
+_SENTENCE = re.compile(r"[。；，！？,;]")  # not colons: metadata lines are full of them
 
 
 @dataclass
@@ -178,7 +178,7 @@ def find_container(root):
                 short = el
     body = root.find("body")
     dense = _density_container(body if body is not None else root)
-    if short is not None and (dense is None or dense is body):
+    if short is not None and (dense is None or dense is body or _text_len(dense) < 2 * _text_len(short)):
         return short
     return dense if dense is not None else (body if body is not None else root)
 
