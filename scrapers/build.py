@@ -45,7 +45,9 @@ class BuildResult:
 
     def describe(self) -> str:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
-        lines = [f"build as of {self.as_of}: " + ("PUBLISHED" if self.published else f"NOT PUBLISHED ({self.failed_step})")]
+        lines = [
+            f"build as of {self.as_of}: " + ("PUBLISHED" if self.published else f"NOT PUBLISHED ({self.failed_step})")
+        ]
         if self.message:
             lines.append(self.message)
         lines.append(f"landing gate: {self.quarantined} record(s) quarantined")

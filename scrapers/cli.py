@@ -154,7 +154,9 @@ def cmd_missing(args) -> int:
         return EXIT_OK
     print(f"{len(rows)} missing report(s):")
     for r in rows:
-        print(f"  {r['government_id']:<12} {r['name']:<24} {r['report_year']}  due {r['due_date']}  {r['days_overdue']} days overdue")
+        print(
+            f"  {r['government_id']:<12} {r['name']:<24} {r['report_year']}  due {r['due_date']}  {r['days_overdue']} days overdue"
+        )
     return EXIT_OK
 
 

@@ -182,7 +182,9 @@ class Landing:
         return gzip.decompress(self.raw_path(sha).read_bytes())
 
     # records --------------------------------------------------------------------------------------------------
-    def write_rows(self, stream: str, run_id: str, government_id: str, rows: Iterable[Mapping[str, Any]]) -> Path | None:
+    def write_rows(
+        self, stream: str, run_id: str, government_id: str, rows: Iterable[Mapping[str, Any]]
+    ) -> Path | None:
         """Land ``rows`` as one new immutable JSON Lines file; nothing is written for no rows."""
         columns = STREAMS[stream]
         lines = []

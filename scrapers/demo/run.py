@@ -51,7 +51,7 @@ def _airflow(args: list[str], env: dict[str, str], title: str) -> None:
     print(f"\n==> {title}: airflow {' '.join(args)}", flush=True)
     start = time.monotonic()
     proc = subprocess.run([str(airflow), *args], env=env, capture_output=True, text=True)
-    log_path = Path(env["AIRFLOW_HOME"]) / f"{args[0]}-{args[1] if len(args) > 1 else ''}-{int(start)}.log"
+    log_path = Path(env["AIRFLOW_HOME"]) / ("-".join(a for a in args[:3] if not a.startswith("-")) + ".log")
     log_path.write_text(proc.stdout + "\n" + proc.stderr, encoding="utf-8")
     print(f"    {'ok' if proc.returncode == 0 else 'FAILED'} in {time.monotonic() - start:.1f}s (log: {log_path})")
     if proc.returncode != 0:
@@ -62,7 +62,9 @@ def _airflow(args: list[str], env: dict[str, str], title: str) -> None:
 def prepare_dir(data_dir: Path) -> None:
     if data_dir.exists() and any(data_dir.iterdir()):
         if not (data_dir / MARKER).exists():
-            raise SystemExit(f"fzzf demo: {data_dir} is not empty and was not made by the demo; choose another --data-dir")
+            raise SystemExit(
+                f"fzzf demo: {data_dir} is not empty and was not made by the demo; choose another --data-dir"
+            )
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("made by fzzf demo; wiped by the next demo run\n", encoding="utf-8")

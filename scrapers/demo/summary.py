@@ -20,9 +20,7 @@ def print_summary(data_dir: Path, as_of: dt.date) -> None:
         print(f"no published warehouse at {path}: the build did not publish (see the warehouse DAG log above)")
         return
     with duckdb.connect(str(path), read_only=True) as con:
-        per_year = con.sql(
-            "select report_year, count(*) from marts.annual_reports group by 1 order by 1"
-        ).fetchall()
+        per_year = con.sql("select report_year, count(*) from marts.annual_reports group by 1 order by 1").fetchall()
         print("reports found per year: " + (", ".join(f"{y}: {n}" for y, n in per_year) or "none"))
         coverage = con.sql(
             "select status, count(*) from marts.report_coverage group by 1 order by 2 desc, 1"
@@ -35,5 +33,13 @@ def print_summary(data_dir: Path, as_of: dt.date) -> None:
         print(f"missing reports: {len(missing)}")
         for gid, name, year, due, days in missing:
             print(f"  {gid}  {name}  {year}年度报告  due {due}  {days} days overdue")
+    outbox = Path(data_dir) / "alerts" / "outbox.jsonl"
+    if outbox.exists():
+        print(f"alerts (no channel configured, so written to a file): {outbox}")
+    print(
+        f"quality-gate results: {Path(data_dir) / 'gx' / 'validation_runs.jsonl'} (Data Docs: {Path(data_dir) / 'gx' / 'docs'})"
+    )
     print(f"\nwarehouse: {path}")
-    print(f"try:  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('{TRY_SQL}').show()\"")
+    print(
+        f"try:  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('{TRY_SQL}').show()\""
+    )

@@ -15,7 +15,9 @@ def columns_sql(stream: str) -> str:
 
 
 def read(landing: Landing, stream: str):
-    sql = f"select * from read_json('{landing.glob(stream)}', format='newline_delimited', columns={columns_sql(stream)})"
+    sql = (
+        f"select * from read_json('{landing.glob(stream)}', format='newline_delimited', columns={columns_sql(stream)})"
+    )
     return duckdb.sql(sql).fetchall()
 
 

@@ -66,7 +66,12 @@ BAD = [
     ("year as string", lambda d: d["governments"][0].update(reports_from="2019"), "'510705' (#1)", "reports_from"),
     ("bool year", lambda d: d["governments"][0].update(reports_from=True), "'510705' (#1)", "reports_from"),
     ("id as int", lambda d: d["governments"][0].update(id=510705), "#1", "id"),
-    ("list_urls a string", lambda d: d["governments"][0].update(list_urls="https://a.gov.cn/"), "'510705' (#1)", "list_urls"),
+    (
+        "list_urls a string",
+        lambda d: d["governments"][0].update(list_urls="https://a.gov.cn/"),
+        "'510705' (#1)",
+        "list_urls",
+    ),
     ("relative url", lambda d: d["governments"][0].update(list_urls=["/zwgk/"]), "'510705' (#1)", "list_urls"),
     ("ftp url", lambda d: d["governments"][0].update(list_urls=["ftp://a.gov.cn/"]), "'510705' (#1)", "list_urls"),
     ("empty url list", lambda d: d["governments"][0].update(list_urls=[]), "'510705' (#1)", "list_urls"),
