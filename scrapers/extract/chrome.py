@@ -83,7 +83,7 @@ CELL_TAGS = frozenset({"td", "th"})
 CHROME_LINES: dict[str, re.Pattern[str]] = {
     "breadcrumb": re.compile(r"^(?:您的位置|当前位置|您现在的位置|所在位置)"),
     "metadata line": re.compile(
-        r"^(?:作者[:：].{0,20})?(?:文章来源|信息来源|来源|发布机构|发布者)[:：]|"
+        r"^[（(]?(?:作者[:：].{0,20})?(?:文章来源|稿件来源|信息来源|来源|发布机构|发布者)[:：]|"
         r"(?:发布时间|发布日期|更新时间|浏览次数|浏览量|点击数|点击量|阅读次数|访问次数|阅读数)[:：]"
     ),
     "font-size widget": re.compile(r"^字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$"),
@@ -96,7 +96,7 @@ CHROME_LINES: dict[str, re.Pattern[str]] = {
         r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载|^附件\s*\d*\s*[:：].*\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar)$",
         re.IGNORECASE,
     ),
-    "editor": re.compile(r"^[【\[]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"),
+    "editor": re.compile(r"^[【\[（(]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"),
     "footer": re.compile(r"主办单位|承办单位|ICP备|网站标识码|版权所有|技术支持[:：]|公网安备|网站地图|联系我们"),
     "index table": re.compile(r"^(?:索引号|主题分类|发文机关|成文日期|文\s*号|名\s*称|主\s*题\s*词)[:：]"),
 }
@@ -120,6 +120,10 @@ DATE_VALUE = re.compile(
     r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 
+# An unlabelled date on a line that is clearly the metadata line (it names the source or counts views).
+INFO_LINE = re.compile(r"来源|浏览|点击|阅读|作者|发布")
+BARE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
+
 # Standard government meta tags (names compared lower-case).
 META_TITLE = ("articletitle", "og:title", "title")
 META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:article:published_time")
@@ -138,6 +142,6 @@ TEXT_ATTACHMENT = re.compile(r"\.(?:pdf|docx)(?:[?#].*)?$", re.IGNORECASE)
 # The government a signature or document header names.
 ISSUER_LINE = re.compile(
     r"^(?:中共[\u4e00-\u9fff]{2,20}(?:委员会|委)\s*)?"
-    r"([\u4e00-\u9fff（）()]{2,30}(?:人民政府|街道办事处|办事处|管理委员会|管委会|人民政府办公室|政府))$"
+    r"([\u4e00-\u9fff（）()]{2,30}(?:人民政府|街道办事处|办事处|管理委员会|管委会|委员会|办公室|政府|局|厅))$"
 )
 DOC_HEADER = re.compile(r"^([\u4e00-\u9fff]{2,30}(?:人民政府|办事处|管理委员会|管委会))(?:办公室)?文件$")

@@ -36,18 +36,32 @@ def _date(y: str, m: str, d: str) -> dt.date | None:
         return None
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
 def title_of(root, tags: dict[str, str]) -> str | None:
+    """ArticleTitle meta, else the heading that the <title> repeats, else the first plausible heading, else <title>."""
     for name in chrome.META_TITLE:
         if tags.get(name):
             return tags[name]
-    for xpath in ("//h1", "//*[contains(@class,'title')]", "//h2"):
+    head = root.find(".//title")
+    page_title = normalise("".join(head.itertext())) if head is not None else ""
+    candidates = []
+    for xpath in ("//h1", "//*[contains(@class,'title')]", "//h2", "//h3"):
         for el in root.xpath(xpath):
             text = normalise("".join(el.itertext()))
             if 4 <= len(text) <= 120:
-                return text
-    title = root.find(".//title")
-    if title is not None and title.text:
-        parts = [p for p in _TITLE_SPLIT.split(normalise(title.text)) if p]
+                candidates.append(text)
+    # the site name is often a heading too: the article title is the one <title> also carries
+    squashed = _squash(page_title)
+    inside = [t for t in candidates if squashed and len(t) >= 6 and _squash(t) in squashed]
+    if inside:
+        return max(inside, key=len)  # the site name may be inside <title> too, but it is the shorter one
+    if candidates:
+        return candidates[0]
+    if page_title:
+        parts = [p for p in _TITLE_SPLIT.split(page_title) if p]
         if parts:
             return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
     return None
@@ -91,6 +105,12 @@ def publish_date_of(lines: list[str], tags: dict[str, str], url: str | None) -> 
     for label in chrome.DATE_LABELS:
         if label in found:
             return found[label]
+    for line in lines:
+        if len(line) <= 120 and chrome.INFO_LINE.search(line):
+            m = chrome.BARE_DATE.search(line)
+            day = _date(m["y"], m["m"], m["d"]) if m else None
+            if day is not None:
+                return day
     from_url = url_date(url)
     for name in chrome.META_DATE:
         m = _META_DATE.search(tags.get(name, ""))
