@@ -73,6 +73,7 @@ class CrawlSummary:
     results: list[GovernmentResult]
     seconds: float
     requests: int
+    requests_by_host: dict[str, int] = field(default_factory=dict)  # host:port -> HTTP requests this run
 
     @property
     def all_failed(self) -> bool:
@@ -298,4 +299,6 @@ def run_crawl(
         fetcher.close()
     order = {g.id: i for i, g in enumerate(governments)}
     results.sort(key=lambda r: order.get(r.government_id, 0))
-    return CrawlSummary(run_id, results, time.monotonic() - started, fetcher.requests_made)
+    return CrawlSummary(
+        run_id, results, time.monotonic() - started, fetcher.requests_made, dict(fetcher.requests_by_host)
+    )
