@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def _fsync_dir(directory: Path) -> None:
 def _test_pause(stage: str) -> None:
     spec = os.environ.get("FZZF_TEST_PUBLISH_PAUSE", "")
     if spec.partition(":")[0] == stage:
+        print(f"publish paused at {stage}", file=sys.stderr, flush=True)  # the test waits for this line, then kills
         time.sleep(float(spec.partition(":")[2] or 30))
 
 
@@ -150,6 +152,4 @@ def build_lock(data_dir: Path, timeout: float = 600.0) -> FileLock:
 
 
 if __name__ == "__main__":  # python -m scrapers.publish STAGED PUBLISHED (the kill-during-publish test runs this)
-    import sys
-
     publish(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,142 @@
+"""Write-audit-publish end to end: real landing files, real dbt build, real GX gates, real DuckDB files.
+
+One data directory goes through three builds, as a deployment would:
+
+A. clean reports only                      -> published
+B. plus a report whose body kept page chrome -> that record quarantined, the rest published
+C. plus a report whose extracted metrics hold an impossible rate (1000 %) -> the marts gate fails: nothing is
+   published, the previous warehouse stays byte-identical, the failure names the expectation and the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scrapers.build import published_path, run_build, staged_path
+from scrapers.demo.seeds import SEED_DIR
+from scrapers.gate import check_marts, quarantine_path, read_validation_runs
+from scrapers.registry import load_registry
+
+from .helpers import land, record, write_registry
+
+pytestmark = pytest.mark.gates
+
+AS_OF = dt.date(2024, 5, 1)
+GOVS = ["g1", "g2", "g3"]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    data = tmp_path_factory.mktemp("wap")
+    registry = write_registry(data / "registry.yaml", GOVS, reports_from=2022)
+    out: dict = {"data": data, "registry": registry}
+
+    clean = [record("g1", "003"), record("g2", "004")]
+    land(data, clean)
+    out["A"] = run_build(data, registry, AS_OF, send_alerts=False)
+    out["A_sha"] = sha(published_path(data)) if published_path(data).exists() else None
+
+    raw001 = next(SEED_DIR.glob("001_*.txt")).read_text(encoding="utf-8")
+    chrome = record("g3", "001", body=raw001)
+    out["chrome_id"] = chrome["record_id"]
+    land(data, [chrome])
+    out["B"] = run_build(data, registry, AS_OF, send_alerts=False)
+    out["B_sha"] = sha(published_path(data))
+
+    bad_rate = record("g1", "003", report_year=2023, publish_date=dt.date(2024, 3, 20), body=record("g1")["body"] + "\n附：统计表。")
+    bad_rate["metrics"] = [{"metric": "leader_court_appearance_rate", "value": 1000.0, "unit": "%", "scope": "unknown",
+                            "sentence": "行政机关负责人出庭应诉率达1000%", "section": None}]
+    out["bad_id"] = bad_rate["record_id"]
+    land(data, [bad_rate])
+    out["C"] = run_build(data, registry, AS_OF, send_alerts=False)
+    out["C_sha"] = sha(published_path(data))
+    return out
+
+
+def test_clean_build_publishes(builds):
+    a = builds["A"]
+    assert a.published, a.describe()
+    assert a.quarantined == 0
+    assert builds["A_sha"] is not None
+    assert query(published_path(builds["data"]), "select government_id from marts.annual_reports order by 1") == [
+        ("g1",), ("g2",)
+    ]
+
+
+def test_chrome_laden_body_is_quarantined_and_the_rest_published(builds):
+    b, data = builds["B"], builds["data"]
+    assert b.published, b.describe()
+    assert b.quarantined == 1
+    q = [json.loads(line) for line in quarantine_path(data).read_text(encoding="utf-8").splitlines()]
+    assert [x["record_id"] for x in q] == [builds["chrome_id"]]
+    assert q[0]["reason"].startswith("page chrome left in the body")
+    wh = published_path(data)
+    # analysts see the clean reports, and the held-back one only in marts.quarantine, with its reason
+    assert query(wh, "select government_id from marts.annual_reports order by 1") == [("g1",), ("g2",)]
+    assert query(wh, "select record_id, reason from marts.quarantine") == [(builds["chrome_id"], q[0]["reason"])]
+    assert query(wh, f"select count(*) from marts.report_versions where record_id = '{builds['chrome_id']}'") == [(0,)]
+    # g3's 2022 report is not there, so coverage says so (missing after grace), instead of counting chrome as a report
+    assert query(wh, "select status from marts.report_coverage where government_id = 'g3' and report_year = 2022") == [
+        ("missing",)
+    ]
+    assert builds["B_sha"] != builds["A_sha"]
+
+
+def test_critical_failure_does_not_publish_and_keeps_the_previous_warehouse(builds):
+    c, data = builds["C"], builds["data"]
+    assert not c.published
+    assert c.failed_step == "marts gate"
+    assert builds["C_sha"] == builds["B_sha"]  # byte-identical
+    assert "expect_column_values_to_be_between(rate_value)" in c.gate_summary
+    assert "1000.0" in c.gate_summary and "metric_id" in c.gate_summary  # a few offending rows, by key
+    # the staged warehouse that failed is still there for inspection, and has the bad row
+    assert query(staged_path(data), "select max(value) from marts.report_metrics where unit = '%'") == [(1000.0,)]
+
+
+def test_failed_gate_result_lists_expectations_and_rows(builds):
+    data = builds["data"]
+    result = check_marts(staged_path(data), load_registry(builds["registry"]), AS_OF)
+    assert not result.success
+    [failure] = result.failures
+    assert failure.suite == "marts_report_metrics" and failure.severity == "critical"
+    assert failure.unexpected_count == 1 and failure.rows[0]["rate_value"] == 1000.0
+    assert "poison every average" in result.describe()
+
+
+def test_failed_gate_sends_an_alert(builds):
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in (builds["data"] / "alerts").rglob("*") if p.is_file()]
+    assert any("marts gate" in t for t in texts), texts
+
+
+def test_every_validation_is_recorded_and_published(builds):
+    data = builds["data"]
+    runs = read_validation_runs(data)
+    suites = {r["suite"] for r in runs}
+    assert {"landing_reports", "marts_report_coverage", "marts_coverage_complete", "marts_annual_reports",
+            "marts_report_metrics", "marts_crawl_health"} <= suites
+    # builds A, B, C (a direct check_marts call in another test may add more)
+    assert [r["success"] for r in runs if r["suite"] == "marts_report_metrics"][:3] == [True, True, False]
+    failed = next(r for r in runs if r["suite"] == "marts_report_metrics" and not r["success"])
+    assert failed["critical_failed"] == 1 and "rate_value" in failed["failures"][0]
+    # the published warehouse (from build B) carries the runs up to and including B's
+    published = query(published_path(data), "select suite, success from marts.validation_runs")
+    assert len(published) == 2 * 6 and all(ok for _, ok in published)
+    assert (data / "gx" / "docs" / "index.html").exists()
