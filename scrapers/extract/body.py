@@ -19,6 +19,7 @@ from . import chrome
 _SOURCE_BREAK = re.compile(r"[ \t\r\xa0\u3000]*\n\s*")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _BLANKS = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SENTENCE = re.compile(r"[。；，！？,;]")  # not colons: metadata lines are full of them
 
 
@@ -115,6 +116,10 @@ def drop_chrome_elements(root) -> None:
         tag = el.tag
         if not isinstance(tag, str) or tag in chrome.DROP_TAGS:
             doomed.append(el)  # comments and processing instructions too
+            continue
+        style = el.get("style")
+        if style and _HIDDEN.search(style):
+            doomed.append(el)  # search-engine copies and print versions the reader never sees
             continue
         names = el.get("class")
         ident = el.get("id")
@@ -213,11 +218,12 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
             continue
         kept.append(text)
     if title:
+        # the title repeated at the top of the body, possibly split over lines or below a document header line
         target = _squash(title)
-        for k in (3, 2, 1):
-            if len(kept) >= k and _squash("".join(kept[:k])) == target:
-                kept = kept[k:]
-                break
+        for start in (0, 1):
+            for k in (3, 2, 1):
+                if len(kept) >= start + k and _squash("".join(kept[start : start + k])) == target:
+                    return kept[:start] + kept[start + k :]
     return kept
 
 
