@@ -35,9 +35,10 @@ __all__ = [
 log = logging.getLogger("fzzf.alerts")
 
 STATE_VERSION = 1
-# Coverage statuses that mean "no report yet": a key that leaves missing_reports with one of these (say a hand run
-# with an earlier as_of) is not resolved and stays in the state, so it is not alerted a second time later.
-NOT_FOUND_STATUSES = frozenset({"missing", "overdue", "not_due", "due", "pending", "late_missing"})
+# marts.report_coverage statuses that mean "the report was found". A key that leaves missing_reports with any other
+# status (not_due or overdue in a hand run with an earlier as_of; unknown when the portal could not be crawled lately)
+# is not resolved: it stays in the state, so it is neither announced as resolved nor alerted a second time later.
+FOUND_STATUSES = frozenset({"on_time", "late"})
 DIGEST_LINE_LIMIT = 300  # a first run over years of backlog must not produce a message no channel accepts
 
 
@@ -166,7 +167,7 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
             if status is None:
                 if coverage:  # with no coverage table at all we cannot tell a removal from a resolution
                     withdrawn.append(key)
-            elif status not in NOT_FOUND_STATUSES:
+            elif status in FOUND_STATUSES:
                 outcome.resolved.append({**row, "status": status})
         outcome.withdrawn = len(withdrawn)
 

@@ -1,0 +1,70 @@
+"""Both DAGs run for real with ``dag.test()``: demo portal → landing → dbt → gates → publish → alerts to a webhook."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import duckdb
+import pytest
+
+from .conftest import load_dag, today_in_beijing
+
+pytestmark = pytest.mark.integration
+
+MISSING_GOV = "231282"  # 肇东市: the demo portal's one government without its report for latest_year - 1
+
+
+def test_collect_then_warehouse_publishes_and_alerts_once(pipeline_env):
+    data_dir, portal, receiver = pipeline_env
+    as_of = today_in_beijing()
+
+    collect = load_dag("fzzf_collect").test()
+    assert collect.state == "success"
+    crawl_tis = [ti for ti in collect.get_task_instances() if ti.task_id == "crawl"]
+    assert len(crawl_tis) == len(portal.governments) and all(ti.state == "success" for ti in crawl_tis)
+    assert sorted(ti.rendered_map_index for ti in crawl_tis) == sorted(g.id for g in portal.governments)
+    landed_reports = list((data_dir / "landing" / "reports").glob("*/*.jsonl"))
+    assert len({p.stem for p in landed_reports}) == len(portal.governments)
+
+    warehouse = load_dag("fzzf_warehouse").test(run_conf={"as_of": as_of.isoformat()})
+    assert warehouse.state == "success"
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        missing = con.execute("select government_id, report_year from marts.missing_reports").fetchall()
+    finally:
+        con.close()
+    assert [gid for gid, _ in missing] == [MISSING_GOV]
+
+    assert len(receiver.posts) == 1
+    message = receiver.messages()[0]
+    assert "1 newly missing" in message and f"[{MISSING_GOV}]" in message
+    state = json.loads((data_dir / "alerts" / "state.json").read_text(encoding="utf-8"))
+    assert list(state["missing"]) == [f"{MISSING_GOV}|{missing[0][1]}"]
+
+    # The next day's run finds the same gap: nothing is sent again.
+    again = load_dag("fzzf_warehouse").test(run_conf={"as_of": as_of.isoformat()})
+    assert again.state == "success"
+    assert len(receiver.posts) == 1
+
+
+def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp_path, monkeypatch):
+    data_dir, _portal, receiver = pipeline_env
+    broken = tmp_path / "broken-registry.yaml"
+    broken.write_text("governments:\n  - id: x\n", encoding="utf-8")  # no name, level, ...: the build refuses it
+    monkeypatch.setenv("FZZF_REGISTRY", str(broken))
+
+    run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2027-06-01"})
+
+    assert run.state == "failed"
+    assert len(receiver.posts) == 1
+    post = receiver.posts[0]["json"]
+    assert post["type"] == "failure"
+    assert post["title"] == "fzzf task failed: fzzf_warehouse.build"
+    body = post["message"]
+    assert "DAG: fzzf_warehouse" in body and "Task: build" in body
+    assert f"Run: {run.run_id}" in body
+    assert f"/dags/fzzf_warehouse/runs/{quote(run.run_id)}/tasks/build" in body  # the log link
+    assert "RegistryError" in body
+    outbox = (data_dir / "alerts" / "outbox.jsonl").read_text(encoding="utf-8")
+    assert "pipeline_failure" in outbox
