@@ -255,3 +255,15 @@ def farm():
     f = Farm()
     yield f
     f.close()
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory):
+    """The shared long run (see pipeline.py): built once per session, inspected by many tests."""
+    from .pipeline import run_pipeline
+
+    f = Farm()
+    try:
+        yield run_pipeline(tmp_path_factory.mktemp("pipeline"), f)
+    finally:
+        f.close()

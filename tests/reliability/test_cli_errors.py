@@ -3,26 +3,16 @@ traceback, and nothing half-written."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
-import resource
-import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from .conftest import (
     AS_OF,
-    all_landing_files_parse,
     base_env,
     healthy,
-    landing_rows,
-    make_report,
-    publish,
-    query,
     run_fzzf,
     write_registry,
 )
@@ -187,97 +177,19 @@ def test_data_directory_that_is_a_file(farm, tmp_path):
 
 
 # a full disk --------------------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def small_disk(path: Path, size: str):
-    """A tmpfs of ``size`` at ``path`` (needs root); yields False when it cannot be mounted."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        yield False
-        return
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                        capture_output=True).returncode == 0  # fmt: skip
-    try:
-        yield ok
-    finally:
-        if ok:
-            subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
-def _fill(disk: Path, leave: int = 0) -> None:
-    """Fill the file system at ``disk`` leaving about ``leave`` bytes free."""
-    st = os.statvfs(disk)
-    free = st.f_bavail * st.f_frsize
-    with open(disk / "filler.bin", "wb") as fh:
-        block = b"\0" * 65536
-        remaining = max(0, free - leave)
-        while remaining > 0:
-            try:
-                fh.write(block[: min(len(block), remaining)])
-            except OSError:
-                break
-            remaining -= len(block)
-
-
-def _fsize_cap(limit: int):
-    def apply():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead of killing
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return apply
-
-
-def test_full_disk_fails_clearly_and_keeps_what_was_published(farm, tmp_path):
-    """Crawl and build on a roomy disk, then fill it: the next crawl and build fail with a clear message, land
-    nothing partial, and the published warehouse still answers with the first build's rows."""
-    gov = healthy(farm, "ok_a", "安州区")
-    registry = write_registry(tmp_path / "registry.yaml", [gov])
-    env = base_env(tmp_path)
-    with small_disk(tmp_path / "disk", "64m") as mounted:
-        data = tmp_path / "disk" / "data"
-        crawl = ["crawl", "--registry", str(registry), "--data-dir", str(data), "--allow-private-hosts"]
-        build = [
-            "build",
-            "--registry",
-            str(registry),
-            "--data-dir",
-            str(data),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--no-alerts",
-        ]
-        first = run_fzzf(crawl, env)
-        assert first.returncode == 0, first.output[-2000:]
-        built = run_fzzf(build, env, timeout=300)
-        assert built.returncode == 0, built.output[-3000:]
-        wh = data / "warehouse.duckdb"
-        before = query(wh, "select url, content_hash from marts.annual_reports order by url")
-        assert len(before) == 2
-        landed_before = {p: p.read_bytes() for p in (data / "landing").rglob("*.jsonl")}
-
-        # A new report appears, and the disk is full.
-        publish(gov, [*gov.reports, make_report(gov.name, 2023, 2)])
-        extra = {}
-        if mounted:
-            _fill(tmp_path / "disk", leave=0)
-        else:
-            extra["preexec_fn"] = _fsize_cap(1024)  # no tmpfs: a per-file size cap makes the same writes fail
-        second = run_fzzf(crawl, env, **extra)
-        assert second.returncode in (1, 2), second.output[-2000:]
-        _no_uncaught(second)
-        assert (
-            "No space left" in second.output or "File too large" in second.output or "disk" in second.output.lower()
-        ), second.output[-2000:]
-        assert all_landing_files_parse(data) == []
-        assert {p: p.read_bytes() for p in (data / "landing").rglob("*.jsonl")} == landed_before
-
-        rebuilt = run_fzzf(build, env, timeout=300, **extra)
-        assert rebuilt.returncode in (1, 2), rebuilt.output[-2000:]
-        _no_uncaught(rebuilt)
-        assert query(wh, "select url, content_hash from marts.annual_reports order by url") == before
-        (filler := tmp_path / "disk" / "filler.bin").unlink(missing_ok=True)
-        assert not filler.exists()
-        # With room again, the next crawl catches up.
-        third = run_fzzf(crawl, env)
-        assert third.returncode == 0, third.output[-2000:]
-        years = sorted(r["report_year"] for r in landing_rows(data, "reports"))
-        assert years == [2021, 2022, 2023]
+def test_full_disk_fails_clearly_and_keeps_what_was_published(pipeline):
+    """pipeline.py copies its data directory onto a small tmpfs and fills it: the next crawl and build fail with a
+    clear message, land and publish nothing partial, and with room again the crawl catches up."""
+    d = pipeline.disk
+    assert "full disk" not in pipeline.errors, pipeline.errors.get("full disk")
+    crawl, build = d["crawl"], d["build"]
+    for ran in (crawl, build):
+        assert ran.returncode in (1, 2), ran.output[-2000:]
+        _no_uncaught(ran)
+        text = ran.output
+        assert "No space left" in text or "File too large" in text or "disk" in text.lower(), text[-2000:]
+    assert d["problems"] == []
+    assert d["landed_after_crawl"] == d["landed_before"]  # nothing new and nothing partial landed
+    assert d["published_after"] == d["published_before"]  # the published warehouse is untouched
+    assert d["crawl_with_room"].returncode == 0, d["crawl_with_room"].output[-2000:]
+    assert pipeline.notes["disk_new_report_url"] in d["urls_with_room"]
