@@ -185,7 +185,7 @@ def find_container(root):
     dense = _density_container(body if body is not None else root)
     if short is not None and (dense is None or dense is body or _text_len(dense) < 2 * _text_len(short)):
         return short
-    return dense if dense is not None else (body if body is not None else root)
+    return dense  # None: no prose anywhere (a truncated page, a page that is only links)
 
 
 def marked_fragment(text: str):
@@ -232,5 +232,7 @@ def body_lines(root, page_text: str, title: str | None) -> list[str]:
     container = marked_fragment(page_text)
     if container is None:
         container = find_container(root)
+        if container is None:
+            return []
     drop_chrome_elements(container)
     return clean_lines(linearise(container), title)

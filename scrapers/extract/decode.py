@@ -35,6 +35,12 @@ def decode_html(content: bytes) -> tuple[str, str]:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # A UTF-8 page with a few bad bytes (cut off mid-character by a size cap, one corrupt byte) is still UTF-8:
+    # GBK bytes read as UTF-8 fail on nearly every Chinese character instead.
+    text = content.decode("utf-8", "replace")
+    non_ascii = sum(1 for b in content if b > 0x7F)
+    if text.count("\ufffd") <= 0.02 * non_ascii:
+        return text, "utf-8"
     declared = declared_charset(content) or "gb18030"
     encoding = _WIDEN.get(declared, declared)
     if encoding in ("utf-8", "utf8"):
@@ -46,6 +52,10 @@ def decode_html(content: bytes) -> tuple[str, str]:
     return content.decode(encoding, "replace"), encoding
 
 
+_CUT_TAG = re.compile(r"<[^<>]{0,200}$")  # a page cut off inside a tag (size cap, dropped connection)
+
+
 def repair_markup(text: str) -> str:
-    """Remove what makes lxml stop early: stray closing html/body tags and an XML declaration in a str."""
-    return _STRAY_END.sub("", _XML_DECL.sub("", text))
+    """Remove what makes lxml stop early or read markup as text: stray closing html/body tags, an XML
+    declaration in a str, and a tag left unterminated at the end of a truncated page."""
+    return _CUT_TAG.sub("", _STRAY_END.sub("", _XML_DECL.sub("", text)))
