@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -30,13 +31,12 @@ def test_source_columns_equal_landing_streams():
 
 
 def test_external_location_reads_the_declared_columns_with_their_types():
-    # read_json(..., columns = {...}) fixes the schema DuckDB reads; it must be the same mapping as STREAMS.
+    # json_transform_strict(line, '{...}') fixes the schema DuckDB reads; it must be the same mapping as STREAMS.
     for stream, table in landing_tables().items():
         location = table["meta"]["external_location"]
         assert f"/landing/{stream}/**/*.jsonl" in location
-        mapping = re.search(r"columns = \{(.*)\}\)", location, re.S).group(1)
-        pairs = re.findall(r"'([^']+)': '([^']+)'", mapping)
-        assert pairs == list(STREAMS[stream].items()), stream
+        structure = re.search(r"json_transform_strict\(line, '(\{.*?\})'\)", location, re.S).group(1)
+        assert list(json.loads(structure).items()) == list(STREAMS[stream].items()), stream
 
 
 def test_every_landing_stream_declares_freshness_on_its_load_time():

@@ -9,11 +9,33 @@
       6. earliest publish date (the first publication, not a later repost), nulls last  -> later_publication
       7. longest body, then URL (deterministic tie-break)                               -> duplicate
     Every other version keeps the reason it lost: the first rule on which it differs from the canonical version.
+    Narrow on purpose (no body, sections or metrics): marts join int_reports__versions by record_id for those.
 -#}
 with
 
 versions as (
-    select * from {{ ref('int_reports__versions') }}
+    select
+        record_id,
+        report_id,
+        government_id,
+        run_id,
+        content_hash,
+        list_url,
+        url,
+        title,
+        issuer,
+        report_year,
+        char_count,
+        is_online,
+        is_own_issuer,
+        is_interpretation,
+        is_attachment,
+        is_latest_of_page,
+        publish_date,
+        first_seen_at,
+        fetched_at,
+        last_gone_at
+    from {{ ref('int_reports__versions') }}
 ),
 
 ranked as (

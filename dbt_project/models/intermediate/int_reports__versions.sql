@@ -1,5 +1,5 @@
 -- Every landed version of an annual report (classifier said yes, year known) of a registered government,
--- once per record_id, with the facts the canonical-report rule ranks on.
+-- once per record_id, with the facts the canonical-report rule ranks on. The reports stream is parsed once, here.
 with
 
 reports as (
@@ -10,25 +10,20 @@ governments as (
     select * from {{ ref('stg_registry__governments') }}
 ),
 
-link_status as (
-    select * from {{ ref('int_reports__link_status') }}
+page_events as (
+    select * from {{ ref('int_links__page_events') }}
 ),
 
 annual as (
-    select *
+    select
+        *,
+        min(fetched_at) over (partition by record_id) as first_seen_at,
+        max(fetched_at) over (partition by government_id, url) as page_last_fetched_at
     from reports
     where is_annual_report
         and report_year is not null
     -- the same content can land twice (a page edited and edited back): one row per version, the latest landing
     qualify row_number() over (partition by record_id order by fetched_at desc, run_id desc) = 1
-),
-
-first_seen as (
-    select
-        record_id as record_id,
-        min(fetched_at) as first_seen_at
-    from reports
-    group by record_id
 ),
 
 enriched as (
@@ -53,7 +48,11 @@ enriched as (
         annual.report_year as report_year,
         coalesce(annual.char_count, length(annual.body), 0) as char_count,
         -- booleans
-        coalesce(link_status.is_online, true) as is_online,
+        (
+            page_events.last_gone_at is null
+            or page_events.last_gone_at
+            < greatest(annual.page_last_fetched_at, coalesce(page_events.last_listed_at, '-infinity'::timestamp))
+        ) as is_online,
         (
             annual.issuer is null
             or trim(annual.issuer) = ''
@@ -74,17 +73,15 @@ enriched as (
         annual.metrics as metrics,
         -- dates and timestamps
         annual.publish_date as publish_date,
-        first_seen.first_seen_at as first_seen_at,
+        annual.first_seen_at as first_seen_at,
         annual.fetched_at as fetched_at,
-        link_status.last_gone_at as last_gone_at
+        page_events.last_gone_at as last_gone_at
     from annual
     inner join governments
         on annual.government_id = governments.government_id
-    left join first_seen
-        on annual.record_id = first_seen.record_id
-    left join link_status
-        on annual.government_id = link_status.government_id
-        and annual.url = link_status.url
+    left join page_events
+        on annual.government_id = page_events.government_id
+        and annual.url = page_events.url
 )
 
 select * from enriched

@@ -3,6 +3,26 @@ with
 
 ranked as (
     select * from {{ ref('int_reports__ranked') }}
+    where is_canonical
+),
+
+versions as (
+    select * from {{ ref('int_reports__versions') }}
+),
+
+canonical as (
+    select
+        ranked.*,
+        versions.raw_sha256 as raw_sha256,
+        versions.source_name as source_name,
+        versions.body as body,
+        versions.extractor_version as extractor_version,
+        versions.sections as sections,
+        versions.metrics as metrics,
+        versions.attachments as attachments
+    from ranked
+    inner join versions
+        on ranked.record_id = versions.record_id
 ),
 
 final as (
@@ -37,8 +57,7 @@ final as (
         first_seen_at as first_seen_at,
         fetched_at as fetched_at,
         last_gone_at as last_gone_at
-    from ranked
-    where is_canonical
+    from canonical
 )
 
 select * from final

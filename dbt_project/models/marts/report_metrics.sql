@@ -1,10 +1,21 @@
 -- One row per figure extracted from each canonical annual report (scrapers.metrics, carried by the landing record).
 with
 
-reports as (
-    select * from {{ ref('int_reports__ranked') }}
+canonical as (
+    select record_id from {{ ref('int_reports__ranked') }}
     where is_canonical
-        and len(metrics) > 0
+),
+
+versions as (
+    select * from {{ ref('int_reports__versions') }}
+),
+
+reports as (
+    select versions.*
+    from versions
+    semi join canonical
+        on versions.record_id = canonical.record_id
+    where len(versions.metrics) > 0
 ),
 
 unnested as (

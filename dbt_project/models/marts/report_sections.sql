@@ -1,10 +1,21 @@
 -- One row per section of each canonical annual report, in document order (sections come from the landing record).
 with
 
-reports as (
-    select * from {{ ref('int_reports__ranked') }}
+canonical as (
+    select record_id from {{ ref('int_reports__ranked') }}
     where is_canonical
-        and len(sections) > 0
+),
+
+versions as (
+    select * from {{ ref('int_reports__versions') }}
+),
+
+reports as (
+    select versions.*
+    from versions
+    semi join canonical
+        on versions.record_id = canonical.record_id
+    where len(versions.sections) > 0
 ),
 
 unnested as (
