@@ -8,6 +8,7 @@ The title decides first; only a title that is a report or ambiguous costs a requ
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from .discover import Link, normalise_url
 from .fetch import Fetcher, FetchError, Response, same_site
 from .landing import Landing, sha256_hex, utcnow
 
+log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
 TRUNCATED = ("...", "…", "..")
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
@@ -114,7 +116,12 @@ class ReportCollector:
             self._skip(key, list_url, link, f"title: {decision.reason}")
             stats.links_skipped += 1
             return 1
-        self._fetch_report(key, link, list_url, stats, on_event)
+        try:
+            self._fetch_report(key, link, list_url, stats, on_event)
+        except Exception as exc:  # noqa: BLE001 - one page the extractor chokes on must not lose the rest
+            log.exception("%s: %s", self.gov.id, link.url)
+            stats.note(f"crawler error on {link.url}: {type(exc).__name__}: {exc}")
+            self._link(list_url, link.url, link.title, "error", f"crawler error: {type(exc).__name__}: {exc}", None)
         return 1
 
     def _fetch_report(self, key: str, link: Link, list_url: str, stats: SourceStats, on_event) -> None:

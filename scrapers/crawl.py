@@ -23,7 +23,7 @@ import filelock
 from .collect import ReportCollector, SourceStats
 from .discover import PageRequest, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
-from .landing import Landing, new_run_id, sha256_hex, utcnow
+from .landing import Landing, new_run_id, utcnow
 from .progress import Progress
 from .registry import Government
 from .settings import Politeness
@@ -225,7 +225,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         first = False
         stats.pages_fetched += 1
         on_event("pages", 1)
-        digest = sha256_hex(resp.content)
+        digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)

@@ -34,6 +34,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 asks crawlers not to keep robots.txt longer than a day
 MAX_RETRY_AFTER = 60.0
+MAX_CRAWL_DELAY = 30.0
 _CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
 # Chinese pages declare a subset of what they contain: GB18030 is a superset of gb2312/gbk and decodes them all.
@@ -254,11 +255,13 @@ class Fetcher:
     # internals ------------------------------------------------------------------------------------------------
     def _request(self, url, method, data, headers) -> tuple[int, dict[str, str], bytes, int]:
         """One logical request with retries; returns (status, headers, body, HTTP requests made)."""
-        host = urlsplit(url).netloc
+        parts = urlsplit(url)
+        host = parts.netloc
+        delay = self._crawl_delay(f"{parts.scheme}://{host}")
         made = 0
         attempts = self.politeness.retries + 1
         for attempt in range(attempts):
-            self.gate.wait(host)
+            self.gate.wait(host, delay)
             made += 1
             self._count(host)
             try:
@@ -286,6 +289,16 @@ class Fetcher:
             except requests.RequestException as exc:
                 raise FetchError(url, "network", _short(exc), made) from None
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _crawl_delay(self, origin: str) -> float | None:
+        """A robots.txt Crawl-delay longer than ours wins for that host (capped: a typo must not stall a crawl)."""
+        parser = self._robots.get(origin)
+        if parser is None or not self.politeness.obey_robots:
+            return None
+        asked = parser.crawl_delay(self.politeness.user_agent)
+        if asked is None:
+            return None
+        return min(max(float(asked), self.politeness.delay), MAX_CRAWL_DELAY)
 
     def _read_capped(self, url: str, resp: requests.Response, made: int) -> bytes:
         cap = self.politeness.max_bytes

@@ -51,8 +51,11 @@ class HostGate:
         self._memory: dict[str, float] = {}  # used when there is no lock directory (single process)
         self.waited = 0.0  # total seconds slept, for progress figures and tests
 
-    def reserve(self, host: str) -> float:
-        """Book the next free slot for ``host``; returns the time the caller may start its request."""
+    def reserve(self, host: str, delay: float | None = None) -> float:
+        """Book the next free slot for ``host``; returns the time the caller may start its request.
+
+        ``delay`` overrides the gate's delay for this host (a robots.txt Crawl-delay asking for more)."""
+        delay = self.delay if delay is None else max(0.0, delay)
         key = host_key(host)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -60,7 +63,7 @@ class HostGate:
             now = self.clock()
             if self.lock_dir is None:
                 slot = self._next(self._memory.get(key), now)
-                self._memory[key] = slot + self.delay
+                self._memory[key] = slot + delay
                 return slot
             fd = self._fd(key)
             # flock is per open file: the threading lock above keeps this process's threads apart, the flock
@@ -70,16 +73,16 @@ class HostGate:
                 data = os.pread(fd, _SLOT.size, 0)
                 previous = _SLOT.unpack(data)[0] if len(data) == _SLOT.size else None
                 slot = self._next(previous, now)
-                os.pwrite(fd, _SLOT.pack(slot + self.delay), 0)
+                os.pwrite(fd, _SLOT.pack(slot + delay), 0)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             return slot
 
-    def wait(self, host: str) -> float:
+    def wait(self, host: str, delay: float | None = None) -> float:
         """Reserve a slot and sleep until it comes; returns the seconds slept."""
-        if self.delay <= 0 and self.lock_dir is None:
+        if self.delay <= 0 and not delay and self.lock_dir is None:
             return 0.0
-        slot = self.reserve(host)
+        slot = self.reserve(host, delay)
         pause = slot - self.clock()
         if pause > 0:
             self.sleep(pause)

@@ -171,3 +171,20 @@ def test_fetcher_waits_between_requests_to_one_host(farm):
         fetcher.fetch(farm.url("127.0.0.1", "/ok.html"))
     # robots.txt + 3 pages: 4 requests, 3 waits of the full delay (the clock does not move on its own)
     assert sleeps == [1.0, 1.0, 1.0]
+
+
+def test_robots_crawl_delay_longer_than_ours_wins(farm):
+    farm.add("127.0.0.2", "/robots.txt", Resource(b"User-agent: *\nCrawl-delay: 2\n", content_type="text/plain"))
+    farm.add("127.0.0.2", "/a.html", Resource(b"a"))
+    sleeps: list[float] = []
+    clock = [time.time()]
+
+    def sleep(s):
+        sleeps.append(s)
+        clock[0] += s
+
+    fetcher = Fetcher(replace(POLITE, delay=0.5), clock=lambda: clock[0], sleep=sleep)
+    fetcher.fetch(farm.url("127.0.0.2", "/a.html"))
+    fetcher.fetch(farm.url("127.0.0.2", "/a.html"))
+    # robots.txt itself is fetched at our delay; after it, the host's 2 s apply
+    assert sleeps == [0.5, 2.0]
