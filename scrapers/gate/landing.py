@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from .. import settings
 from ..landing import STREAMS, Landing, atomic_write_bytes, iso, utcnow
@@ -56,13 +57,18 @@ class LandingGateResult:
 
 
 def _landing_view(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
-    # Read exactly as dbt's source does (same glob, same declared types), so what the gate passes dbt can read.
-    pattern = Landing(data_dir).glob("reports").replace("'", "''")
-    columns = ", ".join(f"'{name}': '{typ}'" for name, typ in STREAMS["reports"].items())
-    con.execute(
-        f"create or replace view landing_reports as select * from read_json('{pattern}', "
-        f"format = 'newline_delimited', columns = {{{columns}}})"
-    )
+    """``landing_reports``: every landed report record, typed as dbt's source declares it.
+
+    Files are parsed in Python and handed to DuckDB as a DataFrame: DuckDB's read_json costs about 7 ms per file
+    (2,000 landing files: 15 s, against 0.7 s for json.loads), and a crawl lands one file per government and run.
+    The casts follow landing.STREAMS, so a value dbt could not read fails here first. Nested lists are not checked.
+    """
+    columns = {name: typ for name, typ in STREAMS["reports"].items() if not typ.endswith("[]")}
+    rows = Landing(data_dir).read_rows("reports")
+    raw = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=list(columns), dtype=object)
+    con.register("landing_raw", raw)
+    casts = ", ".join(f"cast({name} as {typ}) as {name}" for name, typ in columns.items())
+    con.execute(f"create or replace view landing_reports as select {casts} from landing_raw")
 
 
 def _reason(outcome: Outcome, row: dict) -> str:
