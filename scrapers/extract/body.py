@@ -173,14 +173,29 @@ def find_container(root):
     A known container with little text (a page whose body is only an attachment link) still wins when the page
     has no prose anywhere else.
     """
+    rank = {sel: k for k, sel in enumerate(chrome.BODY_SELECTORS)}
+    found: list[tuple[int, object]] = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        hits = [rank.get(("tag", tag), 99)]
+        ident = el.get("id")
+        if ident:
+            hits.append(rank.get(("id", ident), 99))
+        names = el.get("class")
+        if names:
+            hits.extend(rank.get(("class", n), 99) for n in names.split())
+        best = min(hits)
+        if best < 99:
+            found.append((best, el))
     short = None
-    for xpath in chrome.BODY_SELECTORS:
-        for el in root.xpath(xpath):
-            n = _text_len(el)
-            if n >= 40:
-                return el
-            if n and short is None:
-                short = el
+    for _, el in sorted(found, key=lambda pair: pair[0]):  # stable: document order within one selector
+        n = _text_len(el)
+        if n >= 40:
+            return el
+        if n and short is None:
+            short = el
     body = root.find("body")
     dense = _density_container(body if body is not None else root)
     if short is not None and (dense is None or dense is body or _text_len(dense) < 2 * _text_len(short)):
@@ -211,7 +226,8 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
         text = line.text
         if chrome.CUT_LINES.match(text):
             break
-        if chrome.CHROME_LINE.search(text):
+        # chrome lines are short or have no full stop; skipping long prose keeps this cheap
+        if (len(text) <= 160 or "。" not in text) and chrome.CHROME_LINE.search(text):
             continue
         # lists of links (related reports, prev/next) are not prose; a body paragraph is almost never one link
         if line.link_chars >= 0.9 * len(text) and not text.endswith(("。", "：", ":")):
@@ -224,6 +240,9 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
             for k in (3, 2, 1):
                 if len(kept) >= start + k and _squash("".join(kept[start : start + k])) == target:
                     return kept[:start] + kept[start + k :]
+        # a page cut off inside its title bar leaves the title's beginning as the only "body"
+        if len(kept) == 1 and target.startswith(_squash(kept[0]).rstrip("\ufffd")):
+            return []
     return kept
 
 

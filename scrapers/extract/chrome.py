@@ -8,14 +8,18 @@ from __future__ import annotations
 import re
 
 # Body containers, most specific first (domain.md: TRS, Hanweb, 信息公开 pages, re-skins).
-BODY_SELECTORS: tuple[str, ...] = (
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]",
-    "//*[@id='UCAP-CONTENT']",
-    "//*[@id='zoom']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
-    "//*[@id='content' or @id='Content' or @id='art_content' or @id='artibody']",
-    "//article",
+# ("class" | "id" | "tag", value) — one pass over the tree checks them all; earlier entries win.
+BODY_SELECTORS: tuple[tuple[str, str], ...] = (
+    ("class", "TRS_Editor"),
+    ("class", "trs_editor_view"),
+    ("id", "UCAP-CONTENT"),
+    ("id", "zoom"),
+    ("class", "article-content"),
+    ("id", "content"),
+    ("id", "Content"),
+    ("id", "art_content"),
+    ("id", "artibody"),
+    ("tag", "article"),
 )
 
 # Hanweb marks the body with comments; the text between them is the body and nothing else.
@@ -102,7 +106,9 @@ CHROME_LINES: dict[str, re.Pattern[str]] = {
 }
 
 # All of the above in one pattern: one search per line instead of one per kind.
-CHROME_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in CHROME_LINES.values()), re.IGNORECASE)
+CHROME_LINE = re.compile(
+    "|".join(("(?i:" if p.flags & re.IGNORECASE else "(?:") + p.pattern + ")" for p in CHROME_LINES.values())
+)
 
 # A line starting one of these ends the body: everything after it is lists and chrome.
 CUT_LINES = re.compile(r"^(?:相关(?:文章|链接|新闻|阅读|信息|稿件|文件|推荐)|延伸阅读|推荐阅读|热点文章)[:：]?$")

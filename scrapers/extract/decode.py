@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 
+_ASCII_RUNS = re.compile(rb"[\x00-\x7f]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 # GB2312 and GBK are subsets of GB18030: decoding as GB18030 never loses a character the page really has.
 _WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
@@ -38,7 +39,7 @@ def decode_html(content: bytes) -> tuple[str, str]:
     # A UTF-8 page with a few bad bytes (cut off mid-character by a size cap, one corrupt byte) is still UTF-8:
     # GBK bytes read as UTF-8 fail on nearly every Chinese character instead.
     text = content.decode("utf-8", "replace")
-    non_ascii = sum(1 for b in content if b > 0x7F)
+    non_ascii = len(content) - len(_ASCII_RUNS.sub(b"", content))
     if text.count("\ufffd") <= 0.02 * non_ascii:
         return text, "utf-8"
     declared = declared_charset(content) or "gb18030"
@@ -52,10 +53,15 @@ def decode_html(content: bytes) -> tuple[str, str]:
     return content.decode(encoding, "replace"), encoding
 
 
-_CUT_TAG = re.compile(r"<[^<>]{0,200}$")  # a page cut off inside a tag (size cap, dropped connection)
+_CUT_ENTITY = re.compile(r"&#?\w{0,10}$")
 
 
 def repair_markup(text: str) -> str:
     """Remove what makes lxml stop early or read markup as text: stray closing html/body tags, an XML
     declaration in a str, and a tag left unterminated at the end of a truncated page."""
-    return _CUT_TAG.sub("", _STRAY_END.sub("", _XML_DECL.sub("", text)))
+    text = _STRAY_END.sub("", _XML_DECL.sub("", text))
+    # a page cut off inside a tag or an entity (size cap, dropped connection): lxml would show the piece as text
+    lt = text.rfind("<", max(0, len(text) - 300))
+    if lt >= 0 and ">" not in text[lt:]:
+        text = text[:lt]
+    return _CUT_ENTITY.sub("", text)
