@@ -15,7 +15,8 @@ from dataclasses import dataclass
 _TOPIC = re.compile(r"法治政府建设|法治政府|法治建设|依法行政|法治.{0,4}建设|依法治[省市区县州旗镇乡街]")
 # What makes it a report rather than a plan or a news item.
 _REPORT = re.compile(
-    r"年度报告|年报|情况报告|情况的报告|工作报告|工作的报告|年度情况|工作总结|总结的报告|的报告|报告$|报告[)）]?$|报告（"
+    r"年度报告|年报|情况报告|情况的报告|工作报告|工作的报告|年度情况|工作总结|总结的报告|的报告|报告$|报告[)）]?$|报告（|"
+    r"情况汇报|工作汇报"
 )
 
 # Look-alikes, checked in order: the first that matches names the reason.
