@@ -261,6 +261,8 @@ def _read_segment(compiled: _Compiled, sentence: str, start: int, end: int) -> I
                 if any(a < span[1] and span[0] < b for a, b in taken):
                     continue
                 value = parse_number(m.group("num"), m.group("mult"))
+                if field.unit == "%" and value is not None and value > 100:
+                    continue  # "增长150%" next to a rate word is a change, not a rate; the marts gate checks it too
                 if value is not None:
                     found = (span, value)
                     break

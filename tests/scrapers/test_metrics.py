@@ -84,6 +84,12 @@ def test_cn_to_number_rejects_other_characters():
         ("全年办理法律援助案件356件。", {("legal_aid_cases", 356)}),
         ("全年组织学法12次。", {("law_study_sessions", 12)}),
         ("出庭应诉率为 85.7 %。", {("leader_court_appearance_rate", 85.7)}),
+        ("共办理行政复议案件15件，其中维持10件，撤销2件，纠错率13.3%。",
+         {("admin_reconsideration_cases", 15), ("admin_reconsideration_corrected", 2),
+          ("admin_reconsideration_correction_rate", 13.3)}),
+        ("全市法院共受理一审行政案件1,200件，行政诉讼案件败诉率为3.2%。",
+         {("admin_litigation_cases", 1200), ("admin_litigation_loss_rate", 3.2)}),
+        ("全年备案审查规范性文件12件。", {("normative_docs_reviewed", 12)}),
         # sentences from the seed reports
         ("2019年,我镇办理行政处罚14件,罚款金额共计27120元,行政检查21次,检查后处罚9件、办理行政许可217件。",
          {("admin_penalty_cases", 14), ("admin_penalty_amount", 27120)}),
@@ -121,6 +127,7 @@ def test_phrasings(text, expected):
         "开通热线04557711365，受理群众诉求。",
         "严格执行规范性文件审查备案登记制度，审查后报区相关部门备案。",
         "常平镇累计有效注册商标21400件，本年新增注册商标2487件。",  # counts outside every topic
+        "人民调解成功率同比提高150%。",  # a change next to a rate word is not a rate
     ],
 )
 def test_no_figure_where_there_is_none(text):
