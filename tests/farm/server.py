@@ -43,6 +43,7 @@ class Request:
     path: str
     headers: dict[str, str]
     form: dict[str, str]
+    at: float = 0.0  # time.time() when the request arrived (politeness tests compare gaps)
 
 
 Handler = Callable[[Request], Resource]
@@ -138,7 +139,7 @@ class _FarmHandler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str, form: dict[str, str]) -> None:
         host = self.server.server_address[0]
-        request = Request(host, method, self.path, {k.lower(): v for k, v in self.headers.items()}, form)
+        request = Request(host, method, self.path, {k.lower(): v for k, v in self.headers.items()}, form, time.time())
         self.farm.record(request)
         site = self.farm.sites.get(host, {})
         resource = site.get(self.path)
