@@ -1,8 +1,8 @@
 """The report body: find its container, turn it into one line per paragraph, and drop the chrome left inside.
 
 Linearising follows how a browser breaks lines (block elements and ``<br>``), joins Word-pasted ``<span>`` runs,
-and normalises whitespace: full-width indentation and &nbsp; go, a source line break between two Chinese
-characters is no space at all, any other blank run is one space.
+and normalises whitespace: full-width indentation and &nbsp; go, a source line break is no space at all (unless it
+separates two Latin words or numbers), any other blank run is one space.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def normalise(text: str) -> str:
     return _BLANKS.sub(" ", text).strip()
 
 
-def linearise(root, *, cells_inline: bool = False) -> list[Line]:
-    """Lines of text under ``root`` as a browser breaks them; ``cells_inline`` keeps a table row on one line."""
+def linearise(root) -> list[Line]:
+    """Lines of text under ``root`` as a browser breaks them, with how much of each line is link text."""
     lines: list[Line] = []
     buf: list[str] = []
     link = [0]
@@ -59,9 +59,7 @@ def linearise(root, *, cells_inline: bool = False) -> list[Line]:
         if tag == "br":
             flush()
         elif tag:
-            block = tag in chrome.BLOCK_TAGS and not (cells_inline and tag in chrome.CELL_TAGS)
-            if cells_inline and tag in chrome.CELL_TAGS:
-                buf.append(" ")
+            block = tag in chrome.BLOCK_TAGS
             if block:
                 flush()
             here = in_link or tag == "a"

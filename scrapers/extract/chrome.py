@@ -81,7 +81,6 @@ BLOCK_TAGS = frozenset(
         "caption",
     ]
 )
-CELL_TAGS = frozenset({"td", "th"})
 
 # A line that is nothing but chrome. Searched (not matched) against whitespace-normalised lines.
 CHROME_LINES: dict[str, re.Pattern[str]] = {
@@ -115,7 +114,6 @@ CUT_LINES = re.compile(r"^(?:相关(?:文章|链接|新闻|阅读|信息|稿件|
 
 # Labelled values on the metadata line or the 信息公开 index table.
 DATE_LABELS: tuple[str, ...] = ("发布时间", "发布日期", "更新时间", "发文日期", "时间", "日期", "成文日期")
-SOURCE_LABELS: tuple[str, ...] = ("来源", "文章来源", "信息来源", "发布机构", "发布单位")
 _LABEL_STOP = r"(?=\s|$|[|｜【\[]|发布|时间|日期|浏览|点击|作者|字体|更新|阅读|访问|责任)"
 SOURCE_VALUE = re.compile(
     r"(?:文章来源|信息来源|来源|发布机构|发布单位)[:：]\s*"
