@@ -386,10 +386,10 @@ def _address_problem(host: str) -> str | None:
         return None if isinstance(exc, socket.gaierror) else f"bad host name {host!r}"
     for info in infos:
         addr = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if addr.is_loopback or addr.is_private or addr.is_link_local or addr.is_reserved or addr.is_multicast:
+        mapped = getattr(addr, "ipv4_mapped", None) or addr
+        # not is_global also covers shared (100.64/10), documentation and benchmarking ranges, not just RFC 1918.
+        if not mapped.is_global or mapped.is_multicast or mapped.is_unspecified:
             return f"refused: {host} resolves to non-public address {addr} (allow_private_hosts is off)"
-        if addr.is_unspecified:
-            return f"refused: {host} resolves to unspecified address {addr}"
     return None
 
 
