@@ -36,6 +36,7 @@ class Hit:
     user_agent: str
     if_none_match: str | None
     at: float
+    body: bytes = b""
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -48,6 +49,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self):
         site = self.server.site
         path = self.path
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
         hit = Hit(
             site=site.name,
             method=self.command,
@@ -56,6 +59,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             user_agent=self.headers.get("User-Agent", ""),
             if_none_match=self.headers.get("If-None-Match"),
             at=time.time(),
+            body=body,
         )
         with site.lock:
             site.requests.append(hit)

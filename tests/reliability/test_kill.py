@@ -1,5 +1,5 @@
 """SIGKILL mid-run: the crawler loses nothing it landed and duplicates nothing; a build killed while publishing
-leaves a published warehouse that opens and answers, and the next build succeeds (pipeline.py, run 5)."""
+leaves a published warehouse that opens and answers, and the next build succeeds (pipeline.py, run 4)."""
 
 from __future__ import annotations
 
@@ -108,8 +108,8 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(farm, tmp_p
 
 
 def test_sigkill_while_publishing_leaves_a_usable_warehouse(pipeline):
-    """Run 5's build is killed with half the new warehouse copied: the published file still opens, holds the
-    whole previous build, and the next build (run 6) publishes the new report and clears the temp file."""
+    """Run 4's build is killed with half the new warehouse copied: the published file still opens, holds the
+    whole previous build, and the next build (run 5) publishes the new report and clears the temp file."""
     k = pipeline.after_kill
     assert "kill build" not in pipeline.errors, pipeline.errors.get("kill build")
     assert k.get("killed"), k.get("output")
@@ -117,9 +117,9 @@ def test_sigkill_while_publishing_leaves_a_usable_warehouse(pipeline):
     assert "error" not in k, k.get("error")
     assert k["after"] == k["before"], "the published warehouse changed under a killed build"
     assert all(n >= 0 for n in k["tables"].values())
-    assert pipeline.notes["new_report_url"] not in {r[0] for r in k["after"]}
+    assert pipeline.notes["new_report_url"] not in {r[2] for r in k["after"]}
 
-    rebuilt = pipeline.steps["build6"]
+    rebuilt = pipeline.steps["build5"]
     assert rebuilt.returncode == 0, rebuilt.output[-3000:]
     urls = {r[0] for r in query(pipeline.data / "warehouse.duckdb", "select url from marts.annual_reports")}
     assert pipeline.notes["new_report_url"] in urls
