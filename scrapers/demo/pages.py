@@ -39,6 +39,11 @@ _BLOCKS = {
     "infoline": '<div class="info"><span>来源：$source</span><span>发布时间：$pubtime</span>'
     '<span>浏览次数：<em id="hits"></em></span><span class="font">字体：【<a href="javascript:doZoom(18)">大</a> '
     '<a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a>】</span></div>',
+    # as seed 001 shows it once copied: half-width colons, no separators, the counter and font buttons filled by JS
+    "infoline_js": '<div class="info">来源: $source<span>发布时间:$pubtime</span><span>浏览次数:<em id="hits"></em>'
+    '</span></div><div class="fontsize">字体:【<a href="javascript:doZoom(16)"><img src="/images/big.gif"></a>&nbsp;'
+    '<a href="javascript:doZoom(14)"><img src="/images/mid.gif"></a>&nbsp;<a href="javascript:doZoom(12)">'
+    '<img src="/images/small.gif"></a>】</div>',
     "share": '<div class="bdsharebuttonbox"><span>分享到：</span><a class="bds_weixin" title="分享到微信"></a>'
     '<a class="bds_tsina" title="分享到新浪微博"></a><a class="bds_qzone" title="分享到QQ空间"></a></div>',
     "qr": '<div class="qrcode"><img src="/images/qrcode.png" alt=""><p>扫一扫在手机打开当前页</p></div>',
@@ -89,7 +94,7 @@ FAMILIES_DATA: dict[str, Family] = {
             encoding="utf-8",
             charset="utf-8",
             skeleton=_HEAD + '<body>\n$topbar\n$nav\n$breadcrumb\n<div class="article">\n'
-            '<h1 class="title">$title_text</h1>\n$infoline\n$container\n$attachments_block\n$share\n$print\n'
+            '<h1 class="title">$title_text</h1>\n$infoline_js\n$container\n$attachments_block\n$share\n$print\n'
             "$prevnext\n$related_block\n</div>\n$footer\n$script\n</body>\n</html>\n",
             container='<div class="view TRS_UEDITOR trs_paper_default trs_web">\n<div class="TRS_Editor">\n'
             "$paragraphs\n</div>\n</div>",
@@ -149,7 +154,7 @@ FAMILIES_DATA: dict[str, Family] = {
             '<body>\n<table width="980" align="center"><tr><td>$topbar</td></tr><tr><td>$nav</td></tr></table>\n'
             '<table width="980" align="center" class="main"><tr><td class="position">$breadcrumb</td></tr>\n'
             '<tr><td align="center" class="title"><b>$title_text</b></td></tr>\n'
-            '<tr><td align="center" class="info">作者：　文章来源：$source　更新时间：$pubtime_old　点击数：'
+            '<tr><td align="center" class="info">作者: 文章来源:$source 更新时间:$pubtime_old 点击数:'
             '<script src="/count.asp?id=1"></script></td></tr>\n'
             '<tr><td class="content" id="content">$container</td></tr>\n'
             "<tr><td>$attachments_block</td></tr>\n"
