@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
                 "ord": 1,
                 "level": 1,
                 "heading": "一、主要举措和成效",
-                "text": "2023年，全市共收到行政复议申请20件，已办结19件。",
+                "text": "2023年，全市共收到行政复议申请20件，已办结19件，纠错率5%。",
             },
             {"ord": 2, "level": 1, "heading": "二、存在的不足", "text": "执法规范化仍需加强。"},
         ],
@@ -437,3 +438,31 @@ def test_registry_error_fails_the_build_with_the_registry_message(tmp_path):
     result = run_dbt(tmp_path / "data", registry, AS_OF, tmp_path / "w.duckdb", select=["stg_registry__governments"])
     assert not result.success
     assert "field 'level'" in result.describe()
+
+
+def test_readme_analyst_queries_run_on_the_marts(built):
+    _, _, warehouse, _, _ = built
+    readme = (Path(__file__).resolve().parents[2] / "dbt_project" / "README.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
+    assert len(queries) == 3
+    coverage, late, search = (query(warehouse, q) for q in queries)
+    assert ("北京市", 2023, 10, 3, 2, 1, 2, 3, 30.0) in coverage
+    assert [row[0] for row in late] == ["东城区人民政府"]
+    assert len(search) == 1
+    assert search[0][:3] == ("北京市人民政府", 2023, "一、主要举措和成效") and "申请20件" in search[0][3]
+
+
+def test_docs_generate(built):
+    data_dir, registry, warehouse, _, _ = built
+    result = run_dbt(data_dir, registry, AS_OF, warehouse, command="docs generate")
+    assert result.success, result.describe()
+    target = data_dir / "build" / "dbt" / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert len(marts) == 9
+    for node in marts:  # every mart and every column it really has is described for analysts
+        assert node["description"].strip(), node["name"]
+        built_columns = {c.lower() for c in catalog["nodes"][node["unique_id"]]["columns"]}
+        documented = {name.lower() for name, col in node["columns"].items() if col["description"].strip()}
+        assert built_columns == documented, (node["name"], built_columns ^ documented)
