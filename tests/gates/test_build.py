@@ -140,3 +140,60 @@ def test_every_validation_is_recorded_and_published(builds):
     published = query(published_path(data), "select suite, success from marts.validation_runs")
     assert len(published) == 2 * 6 and all(ok for _, ok in published)
     assert (data / "gx" / "docs" / "index.html").exists()
+
+
+# --- the marts gate on a published warehouse broken by hand, one way at a time (no dbt run needed) ---------------
+
+
+@pytest.fixture()
+def broken(builds, tmp_path):
+    """A copy of build B's published warehouse and a function that breaks it with one SQL statement."""
+    copy = tmp_path / "build" / "warehouse.duckdb"
+    copy.parent.mkdir()
+    copy.write_bytes(published_path(builds["data"]).read_bytes())
+    registry = load_registry(builds["registry"])
+
+    def check(sql: str | None = None):
+        if sql:
+            con = duckdb.connect(str(copy))
+            con.execute(sql)
+            con.close()
+        return check_marts(copy, registry, AS_OF)
+
+    return check
+
+
+def test_the_unbroken_copy_passes(broken):
+    assert broken().success
+
+
+def test_a_government_year_missing_from_coverage_blocks(broken):
+    result = broken("delete from marts.report_coverage where government_id = 'g2' and report_year = 2023")
+    assert not result.success
+    [f] = result.failures
+    assert f.suite == "marts_coverage_complete"
+    assert f.rows == [{"government_id": "g2", "report_year": 2023, "in_coverage": False}]
+
+
+def test_a_status_contradicting_its_dates_blocks(broken):
+    result = broken("update marts.report_coverage set status = 'missing' where government_id = 'g1' and report_year = 2022")
+    assert [f.expectation for f in result.failures] == ["expect_column_values_to_be_in_set(status_agrees_with_dates)"]
+    assert result.failures[0].rows[0]["report_id"] == "g1:2022"
+
+
+def test_marts_built_for_another_day_block(broken):
+    result = broken("update marts.report_coverage set as_of = date '2024-04-30'")
+    assert [f.expectation for f in result.failures] == ["expect_column_values_to_be_in_set(as_of_day)"]
+
+
+def test_a_table_dbt_no_longer_builds_blocks_instead_of_crashing(broken):
+    result = broken("drop table marts.report_metrics")
+    [f] = result.failures
+    assert f.suite == "marts_report_metrics" and f.error and "report_metrics" in f.error
+
+
+def test_a_warning_reports_without_blocking(broken):
+    result = broken("update marts.crawl_health set last_run_status = 'failed'")
+    assert result.success
+    assert [w.suite for w in result.warnings] == ["marts_crawl_health"]
+    assert "warning: marts_crawl_health" in result.describe()
