@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import html
 import http.server
 import os
@@ -274,6 +275,46 @@ def huge(total: int, declare_length: bool) -> Route:
             chunk = (filler * 16)[: min(65536, total - sent)]
             h.wfile.write(chunk)
             sent += len(chunk)
+
+    return route
+
+
+def trickle(site: Site, body: bytes, seconds: float, interval: float = 0.3) -> Route:
+    """Send a page one byte every ``interval`` seconds for about ``seconds`` (never idle long enough for a read
+    timeout to fire), then the rest: a slow-drip portal that only a total deadline per request stops."""
+
+    def route(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.close_connection = True
+        n = 0
+        deadline = time.monotonic() + min(seconds, MAX_WAIT)
+        while time.monotonic() < deadline and n < len(body) - 1 and not site.stop.is_set():
+            h.wfile.write(body[n : n + 1])
+            h.wfile.flush()
+            n += 1
+            site.stop.wait(interval)
+        h.wfile.write(body[n:])
+
+    return route
+
+
+_BOMBS: dict[int, bytes] = {}
+
+
+def gzip_bomb(decoded_size: int) -> Route:
+    """A small gzip body (Content-Encoding: gzip) that inflates to ``decoded_size`` bytes of HTML: one member that
+    inflates to 1 MiB, repeated (multi-member gzip, as RFC 1952 allows and every decoder reads)."""
+    if decoded_size not in _BOMBS:
+        head = "<html><head><meta charset='utf-8'><title>法治政府建设年度报告</title></head><body><p>".encode()
+        member = gzip.compress(b" " * (1 << 20), compresslevel=9, mtime=0)
+        _BOMBS[decoded_size] = gzip.compress(head, mtime=0) + member * (decoded_size >> 20)
+    data = _BOMBS[decoded_size]
+
+    def route(h: Handler) -> None:
+        h.send_body(200, data, "text/html; charset=utf-8", headers=[("Content-Encoding", "gzip")])
 
     return route
 

@@ -42,6 +42,7 @@ from .conftest import (
 from .farm import (
     Farm,
     binary_junk,
+    gzip_bomb,
     hang,
     huge,
     list_page,
@@ -50,6 +51,7 @@ from .farm import (
     redirect,
     reset,
     statuses_then,
+    trickle,
     truncated,
     versions,
 )
@@ -177,6 +179,17 @@ def _build_farm(farm: Farm, canary) -> tuple[dict[str, Gov], list, dict]:
     g.site.set(reports[0].path, huge(TEN_MB, declare_length=True))
     g.site.set(reports[1].path, huge(TEN_MB, declare_length=False))
     notes["huge_urls"] = [g.report_url(r) for r in reports[:2]]
+
+    # A report page that inflates from 256 KB of gzip to 256 MB; and a list page that drips one byte every 0.3 s.
+    g = gov("f_gzipbomb", "绵竹市")
+    reports = [make_report(g.name, 2021, 0), make_report(g.name, 2022, 1)]
+    publish(g, reports)
+    g.site.set(reports[0].path, gzip_bomb(256 * 1024 * 1024))
+    notes["bomb_url"] = g.report_url(reports[0])
+    g = gov("f_trickle", "什邡市")
+    reports = [make_report(g.name, 2022, 0)]
+    publish(g, reports)
+    g.site.set(g.list_path, trickle(g.site, list_page([(r.title, r.path, r.publish_date) for r in reports]), 6.0))
 
     # The list page redirects in a loop.
     g = gov("f_loop", "北川县")

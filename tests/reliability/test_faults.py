@@ -128,6 +128,22 @@ def test_ten_megabyte_pages_are_refused_at_the_cap(scenario):
         assert len(gzip.decompress(path.read_bytes())) <= CAP, path
 
 
+def test_gzip_bomb_is_stopped_at_the_cap(scenario):
+    (row,) = _log(scenario, "f_gzipbomb")
+    assert row["status"] == "partial" and row["error"] and "cap" in row["error"], row
+    (link,) = [r for r in _links(scenario, "f_gzipbomb") if r["url"] == scenario.notes["bomb_url"]]
+    assert link["decision"] == "error" and "cap" in link["reason"], link
+    assert [r["report_year"] for r in _reports(scenario.data, "f_gzipbomb")] == [2022]
+
+
+def test_slow_drip_is_stopped_by_a_deadline(scenario):
+    """A list page that sends one byte every 0.3 s never trips a 1 s read timeout; only a total deadline per request
+    stops it. Without one, a hostile portal holds a crawl worker as long as it likes (here 6 s, for 2 KB)."""
+    (row,) = _log(scenario, "f_trickle")
+    assert row["status"] == "failed", row
+    assert "timed out" in row["error"].lower() or "deadline" in row["error"].lower(), row["error"]
+
+
 def test_redirect_loop_is_one_failed_entry_and_bounded(scenario):
     (row,) = _log(scenario, "f_loop")
     assert row["status"] == "failed", row

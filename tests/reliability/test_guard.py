@@ -29,6 +29,12 @@ REFUSED = [
     ("http://[::ffff:10.0.0.2]/", "refused"),  # IPv4-mapped IPv6
     ("http://[fe80::1]/", "refused"),
     ("http://0.0.0.0/", "refused"),
+    ("http://100.64.0.1/", "refused"),  # carrier-grade NAT (shared address space)
+    ("http://192.0.2.1/", "refused"),  # documentation
+    ("http://198.18.0.1/", "refused"),  # benchmarking
+    ("http://224.0.0.1/", "refused"),  # multicast
+    ("http://255.255.255.255/", "refused"),  # broadcast
+    ("http://[fc00::1]/", "refused"),  # unique local
     ("file:///etc/passwd", "scheme"),
     ("javascript:alert(1)", "scheme"),
     ("ftp://127.0.0.1/x", "scheme"),
