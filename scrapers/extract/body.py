@@ -217,6 +217,11 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _is_chrome(text: str) -> bool:
+    n = len(text)
+    return any(n <= limit and pattern.search(text) for limit, pattern in chrome.CHROME_BY_LENGTH)
+
+
 def clean_lines(lines: list[Line], title: str | None) -> list[str]:
     """Drop chrome lines, link-only lines and a leading repeat of the title; stop at a related-articles heading."""
     kept: list[str] = []
@@ -224,8 +229,7 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
         text = line.text
         if chrome.CUT_LINES.match(text):
             break
-        # chrome lines are short or have no full stop; skipping long prose keeps this cheap
-        if (len(text) <= 160 or "。" not in text) and chrome.CHROME_LINE.search(text):
+        if _is_chrome(text):
             continue
         # lists of links (related reports, prev/next) are not prose; a body paragraph is almost never one link
         if line.link_chars >= 0.9 * len(text) and not text.endswith(("。", "：", ":")):

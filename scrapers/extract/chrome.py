@@ -82,31 +82,51 @@ BLOCK_TAGS = frozenset(
     ]
 )
 
-# A line that is nothing but chrome. Searched (not matched) against whitespace-normalised lines.
-CHROME_LINES: dict[str, re.Pattern[str]] = {
-    "breadcrumb": re.compile(r"^(?:您的位置|当前位置|您现在的位置|所在位置)"),
-    "metadata line": re.compile(
-        r"^[（(]?(?:作者[:：].{0,20})?(?:文章来源|稿件来源|信息来源|来源|发布机构|发布者)[:：]|"
-        r"(?:发布时间|发布日期|更新时间|浏览次数|浏览量|点击数|点击量|阅读次数|访问次数|阅读数)[:：]"
+# A line that is nothing but chrome: a pattern (searched against the whitespace-normalised line) and the longest
+# line it may judge. Widgets are a few characters long; a body paragraph that merely mentions 扫描二维码 or 联系我们
+# is longer than that, so its words cannot get it dropped.
+WIDGET, METALINE, BLOCK = 60, 160, 240
+CHROME_LINES: dict[str, tuple[re.Pattern[str], int]] = {
+    "breadcrumb": (re.compile(r"^(?:您的位置|当前位置|您现在的位置|所在位置)"), BLOCK),
+    "metadata line": (
+        re.compile(
+            r"^[（(]?(?:作者[:：].{0,20})?(?:文章来源|稿件来源|信息来源|来源|发布机构|发布者)[:：]|"
+            r"(?:发布时间|发布日期|更新时间|浏览次数|浏览量|点击数|点击量|阅读次数|访问次数|阅读数)[:：]"
+        ),
+        METALINE,
     ),
-    "font-size widget": re.compile(r"^字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$"),
-    "share bar": re.compile(r"^分享到|^分享[:：]"),
-    "qr block": re.compile(r"扫一扫在手机|手机扫码|扫描二维码|用手机扫描"),
-    "print/close": re.compile(r"打印本页|关闭窗口|^[【\[]\s*(?:打印|关闭|收藏|返回顶部)\s*[】\]]"),
-    "favourite": re.compile(r"设为首页|加入收藏|^欢迎(?:您)?(?:进入|访问)"),
-    "prev/next": re.compile(r"^(?:上一篇|下一篇|上一条|下一条)[:：]?"),
-    "attachment label": re.compile(
-        r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载|^附件\s*\d*\s*[:：].*\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar)$",
-        re.IGNORECASE,
+    "font-size widget": (
+        re.compile(r"^字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$"),
+        WIDGET,
     ),
-    "editor": re.compile(r"^[【\[（(]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"),
-    "footer": re.compile(r"主办单位|承办单位|ICP备|网站标识码|版权所有|技术支持[:：]|公网安备|网站地图|联系我们"),
-    "index table": re.compile(r"^(?:索引号|主题分类|发文机关|成文日期|文\s*号|名\s*称|主\s*题\s*词)[:：]"),
+    "share bar": (re.compile(r"^分享到?\s*(?:[:：]|$)"), WIDGET),  # "分享到各村的短视频…" is prose
+    "qr block": (re.compile(r"^(?:扫一扫|手机扫码|扫描二维码|用手机扫描)|扫一扫在手机打开当前页"), WIDGET),
+    "print/close": (re.compile(r"打印本页|关闭窗口|^[【\[]\s*(?:打印|关闭|收藏|返回顶部)\s*[】\]]"), WIDGET),
+    "favourite": (re.compile(r"设为首页|加入收藏|^欢迎(?:您)?(?:进入|访问)"), WIDGET),
+    "prev/next": (re.compile(r"^(?:上一篇|下一篇|上一条|下一条)[:：]?"), BLOCK),
+    "attachment label": (
+        re.compile(
+            r"^(?:相关)?附件(?:下载)?[:：]?\s*$|^附件下载|^附件\s*\d*\s*[:：].*\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar)$",
+            re.IGNORECASE,
+        ),
+        BLOCK,
+    ),
+    "editor": (re.compile(r"^[【\[（(]?(?:责任编辑|编辑|审核|校对|审校|初审|终审)[:：]"), WIDGET),
+    "footer": (
+        re.compile(r"主办单位|承办单位|ICP备|网站标识码|版权所有|技术支持[:：]|公网安备|^(?:网站地图|联系我们)"),
+        BLOCK,
+    ),
+    "index table": (re.compile(r"^(?:索引号|主题分类|发文机关|成文日期|文\s*号|名\s*称|主\s*题\s*词)[:：]"), BLOCK),
 }
 
-# All of the above in one pattern: one search per line instead of one per kind.
-CHROME_LINE = re.compile(
-    "|".join(("(?i:" if p.flags & re.IGNORECASE else "(?:") + p.pattern + ")" for p in CHROME_LINES.values())
+
+def _union(patterns) -> re.Pattern[str]:
+    return re.compile("|".join(("(?i:" if p.flags & re.IGNORECASE else "(?:") + p.pattern + ")" for p in patterns))
+
+
+# One search per length class instead of one per kind: (longest line judged, union of that class's patterns).
+CHROME_BY_LENGTH: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
+    (limit, _union(p for p, lim in CHROME_LINES.values() if lim == limit)) for limit in (WIDGET, METALINE, BLOCK)
 )
 
 # A line starting one of these ends the body: everything after it is lists and chrome.

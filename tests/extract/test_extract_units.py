@@ -162,3 +162,13 @@ def test_page_contract_and_issuer():
             record
         )
         assert all(set(sec) == {"ord", "level", "heading", "text"} for sec in record["sections"])
+
+
+def test_prose_that_mentions_widget_words_is_kept():
+    prose = [
+        "开通“青溪司法”微信公众号，群众扫描二维码即可预约法律咨询，全年服务群众3000余人次。",
+        "分享到各村（社区）的普法短视频累计播放12万次，群众反响良好，形成了良好的学法氛围。",
+        "如需法律帮助，群众可通过12348热线联系我们的值班律师，全年接听咨询电话2100余个。",
+    ]
+    body = "".join(f"<p>{p}</p>" for p in prose) + "<p>扫一扫在手机打开当前页</p><p>分享到：</p>"
+    assert extract_page(_page(body).encode()).body.splitlines() == prose
