@@ -73,16 +73,21 @@ def celery_env(sql_alchemy_conn: str, broker_url: str, api_url: str, data_dir: s
     return {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn,
+        # Airflow derives a second, async engine (postgresql+asyncpg) from the URL, and asyncpg is not among the
+        # pins. Empty turns it off; only the task state store API and the dag-run "wait" endpoint need it, and these
+        # DAGs use neither. Pin asyncpg and drop this line to get them.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": "",
         "AIRFLOW__CELERY__BROKER_URL": broker_url,
-        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sql_alchemy_conn.replace("+psycopg2", ""),
+        # Keep the driver: SQLAlchemy 2.1's default for postgresql:// is psycopg 3, which is not installed.
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sql_alchemy_conn,
         "AIRFLOW__API__BASE_URL": api_url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
         "FZZF_DATA_DIR": data_dir,
     }
 
 
-# Keys of airflow_env() that only make sense natively: the image sets its own home, and containers bind 0.0.0.0.
-NATIVE_ONLY = frozenset({"AIRFLOW_HOME", "AIRFLOW__API__HOST", "AIRFLOW__API__PORT"})
+# Keys of airflow_env() that only make sense natively: the image sets its own home and PATH, containers bind 0.0.0.0.
+NATIVE_ONLY = frozenset({"AIRFLOW_HOME", "AIRFLOW__API__HOST", "AIRFLOW__API__PORT", "PATH"})
 
 
 def ensure_setup(env: dict[str, str], timeout: float = 300) -> None:
