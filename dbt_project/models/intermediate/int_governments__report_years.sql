@@ -9,6 +9,9 @@ governments as (
 years as (
     select
         governments.government_id as government_id,
+        governments.name as name,
+        governments.province as province,
+        governments.level as level,
         governments.grace_days as grace_days,
         governments.due_month as due_month,
         governments.due_day as due_day,
@@ -24,6 +27,9 @@ final as (
     select
         government_id || ':' || report_year as report_id,
         government_id as government_id,
+        name as name,
+        province as province,
+        level as level,
         report_year as report_year,
         grace_days as grace_days,
         make_date(report_year + 1, due_month, due_day) as due_date,

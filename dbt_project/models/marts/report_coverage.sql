@@ -27,6 +27,7 @@ runs as (
     select * from {{ ref('int_crawl__government_runs') }}
 ),
 
+
 recent_success as (
     select
         government_id as government_id,
@@ -42,6 +43,9 @@ joined as (
         report_years.report_id as report_id,
         report_years.government_id as government_id,
         reports.record_id as record_id,
+        report_years.name as name,
+        report_years.province as province,
+        report_years.level as level,
         reports.title as title,
         reports.url as url,
         report_years.report_year as report_year,
@@ -84,6 +88,9 @@ final as (
         record_id as record_id,
         -- strings
         status as status,
+        name as name,
+        province as province,
+        level as level,
         title as title,
         url as url,
         -- numbers
