@@ -1,4 +1,5 @@
-"""The landing gate: validate every landed report record before dbt reads it, and quarantine the bad ones.
+"""The landing gate: validate every landed row (reports, crawl log, link decisions) before dbt reads it, and
+quarantine the bad ones.
 
 Quarantine is derived, not landing data: ``DATA_DIR/build/quarantine.jsonl`` is rewritten from all landing rows on
 every build (atomically), so a record that a re-extraction fixed, or a rule that was relaxed, comes back by itself.
@@ -17,12 +18,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .. import settings
 from ..landing import STREAMS, Landing, atomic_write_bytes, iso, utcnow
 from .runs import docs_dir, record_validation
-from .suites import Outcome, SuiteRun, build_docs, load_suite, read_frame, run_suite
-
-SUITE_FILE = "landing_reports.json"
+from .suites import Outcome, SuiteError, SuiteRun, build_docs, load_suites, read_frame, run_suite
 
 
 def quarantine_path(data_dir: Path) -> Path:
@@ -37,7 +35,7 @@ class LandingGateResult:
     warnings: list[str] = field(default_factory=list)
     failures: list[Outcome] = field(default_factory=list)  # critical failures
     seconds: float = 0.0
-    run: SuiteRun | None = None
+    runs: list[SuiteRun] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -45,30 +43,31 @@ class LandingGateResult:
         return not self.failures
 
     def describe(self) -> str:
-        lines = [f"landing gate: {self.rows} record(s), {self.quarantined} quarantined"
+        lines = [f"landing gate: {self.rows} row(s), {self.quarantined} quarantined"
                  + ("" if self.success else ", CRITICAL FAILURE")]
         by_reason: dict[str, int] = {}
         for q in self.quarantine:
-            by_reason[q["reason"].split(":")[0]] = by_reason.get(q["reason"].split(":")[0], 0) + 1
+            reason = f"{q['stream']}: {q['reason'].split(':')[0]}"
+            by_reason[reason] = by_reason.get(reason, 0) + 1
         lines += [f"  quarantined: {n} × {reason}" for reason, n in sorted(by_reason.items())]
         lines += [f"  critical: {f.summary()} {f.rows[:3]}" for f in self.failures]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
-def _landing_view(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
-    """``landing_reports``: every landed report record, typed as dbt's source declares it.
+def _landing_view(con: duckdb.DuckDBPyConnection, data_dir: Path, stream: str) -> None:
+    """``landing_<stream>``: every landed row of a stream, typed as dbt's source declares it.
 
     Files are parsed in Python and handed to DuckDB as a DataFrame: DuckDB's read_json costs about 7 ms per file
     (2,000 landing files: 15 s, against 0.7 s for json.loads), and a crawl lands one file per government and run.
     The casts follow landing.STREAMS, so a value dbt could not read fails here first. Nested lists are not checked.
     """
-    columns = {name: typ for name, typ in STREAMS["reports"].items() if not typ.endswith("[]")}
-    rows = Landing(data_dir).read_rows("reports")
+    columns = {name: typ for name, typ in STREAMS[stream].items() if not typ.endswith("[]")}
+    rows = Landing(data_dir).read_rows(stream)
     raw = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=list(columns), dtype=object)
-    con.register("landing_raw", raw)
+    con.register(f"landing_raw_{stream}", raw)
     casts = ", ".join(f"cast({name} as {typ}) as {name}" for name, typ in columns.items())
-    con.execute(f"create or replace view landing_reports as select {casts} from landing_raw")
+    con.execute(f"create or replace view landing_{stream} as select {casts} from landing_raw_{stream}")
 
 
 def _reason(outcome: Outcome, row: dict) -> str:
@@ -84,57 +83,63 @@ def _reason(outcome: Outcome, row: dict) -> str:
 
 
 def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
-    """Validate landed report records; write ``DATA_DIR/build/quarantine.jsonl``; record the validation."""
+    """Validate every landed row (``expectations/landing_*.json``, one suite per stream); write
+    ``DATA_DIR/build/quarantine.jsonl`` from scratch; record each suite's run in validation_runs."""
     start = time.monotonic()
     data_dir = Path(data_dir)
-    Landing(data_dir).ensure()  # the zero-byte markers let the glob match before the first crawl
-    suite = load_suite(settings.EXPECTATIONS_DIR / SUITE_FILE)
-
-    con = duckdb.connect()
-    try:
-        _landing_view(con, data_dir)
-        frame = read_frame(con, suite)
-    finally:
-        con.close()
-    run = run_suite(suite, frame, {"as_of_year": as_of.year}, docs_dir=docs_dir(data_dir))
-    build_docs(docs_dir(data_dir))
-
+    Landing(data_dir).ensure()
+    result = LandingGateResult()
+    entries: dict[tuple[str, str], dict] = {}
     previous = _previous_times(quarantine_path(data_dir))
     now = iso(utcnow())
-    entries: dict[tuple[str, str], dict] = {}
-    for outcome in run.failed("row"):
-        for row in outcome.rows:
-            record_id = row.get("record_id")
-            if not record_id:
-                continue  # no key to hold it back by: the critical record_id expectation fails the gate instead
-            key = (record_id, outcome.label)
-            entries.setdefault(key, {
-                "record_id": record_id,
-                "stream": "reports",
-                "reason": _reason(outcome, row),
-                "expectation": f"{suite.name}.{outcome.label}",
-                "quarantined_at": previous.get((record_id, f"{suite.name}.{outcome.label}"), now),
-            })
-    quarantine = sorted(entries.values(), key=lambda q: (q["record_id"], q["expectation"]))
-    payload = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in quarantine)
-    atomic_write_bytes(quarantine_path(data_dir), payload.encode("utf-8"))
+    parameters = {"as_of_year": as_of.year}
 
-    result = LandingGateResult(
-        rows=run.rows,
-        quarantined=len({q["record_id"] for q in quarantine}),
-        quarantine=quarantine,
-        warnings=[f"{o.summary()} — {o.why}" for o in run.failed("warning")],
-        failures=run.failed("critical"),
-        run=run,
-    )
+    for suite in load_suites("landing_"):
+        stream = suite.document["meta"].get("stream")
+        if stream not in STREAMS:
+            raise SuiteError(f"{suite.path}: meta.stream must name a landing stream ({', '.join(STREAMS)})")
+        t0 = time.monotonic()
+        con = duckdb.connect()
+        try:
+            _landing_view(con, data_dir, stream)
+            frame = read_frame(con, suite, parameters)
+        finally:
+            con.close()
+        run = run_suite(suite, frame, parameters, docs_dir=docs_dir(data_dir))
+        result.runs.append(run)
+
+        held: set[str] = set()
+        for outcome in run.failed("row"):
+            for row in outcome.rows:
+                record_id = row.get("record_id")
+                if not record_id:
+                    continue  # no key to hold it back by: a critical record_id expectation fails the gate instead
+                held.add(record_id)
+                expectation = f"{suite.name}.{outcome.label}"
+                entries.setdefault((record_id, expectation), {
+                    "record_id": record_id,
+                    "stream": stream,
+                    "reason": _reason(outcome, row),
+                    "expectation": expectation,
+                    "quarantined_at": previous.get((record_id, expectation), now),
+                })
+        result.rows += run.rows
+        result.quarantined += len(held)
+        result.warnings += [f"{o.summary()} — {o.why}" for o in run.failed("warning")]
+        result.failures += run.failed("critical")
+        failed = run.failed()
+        record_validation(
+            data_dir, suite=suite.name, success=run.success, evaluated=len(run.outcomes), failed=len(failed),
+            as_of=as_of, critical_failed=len(run.failed("critical")), warnings=len(run.failed("warning")),
+            rows=run.rows, unexpected_rows=sum(o.unexpected_count for o in failed), quarantined=len(held),
+            seconds=time.monotonic() - t0, failures=[o.summary() for o in failed],
+        )
+
+    result.quarantine = sorted(entries.values(), key=lambda q: (q["stream"], q["record_id"], q["expectation"]))
+    payload = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in result.quarantine)
+    atomic_write_bytes(quarantine_path(data_dir), payload.encode("utf-8"))
+    build_docs(docs_dir(data_dir))
     result.seconds = time.monotonic() - start
-    failed = run.failed()
-    record_validation(
-        data_dir, suite=suite.name, success=result.success, evaluated=len(run.outcomes), failed=len(failed),
-        as_of=as_of, critical_failed=len(result.failures), warnings=len(run.failed("warning")), rows=run.rows,
-        unexpected_rows=sum(o.unexpected_count for o in failed), quarantined=result.quarantined,
-        seconds=result.seconds, failures=[o.summary() for o in failed],
-    )
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 
@@ -71,7 +72,9 @@ def test_clean_records_pass_and_bad_ones_are_quarantined_with_a_reason(tmp_path)
     result = check_landing(tmp_path, AS_OF)
 
     q = quarantined(tmp_path)
-    assert result.rows == len(good) + len(bad)
+    assert [(r.suite.name, r.rows) for r in result.runs] == [
+        ("landing_crawl_log", len(good) + len(bad)), ("landing_links", 0), ("landing_reports", len(good) + len(bad))
+    ]
     assert result.success
     assert set(q) == {r["record_id"] for r in bad.values()}
     assert result.quarantined == len(bad)
@@ -120,6 +123,22 @@ def test_quarantine_is_rewritten_each_build_and_keeps_first_dates(tmp_path):
     # A build as of 2022 sees the 2022 reports as from the future: the file reflects that build only.
     check_landing(tmp_path, dt.date(2021, 12, 31))
     assert len(quarantined(tmp_path)) == 2
+
+
+def test_bad_crawl_log_rows_are_quarantined_under_dbts_id(tmp_path):
+    run_id = land(tmp_path, [record("g1", "003")])
+    Landing(tmp_path).write_rows("crawl_log", run_id, "g2", [{
+        "run_id": run_id, "government_id": "g2", "list_url": "http://g2.example.gov.cn/fzzf/", "status": "timeout",
+        "pages_fetched": 0, "requests": 3, "links_seen": 0, "reports_found": 0, "reports_new": 0, "links_skipped": 0,
+        "errors": 3, "error": "read timeout", "started_at": "2024-04-20T08:00:00", "finished_at": "2024-04-20T08:01:00",
+    }])
+    result = check_landing(tmp_path, AS_OF)
+    expected_id = hashlib.sha256(f"{run_id}|g2|http://g2.example.gov.cn/fzzf/".encode()).hexdigest()
+    q = quarantined(tmp_path)
+    assert list(q) == [expected_id]  # the id stg_landing__crawl_log computes, so dbt skips exactly this row
+    assert q[expected_id][0]["stream"] == "crawl_log"
+    assert q[expected_id][0]["reason"] == "crawl status not ok/partial/failed"
+    assert result.quarantined == 1 and result.success
 
 
 def test_a_record_without_id_fails_the_gate(tmp_path):
