@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,32 @@ log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
 TRUNCATED = ("...", "…", "..")
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
+
+
+_GOVERNMENT_SUFFIX = re.compile(r"(人民政府|政府|街道办事处|办事处)$")
+_NOISE = re.compile(r"中共\S*?委(员会)?|人民政府|政府|办事处|\s")
+
+
+def _core(name: str) -> str:
+    return _NOISE.sub("", name)
+
+
+def issued_elsewhere(gov, issuer: str | None) -> str | None:
+    """A reason when the page is signed by another government (a repost), else None.
+
+    Only a *government* signature counts against a page: a department signing a government's report is usually
+    the drafting 司法局. A department's site reposting its government's report is caught by level.
+    """
+    if not issuer or not _GOVERNMENT_SUFFIX.search(issuer):
+        return None
+    mine = [_core(n) for n in (gov.name, *gov.aliases) if _core(n)]
+    theirs = _core(issuer)
+    if gov.level == "department":
+        if any(theirs == m for m in mine):
+            return None
+    elif any(theirs in m or m in theirs for m in mine):
+        return None
+    return f"repost: signed by {issuer}, not by {gov.name}"
 
 
 @dataclass
@@ -166,6 +193,12 @@ class ReportCollector:
             stats.links_skipped += 1
             self._link(list_url, resp.url, title, "skipped", f"page: {decision.reason}", decision.report_year,
                        resp.status)  # fmt: skip
+            return
+        elsewhere = issued_elsewhere(self.gov, page.issuer)
+        if elsewhere:
+            self.state["links"][key] = "skipped"
+            stats.links_skipped += 1
+            self._link(list_url, resp.url, title, "skipped", elsewhere, decision.report_year, resp.status)
             return
         content_hash = sha256_hex(body)
         for other_key, other in self.state["reports"].items():

@@ -101,6 +101,7 @@ def build_site(
     quirks: bool = True,
     body_size: int = 14,
     k: int = 0,
+    repost_from: str | None = None,
 ) -> FarmGov:
     """One government's column on ``host`` in pagination ``family``; newest items first, as portals list them."""
     root = f"/{gov_id}/"
@@ -187,6 +188,12 @@ def build_site(
         farm.add(host, moved, Resource(b"", status=302, headers={"Location": moved + ".new"}, validators=False))
         farm.add(host, moved + ".new", entries[-1][3])
         gov.expected[moved + ".new"] = y - 4
+    if repost_from:
+        # Another government's report reposted here, signed by that government: not this unit's report.
+        y = max(years)
+        path = f"{root}{y + 1}04/t{y + 1}0402_77.html"
+        page(path, f"{repost_from}{y}年法治政府建设年度报告", y, report_paragraphs(repost_from, y, k + 5, body_size))
+        gov.look_alikes.append(path)
     for path, _t, _d, res in entries:
         if res is not None and path not in farm.sites.get(host, {}):
             farm.add(host, path, res)

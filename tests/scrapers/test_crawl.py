@@ -34,7 +34,16 @@ def crawled(tmp_path_factory):
     """Seven governments (one per pagination family) on two hosts, a dead portal and an off-site link, crawled once."""
     farm = Farm()
     govs = [
-        build_site(farm, f"g{k}", f"测试{k}县", HOSTS[k % 2], family, k=k, per_page=3)
+        build_site(
+            farm,
+            f"g{k}",
+            f"测试{k}县",
+            HOSTS[k % 2],
+            family,
+            k=k,
+            per_page=3,
+            repost_from="测试市人民政府" if k == 2 else None,
+        )  # fmt: skip
         for k, family in enumerate(PAGINATION)
     ]
     for host in HOSTS:
@@ -93,6 +102,7 @@ def test_every_link_decision_has_a_reason_and_bad_cases_are_logged(crawled):
     assert by_path[("g0", "/g0/slow/t_0.html")]["decision"] == "error"
     assert "timed out" in by_path[("g0", "/g0/slow/t_0.html")]["reason"]
     assert by_path[("g0", "/x.html")]["reason"].startswith("off-site")
+    assert by_path[("g2", "/g2/202504/t20250402_77.html")]["reason"].startswith("repost: signed by 测试市人民政府")
     assert not [
         r for r in crawled["log"] if r.path.startswith("/private/") or r.host == "127.0.0.3" and r.path == "/x.html"
     ]
@@ -244,3 +254,25 @@ def test_host_delay_holds_across_processes(tmp_path):
     assert min(gaps) >= delay / 2, gaps
     assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 1) * delay * 0.95
     assert len(Landing(tmp_path).read_rows("reports")) == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "issuer", "repost"),
+    [
+        ("绵阳市安州区", "county", "绵阳市安州区人民政府", False),
+        ("绵阳市安州区人民政府", "county", "安州区人民政府", False),  # the signature drops the city
+        ("天津市南开区万兴街道", "township", "南开区人民政府万兴街道办事处", False),
+        ("嘉兴市人民政府", "city", "嘉兴市人民政府", False),
+        ("莎车县人民政府", "county", "新疆维吾尔自治区人民政府", True),  # a county site reposting the region's report
+        ("北京市教育委员会", "department", "北京市人民政府", True),  # a department reposting its government's
+        ("孝感市司法局", "department", "孝感市司法局", False),
+        ("某县人民政府", "county", "某县司法局", False),  # the drafting 司法局 signs: not a repost
+        ("某县人民政府", "county", None, False),
+    ],
+)
+def test_reposts_are_told_by_a_government_signature(name, level, issuer, repost):
+    from scrapers.collect import issued_elsewhere
+
+    gov = parse_registry({"governments": [{"id": "1", "name": name, "level": level, "province": "x",
+                                           "list_urls": ["http://a.gov.cn/"]}]}, "x.yaml").governments[0]  # fmt: skip
+    assert bool(issued_elsewhere(gov, issuer)) is repost
