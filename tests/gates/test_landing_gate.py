@@ -151,6 +151,17 @@ def test_a_record_without_id_fails_the_gate(tmp_path):
     assert read_validation_runs(tmp_path)[-1]["success"] is False
 
 
+def test_a_value_dbt_cannot_read_fails_the_gate_and_names_it(tmp_path):
+    r = record("g1", "003")
+    r["publish_date"] = "2023-02-30"
+    land(tmp_path, [r, record("g2", "004")])
+    result = check_landing(tmp_path, AS_OF)
+    assert not result.success
+    [failure] = result.failures
+    assert failure.label == "expect_column_values_to_be_null(_unreadable)"
+    assert failure.rows == [{"record_id": r["record_id"], "_unreadable": "publish_date"}]
+
+
 def test_empty_landing_passes(tmp_path):
     result = check_landing(tmp_path, AS_OF)
     assert result.success and result.rows == 0 and result.quarantined == 0
