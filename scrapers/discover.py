@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -37,6 +38,11 @@ NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href=['\"]([^'\"]+)['\"]", 
 TOTAL_RECORD = re.compile(r"(?:<totalrecord>\s*(\d+)\s*</totalrecord>|totalRecord\s*[:=]\s*(\d+))", re.I)
 PER_PAGE = re.compile(r"perPage\s*[:=]\s*(\d+)", re.I)
 HANWEB_GROUP_PAGES = 3  # Hanweb answers three pages of records per request
+# Guangdong gkmlpt: the page carries window._CONFIG = {SID: '2', ...}; records come as JSON from
+# <prefix>/gkmlpt/api/all/<category>?page=N&sid=SID (category from the list URL's #fragment, 0 = all).
+GKMLPT_SID = re.compile(r"\bSID\s*[:=]\s*['\"]?(\d+)")
+GKMLPT_DATE_KEYS = ("first_publish_time", "publish_time", "create_time", "created_at", "date")
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 # Query-parameter pagination: the parameter names portals use for the page number.
 PAGE_PARAMS = ("page", "pageNum", "pageNo", "pageIndex", "cur_page", "curPage", "currentPage", "pn")
 PAGE_PARAM = re.compile(r"[?&](" + "|".join(PAGE_PARAMS) + r")=(\d+)", re.I)
@@ -94,9 +100,14 @@ def normalise_url(url: str) -> str:
 
 
 def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> ListPage:
-    """Links and further pages of one list page (HTML, or a Hanweb ``dataproxy.jsp`` XML answer)."""
+    """Links and further pages of one list page (HTML, a Hanweb ``dataproxy.jsp`` XML or a gkmlpt JSON answer)."""
     text = decode_html(content, content_type)[0] if isinstance(content, bytes) else content
     page = ListPage(url=url)
+    if text.lstrip().startswith("{") and '"articles"' in text:
+        return _parse_gkmlpt(text, url, page)
+    sid = GKMLPT_SID.search(text) if "/gkmlpt/" in url else None
+    if sid is not None:
+        return _gkmlpt_start(url, sid.group(1), page)
     store = DATASTORE.search(text)
     if store is not None:
         return _parse_hanweb(text, store.group(1), url, page)
@@ -333,3 +344,46 @@ def _parse_hanweb(text: str, store: str, url: str, page: ListPage) -> ListPage:
         page.next_pages.append(PageRequest(target, "POST", form))
         start = end + 1
     return page
+
+
+# --- Guangdong gkmlpt --------------------------------------------------------------------------------------------
+def _gkmlpt_start(url: str, sid: str, page: ListPage) -> ListPage:
+    parts = urlsplit(url)
+    prefix = parts.path.split("/gkmlpt/", 1)[0]
+    category = parts.fragment if parts.fragment.isdigit() else "0"
+    api = urlunsplit((parts.scheme, parts.netloc, f"{prefix}/gkmlpt/api/all/{category}", f"page=1&sid={sid}", ""))
+    page.family, page.next_pages = "gkmlpt", [PageRequest(api)]
+    return page
+
+
+def _parse_gkmlpt(text: str, url: str, page: ListPage) -> ListPage:
+    page.family = "gkmlpt"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return page
+    articles = [a for a in data.get("articles") or [] if isinstance(a, dict)]
+    for article in articles:
+        href, title = article.get("url") or article.get("post_url"), article.get("title")
+        if isinstance(href, str) and isinstance(title, str) and title.strip():
+            date = next((_any_date(article[k]) for k in GKMLPT_DATE_KEYS if article.get(k)), None)
+            page.links.append(Link(urljoin(url, href.strip()), " ".join(title.split()), date))
+    total = data.get("total")
+    current = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
+    if isinstance(total, int) and articles and current == "1" and total > len(articles):
+        page.page_count = -(-total // len(articles))  # the first answer's size is the page size
+        page.next_pages = [PageRequest(_with_param(url, "page", n)) for n in range(2, page.page_count + 1)]
+    return page
+
+
+def _any_date(value) -> dt.date | None:
+    if isinstance(value, int | float) and value > 0:
+        seconds = value / 1000 if value > 10**11 else value  # some CMSs give milliseconds
+        return dt.datetime.fromtimestamp(seconds, CHINA_TZ).date()
+    m = DATE.search(str(value))
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return None

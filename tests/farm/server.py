@@ -143,8 +143,10 @@ class _FarmHandler(BaseHTTPRequestHandler):
         self.farm.record(request)
         site = self.farm.sites.get(host, {})
         resource = site.get(self.path)
-        if resource is None and "?" in self.path and method == "POST":
-            resource = site.get(self.path.split("?", 1)[0])
+        if resource is None and "?" in self.path:
+            # Handlers (callables) answer for every query string of their path: dataproxy.jsp, gkmlpt's JSON API.
+            handler = site.get(self.path.split("?", 1)[0])
+            resource = handler if callable(handler) else None
         if callable(resource):
             resource = resource(request)
         if resource is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 from dataclasses import dataclass, field
 
 from scrapers.demo.pages import render_report_page
@@ -16,7 +17,7 @@ from scrapers.demo.seeds import load_seeds
 
 from .server import Farm, Resource
 
-PAGINATION = ("trs4", "trs6", "countpage", "hanweb", "query", "pagenum", "nextlink")
+PAGINATION = ("trs4", "trs6", "countpage", "hanweb", "query", "pagenum", "nextlink", "gkmlpt")
 _SEEDS = load_seeds()
 
 
@@ -106,7 +107,7 @@ def build_site(
     """One government's column on ``host`` in pagination ``family``; newest items first, as portals list them."""
     root = f"/{gov_id}/"
     report_family = ("trs", "table_gbk", "hanweb", "xxgk", "responsive")[k % 5]
-    gov = FarmGov(gov_id, name, host, root, family)
+    gov = FarmGov(gov_id, name, host, f"{root}gkmlpt/index#{300 + k}" if family == "gkmlpt" else root, family)
     entries: list[tuple[str, str, dt.date, Resource | None]] = []  # (path, title, date, resource)
 
     def page(path: str, title: str, year: int, paragraphs: list[str], date: dt.date | None = None, fam=None) -> None:
@@ -225,6 +226,9 @@ def _add_list_pages(farm: Farm, host: str, root: str, family: str, items, per_pa
     if family == "hanweb":
         _hanweb(farm, host, root, [(rel(p), t, d) for p, t, d in items], per_page, title, k)
         return
+    if family == "gkmlpt":
+        _gkmlpt(farm, host, root, items, per_page, title, k)
+        return
     for i, chunk in enumerate(pages):
         rows = [(rel(p), t, d) for p, t, d in chunk]
         if family in ("trs4", "trs6", "countpage"):
@@ -313,6 +317,36 @@ def _hanweb(farm: Farm, host: str, root: str, rows, per_page: int, title: str, k
 
     route.handlers = handlers
     farm.add(host, "/module/web/jpage/dataproxy.jsp", route)
+
+
+def _gkmlpt(farm: Farm, host: str, root: str, items, per_page: int, title: str, k: int) -> None:
+    """Guangdong gkmlpt: an index page with window._CONFIG (SID) and a JSON API, newest first, per_page records."""
+    sid, category = f"20{k}", str(300 + k)
+    page = (
+        f"<html><head><title>{title}</title><script>window._CONFIG = {{SID: '{sid}', TITLE: '政府信息公开'}};</script>"
+    )
+    farm.add(host, f"{root}gkmlpt/index", Resource((page + "</head><body><div id='app'></div></body></html>").encode()))
+
+    def api(request):
+        from urllib.parse import parse_qs, urlsplit
+
+        q = parse_qs(urlsplit(request.path).query)
+        if q.get("sid") != [sid]:
+            return Resource(b'{"total": 0, "articles": []}', content_type="application/json")
+        n = int(q.get("page", ["1"])[0])
+        chunk = items[(n - 1) * per_page : n * per_page]
+        epoch = [
+            int(dt.datetime(d.year, d.month, d.day, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
+            for _, _, d in chunk
+        ]
+        articles = [
+            {"id": i, "title": t, "url": p, "first_publish_time": e}
+            for i, ((p, t, _d), e) in enumerate(zip(chunk, epoch, strict=True))
+        ]
+        body = json.dumps({"total": len(items), "articles": articles}, ensure_ascii=False).encode()
+        return Resource(body, content_type="application/json; charset=utf-8")
+
+    farm.add(host, f"{root}gkmlpt/api/all/{category}", api)
 
 
 def add_robots(farm: Farm, host: str) -> None:

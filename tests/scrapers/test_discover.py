@@ -141,3 +141,25 @@ def test_every_farm_family_yields_every_listed_link(family):
     assert found == listed
     assert len(seen) >= 2  # it really paged
     assert families - {"none"}
+
+
+def test_gkmlpt_config_page_and_json_answers():
+    index = "<html><head><script>window._CONFIG = {SID: '200001', TITLE: '政府信息公开'};</script></head></html>"
+    p = parse_list_page(index, "https://www.gz.gov.cn/bm/gkmlpt/index#10094")
+    assert p.family == "gkmlpt"
+    assert [r.url for r in p.next_pages] == ["https://www.gz.gov.cn/bm/gkmlpt/api/all/10094?page=1&sid=200001"]
+    answer = (
+        '{"total": 45, "articles": [{"id": 1, "title": "广州市人民政府关于2023年度法治政府建设情况的报告", '
+        '"url": "https://www.gz.gov.cn/gkmlpt/content/9/9457/post_9457180.html", "first_publish_time": 1705975200},'
+        '{"id": 2, "title": " 某局2023年工作要点 ", "post_url": "/gkmlpt/content/9/9400/post_9400001.html",'
+        ' "create_time": 1705975200000}]}'
+    )
+    p = parse_list_page(answer.encode(), p.next_pages[0].url, "application/json")
+    assert [(link.title, link.date) for link in p.links] == [
+        ("广州市人民政府关于2023年度法治政府建设情况的报告", dt.date(2024, 1, 23)),
+        ("某局2023年工作要点", dt.date(2024, 1, 23)),
+    ]
+    assert p.links[1].url == "https://www.gz.gov.cn/gkmlpt/content/9/9400/post_9400001.html"
+    assert p.page_count == 23 and len(p.next_pages) == 22
+    assert p.next_pages[0].url == "https://www.gz.gov.cn/bm/gkmlpt/api/all/10094?sid=200001&page=2"
+    assert parse_list_page(answer, p.next_pages[0].url).next_pages == []  # only the first answer plans pages
