@@ -8,6 +8,7 @@ due for a re-check (``FZZF_REVISIT_DAYS``, default 7), and a report lands again 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import filelock
 
 from .collect import ReportCollector, SourceStats
-from .discover import PageRequest, parse_list_page
+from .discover import PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
 from .landing import Landing, new_run_id, utcnow
 from .progress import Progress
@@ -146,6 +147,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
     state.setdefault("sources", {})
     state.setdefault("links", {})
     state.setdefault("reports", {})
+    _fold_in_landed_reports(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
     for list_url in gov.list_urls:
@@ -173,11 +175,39 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
             for row in (*collector.reports, *collector.links, *rows_log):
                 row["run_id"] = run_for_rows
             landing.write_rows(stream, run_for_rows, gov.id, rows)
+        if stream == "reports" and rows:
+            state["report_runs"] = sorted({*state.get("report_runs", []), run_for_rows})
     landing.save_state(gov.id, state)
     statuses = {s.status for s in result.sources}
     result.status = "failed" if statuses == {"failed"} else ("ok" if statuses == {"ok"} else "partial")
     errors = [s.error for s in result.sources if s.error]
     result.error = errors[0] if errors else None
+
+
+def _fold_in_landed_reports(landing: Landing, government_id: str, state: dict) -> None:
+    """Reports landed by a run that died before it saved the state: take them into the state, so a re-run does not
+    land them twice (the state is saved last; the landing files are the truth)."""
+    folded = set(state.get("report_runs", []))
+    name = landing.state_path(government_id).stem  # landing files and state share the file-safe id
+    for path in sorted((landing.landing_dir / "reports").glob(f"*/{name}.jsonl")):
+        if path.parent.name in folded:
+            continue
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line) if line.strip() else None
+                if not row or row.get("government_id") != government_id:
+                    continue
+                key = normalise_url(row["url"])
+                known = state["reports"].get(key)
+                if known is None or known.get("content_hash") != row["content_hash"]:
+                    state["reports"][key] = {
+                        "url": row["url"], "list_url": row["list_url"], "title": row["title"],
+                        "report_year": row["report_year"], "content_hash": row["content_hash"], "etag": row["etag"],
+                        "last_modified": row["last_modified"], "checked_at": time.time(), "gone": False,
+                    }  # fmt: skip
+                    state["links"][key] = "report"
+        folded.add(path.parent.name)
+    state["report_runs"] = sorted(folded)
 
 
 def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event) -> None:

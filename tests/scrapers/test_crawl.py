@@ -276,3 +276,18 @@ def test_reposts_are_told_by_a_government_signature(name, level, issuer, repost)
     gov = parse_registry({"governments": [{"id": "1", "name": name, "level": level, "province": "x",
                                            "list_urls": ["http://a.gov.cn/"]}]}, "x.yaml").governments[0]  # fmt: skip
     assert bool(issued_elsewhere(gov, issuer)) is repost
+
+
+def test_reports_landed_before_a_crash_are_not_landed_again(tmp_path):
+    """A run killed after landing its reports but before saving its state: the next run lands no report twice."""
+    farm = Farm()
+    gov = build_site(farm, "g0", "测试县", "127.0.0.1", "trs4", range(2021, 2024), look_alikes=False, quirks=False)
+    with farm:
+        (entry,) = registry(farm, [gov])
+        first = crawl_government(entry, tmp_path, POLITE)
+        landing = Landing(tmp_path)
+        landing.state_path("g0").unlink()  # as if the process died just before save_state
+        again = crawl_government(entry, tmp_path, POLITE)
+    assert first.reports_new == 3 and again.reports_new == 0
+    keys = [(r["url"], r["content_hash"]) for r in landing.read_rows("reports")]
+    assert len(keys) == len(set(keys)) == 3
