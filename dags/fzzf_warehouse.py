@@ -11,6 +11,8 @@ Runs whenever `fzzf_collect` marks the **`fzzf_landing`** asset, and by hand wit
 2. `alerts`: every (government, year) that became **missing** since the last alert, once, as one digest grouped
    by province and level, plus a "resolved" line for reports that turned up. Channels: `FZZF_ALERT_URLS` or the
    apprise connection `fzzf_alerts`; with neither, the task log and `DATA_DIR/alerts/outbox.jsonl`.
+   With `FZZF_OVERDUE_REMINDER=1`, also a separate reminder, once per report, of reports past due but still
+   within their grace period.
 
 * `as_of` (YYYY-MM-DD) decides which reports are due; default: the run's day in Beijing.
 * Without Airflow: `fzzf build --as-of 2027-06-01`, `fzzf alert`.

@@ -30,6 +30,7 @@ __all__ = [
     "notify_build_failure",
     "notify_failure",
     "send_missing_alerts",
+    "send_overdue_reminder",
 ]
 
 log = logging.getLogger("fzzf.alerts")
@@ -191,32 +192,32 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     return outcome
 
 
+def _grouped(rows: list[dict[str, Any]], line) -> list[str]:
+    """Rows as lines grouped by province, then level (in registry level order), capped at DIGEST_LINE_LIMIT."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["province"], row["level"]), []).append(row)
+    level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    lines: list[str] = []
+    shown = 0
+    for province, level in sorted(groups, key=lambda k: (k[0], level_rank.get(k[1], 99), k[1])):
+        group = groups[(province, level)]
+        lines += ["", f"{province} / {level} ({len(group)})"]
+        for row in group[: max(0, DIGEST_LINE_LIMIT - shown)]:
+            lines.append(f"  - {row['name']} [{row['government_id']}] {row['report_year']}年度: {line(row)}")
+            shown += 1
+    if shown < len(rows):
+        lines += ["", f"... and {len(rows) - shown} more: `fzzf missing` lists them all."]
+    return lines
+
+
 def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date) -> tuple[str, str]:
     """Title and plain-text body: new rows grouped by province, then level; resolved rows one short line each."""
     title = f"法治政府建设年度报告: {len(newly_missing)} newly missing, {len(resolved)} resolved (as of {as_of})"
     lines: list[str] = []
     if newly_missing:
         lines.append(f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):")
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in newly_missing:
-            groups.setdefault((row["province"], row["level"]), []).append(row)
-        level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
-        shown = 0
-        for province, level in sorted(groups, key=lambda k: (k[0], level_rank.get(k[1], 99), k[1])):
-            rows = groups[(province, level)]
-            lines.append("")
-            lines.append(f"{province} / {level} ({len(rows)})")
-            for row in rows:
-                if shown >= DIGEST_LINE_LIMIT:
-                    break
-                lines.append(
-                    f"  - {row['name']} [{row['government_id']}] {row['report_year']}年度: "
-                    f"due {row['due_date']}, {row['days_overdue']} days overdue"
-                )
-                shown += 1
-        if shown < len(newly_missing):
-            lines.append("")
-            lines.append(f"... and {len(newly_missing) - shown} more: `fzzf missing` lists them all.")
+        lines += _grouped(newly_missing, lambda r: f"due {r['due_date']}, {r['days_overdue']} days overdue")
     if resolved:
         if lines:
             lines.append("")
@@ -227,6 +228,53 @@ def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], 
                 f"report found (status {row['status']})"
             )
     return title, "\n".join(lines)
+
+
+def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
+    """Optional reminder: reports past their due date but still in the grace period, each reminded once.
+
+    A separate message and state key from the missing digest: once the grace period ends, the row turns ``missing``
+    and the digest announces it as usual.
+    """
+    data_dir = Path(data_dir)
+    outcome = AlertOutcome(as_of=as_of)
+    warehouse = data_dir / "warehouse.duckdb"
+    if not warehouse.exists():
+        outcome.note = f"no published warehouse at {warehouse} yet"
+        return outcome
+    (data_dir / "locks").mkdir(parents=True, exist_ok=True)
+    with FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300):
+        state = load_state(data_dir / "alerts" / "state.json")
+        reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
+        con = _connect(warehouse)
+        try:
+            rows = _query(
+                con,
+                "select government_id, name, province, level, report_year, due_date, grace_end_date, days_overdue "
+                "from marts.report_coverage where status = 'overdue' order by province, level, government_id",
+            )
+        finally:
+            con.close()
+        current = {_key(r): _jsonable(r) for r in rows}
+        outcome.newly_missing = [row for key, row in current.items() if key not in reminded]
+        outcome.still_missing = len(current) - len(outcome.newly_missing)
+        if outcome.newly_missing:
+            title = (
+                f"法治政府建设年度报告: {len(outcome.newly_missing)} overdue, still in the grace period (as of {as_of})"
+            )
+            body = "\n".join(
+                [f"{len(outcome.newly_missing)} report(s) past their due date, not found yet:"]
+                + _grouped(outcome.newly_missing, lambda r: f"due {r['due_date']}, grace ends {r['grace_end_date']}")
+            )
+            outcome.delivery = deliver(data_dir, "overdue_reminder", title, body, "info", urls=urls)
+            if not outcome.delivery.delivered:
+                return outcome
+        # Keys that left `overdue` (found, or now missing) are forgotten: the state stays the size of the backlog.
+        state["overdue"] = {k: reminded.get(k) or {**current[k], "reminded_on": as_of.isoformat()} for k in current}
+        state.update(version=STATE_VERSION, updated_at=utcnow().isoformat())
+        data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+        atomic_write_bytes(data_dir / "alerts" / "state.json", data)
+    return outcome
 
 
 # Pipeline failures --------------------------------------------------------------------------------------------

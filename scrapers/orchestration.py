@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,11 +131,14 @@ class AlertsNotDelivered(RuntimeError):
 
 
 def alert_missing(as_of: dt.date) -> str:
-    """Send the missing-report digest; fail the task when no channel took it (the state keeps it pending)."""
-    from .alerts import send_missing_alerts
+    """Send the missing-report digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
+    when no channel took a message (the state keeps it pending for the next run)."""
+    from .alerts import send_missing_alerts, send_overdue_reminder
 
-    outcome = send_missing_alerts(settings.data_dir(), as_of)
-    text = outcome.describe()
-    if not outcome.delivered:
+    outcomes = [send_missing_alerts(settings.data_dir(), as_of)]
+    if os.environ.get("FZZF_OVERDUE_REMINDER", "").strip().lower() in ("1", "true", "yes", "on"):
+        outcomes.append(send_overdue_reminder(settings.data_dir(), as_of))
+    text = "\n".join(o.describe() for o in outcomes)
+    if not all(o.delivered for o in outcomes):
         raise AlertsNotDelivered(text)
     return text

@@ -32,13 +32,21 @@ def publish_warehouse(data_dir: Path, missing: list[tuple], coverage: list[tuple
             "create table marts.missing_reports (government_id varchar, name varchar, province varchar, "
             "level varchar, report_year integer, due_date date, days_overdue integer)"
         )
-        con.execute("create table marts.report_coverage (government_id varchar, report_year integer, status varchar)")
+        con.execute(
+            "create table marts.report_coverage (government_id varchar, report_year integer, status varchar, "
+            "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer)"
+        )
         if missing:
             con.executemany(
                 f"insert into marts.missing_reports ({MISSING_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", missing
             )
         if coverage:
-            con.executemany("insert into marts.report_coverage values (?, ?, ?)", coverage)
+            for row in coverage:  # (id, year, status) or those plus name, province, level, due, grace end, days
+                cols = (
+                    "government_id, report_year, status, name, province, level, due_date, grace_end_date, days_overdue"
+                )
+                names = ", ".join(cols.split(", ")[: len(row)])
+                con.execute(f"insert into marts.report_coverage ({names}) values ({', '.join('?' * len(row))})", row)
     finally:
         con.close()
     published = data_dir / "warehouse.duckdb"

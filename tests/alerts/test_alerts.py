@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from scrapers.alerts import digest, send_missing_alerts
+from scrapers.alerts import digest, send_missing_alerts, send_overdue_reminder
 from scrapers.notify import channel_urls, deliver
 
 from .conftest import publish_warehouse
@@ -176,3 +176,30 @@ def test_a_large_backlog_is_capped_in_the_message(data_dir):
 def test_an_invalid_url_is_reported_not_raised(data_dir):
     outcome = deliver(data_dir, "test", "t", "b", urls=["not a url"])
     assert not outcome.delivered and outcome.failed and outcome.filed is not None
+
+
+def test_overdue_reminder_is_separate_and_once_per_report(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    due, grace_end = dt.date(2027, 4, 1), dt.date(2027, 5, 1)
+    overdue = [
+        ("zj-hz", 2026, "overdue", "杭州市人民政府", "浙江省", "city", due, grace_end, 14),
+        ("gd", 2026, "overdue", "广东省人民政府", "广东省", "province", due, grace_end, 14),
+    ]
+    publish_warehouse(data_dir, [NB], cov([NB]) + overdue)
+    as_of = dt.date(2027, 4, 15)
+
+    outcome = send_overdue_reminder(data_dir, as_of)
+    assert outcome.delivered and len(outcome.newly_missing) == 2
+    assert len(receiver.posts) == 1
+    post = receiver.posts[0]["json"]
+    assert "2 overdue" in post["title"] and post["type"] == "info"
+    assert "杭州市人民政府 [zj-hz] 2026年度: due 2027-04-01, grace ends 2027-05-01" in post["message"]
+    assert "宁波" not in post["message"]  # missing rows belong to the digest, not the reminder
+
+    assert send_overdue_reminder(data_dir, as_of).delivery is None  # once
+    # The missing digest is independent: 宁波 is still new to it.
+    digest_outcome = send_missing_alerts(data_dir, as_of)
+    assert [r["government_id"] for r in digest_outcome.newly_missing] == ["zj-nb"]
+    assert len(receiver.posts) == 2
+    state = json.loads((data_dir / "alerts" / "state.json").read_text(encoding="utf-8"))
+    assert set(state["overdue"]) == {"zj-hz|2026", "gd|2026"} and set(state["missing"]) == {"zj-nb|2025"}
