@@ -104,8 +104,8 @@ TOPICS: tuple[Topic, ...] = (
     )),
     Topic("admin_reconsideration", r"行政复议|复议案件|复议申请", (
         Field("admin_reconsideration_received", "件", (
-            r"(?:收到|受理|新收|接收)(?:行政)?复议{G}{{0,10}}?{N}" + COUNT,
-            r"(?:收到|受理|新收|接收){G}{{0,10}}?{N}" + COUNT,
+            r"(?:收到|(?<!不予)受理|新收|接收)(?:行政)?复议{G}{{0,10}}?{N}" + COUNT,
+            r"(?:收到|(?<!不予)受理|新收|接收){G}{{0,10}}?{N}" + COUNT,
             r"复议申请{G}{{0,4}}?{N}" + COUNT,
         )),
         Field("admin_reconsideration_closed", "件", (r"(?:办结|审结|结案|审理终结){G}{{0,8}}?{N}" + COUNT,)),
@@ -120,7 +120,7 @@ TOPICS: tuple[Topic, ...] = (
         Field("admin_litigation_loss_rate", "%", (r"败诉率{G}{{0,8}}?{N}" + PCT,)),
     )),
     Topic("mediation", r"人民调解|调解组织|调解委员会|调委会|矛盾纠纷|调解案件|纠纷调处|调处", (
-        Field("mediation_received", "件", (r"(?:受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)),
+        Field("mediation_received", "件", (r"(?:(?<!不予)受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)),
         Field("mediation_success", "件", (r"(?:调解成功|成功调解|调处成功){G}{{0,6}}?{N}" + COUNT,)),
         Field("mediation_success_rate", "%", (r"成功率{G}{{0,8}}?{N}" + PCT,)),
     )),
@@ -151,6 +151,14 @@ TOPICS: tuple[Topic, ...] = (
     )),
     Topic("legal_aid", r"法律援助", (
         Field("legal_aid_cases", "件", (r"法律援助(?:案件)?{G}{{0,6}}?{N}\s*(?:件|宗|起|人次)",)),
+    )),
+    Topic("law_supervision", r"(?:法治|依法行政|法治政府建设)(?:专项)?督察", (
+        Field("law_supervision_inspections", "次", (r"督察{G}{{0,6}}?{N}\s*(?:次|轮|批)",
+                                                   r"{N}\s*(?:次|轮|批){G}{{0,8}}?督察")),
+    )),
+    Topic("leaders_law_reports", r"述法", (
+        Field("leaders_law_reports", "人", (r"{N}\s*(?:名|位){G}{{0,10}}?述法",
+                                           r"述法{G}{{0,6}}?{N}\s*(?:人次|人|名)")),
     )),
     Topic("law_study", r"学法", (
         Field("law_study_sessions", "次", (r"{N}\s*(?:场|次|期){G}{{0,10}}?学法",

@@ -90,6 +90,10 @@ def test_cn_to_number_rejects_other_characters():
         ("全市法院共受理一审行政案件1,200件，行政诉讼案件败诉率为3.2%。",
          {("admin_litigation_cases", 1200), ("admin_litigation_loss_rate", 3.2)}),
         ("全年备案审查规范性文件12件。", {("normative_docs_reviewed", 12)}),
+        ("收到行政复议申请30件，不予受理3件，受理27件，审结25件。",
+         {("admin_reconsideration_received", 30), ("admin_reconsideration_closed", 25)}),
+        ("开展法治政府建设专项督察3次。", {("law_supervision_inspections", 3)}),
+        ("组织45名部门主要负责人现场述法。", {("leaders_law_reports", 45)}),
         # sentences from the seed reports
         ("2019年,我镇办理行政处罚14件,罚款金额共计27120元,行政检查21次,检查后处罚9件、办理行政许可217件。",
          {("admin_penalty_cases", 14), ("admin_penalty_amount", 27120)}),
@@ -128,6 +132,7 @@ def test_phrasings(text, expected):
         "严格执行规范性文件审查备案登记制度，审查后报区相关部门备案。",
         "常平镇累计有效注册商标21400件，本年新增注册商标2487件。",  # counts outside every topic
         "人民调解成功率同比提高150%。",  # a change next to a rate word is not a rate
+        "开展2022年度述法评议工作。",  # a year is not a number of people
     ],
 )
 def test_no_figure_where_there_is_none(text):
