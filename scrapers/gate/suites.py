@@ -204,8 +204,12 @@ def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None, doc
         batch = asset.get_batch_definition("all")
     except (KeyError, LookupError):
         batch = asset.add_batch_definition_whole_dataframe("all")
+    # meta.why becomes GX's `notes`, which Data Docs print under each expectation.
+    expectations = [
+        {**e, "notes": e.get("notes") or f"[{e['meta']['severity']}] {e['meta']['why']}"} for e in suite.expectations()
+    ]
     gx_suite = ctx.suites.add_or_update(
-        ExpectationSuite(name=suite.name, expectations=suite.expectations(), meta={"description": suite.description})
+        ExpectationSuite(name=suite.name, expectations=expectations, meta={"description": suite.description})
     )
     definition = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
     result = definition.run(
