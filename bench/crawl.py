@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -67,15 +68,16 @@ def plan(n: int) -> list[tuple[str, str, str, str, int]]:
 def serve(entries, conn) -> None:
     """Child process: build and serve the farm; answer 'stats' (and reset) until 'stop'."""
     farm = Farm()
-    expected, report_paths = {}, set()
+    expected, report_paths, list_paths = {}, set(), {}
     for gid, name, host, family, k in entries:
         gov = build_site(farm, gid, name, host, family, YEARS, per_page=10, quirks=False, body_size=10, k=k)
         expected[gid] = dict(gov.expected)
+        list_paths[gid] = gov.list_path
         report_paths |= {(host, p) for p in [*gov.expected, *gov.look_alikes]}
     for host in {e[2] for e in entries}:
         add_robots(farm, host)
     farm.start()
-    conn.send((farm.port, expected, len(farm.sites)))
+    conn.send((farm.port, expected, list_paths, len(farm.sites)))
     while True:
         cmd = conn.recv()
         if cmd == "stop":
@@ -102,14 +104,14 @@ def main() -> int:
     server = ctx.Process(target=serve, args=(entries, child), daemon=True)
     t_farm = time.perf_counter()
     server.start()
-    port, expected, n_hosts = parent.recv()
+    port, expected, list_paths, n_hosts = parent.recv()
     t_farm = time.perf_counter() - t_farm
     farm_hosts = Counter(e[2] for e in entries)
     registry = parse_registry(
         {
             "governments": [
                 {"id": gid, "name": name, "level": "county", "province": "测试省",
-                 "list_urls": [f"http://{host}:{port}/{gid}/"]}
+                 "list_urls": [f"http://{host}:{port}{list_paths[gid]}"]}
                 for gid, name, host, _f, _k in entries
             ]
         },
@@ -119,6 +121,7 @@ def main() -> int:
         delay=args.delay, allow_private_hosts=True, workers=args.workers, timeout=20, retries=3, backoff=1.0
     )
     data = Path(tempfile.mkdtemp(prefix="fzzf-bench-crawl-"))
+    load_before = os.getloadavg()[0]
     try:
         first = run_crawl(list(registry), data, politeness)
         parent.send("stats")
@@ -145,7 +148,8 @@ def main() -> int:
           f"127.0.x.y, one port; built in {t_farm:.1f} s in a child process")  # fmt: skip
     print("hosting: " + ", ".join(f"{n} host(s) x {size} government(s)" for size, n in sorted(sizes.items(), reverse=True))
           + " (provincial portals hosting district columns, city portals hosting departments, county sites)")  # fmt: skip
-    print(f"crawler: delay {args.delay} s per host, {args.workers} workers, retries 3, robots.txt obeyed")
+    print(f"crawler: delay {args.delay} s per host, {args.workers} workers, retries 3, robots.txt obeyed; "
+          f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} CPUs")  # fmt: skip
     print(f"run 1: {first.seconds:.1f} s, {first.requests} requests (farm saw {s1['requests']}), "
           f"{sum(r.pages_fetched for r in first.results)} list pages, {found} reports found, "
           f"statuses {dict(Counter(r.status for r in first.results))}")  # fmt: skip
