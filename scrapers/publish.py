@@ -93,6 +93,19 @@ def _verify(path: Path) -> int:
         con.close()
 
 
+def _keep_previous(published: Path) -> None:
+    """Hard-link the current file as ``.previous`` (atomically, via a temp name); a nicety, never a reason to fail."""
+    previous = previous_path(published)
+    tmp = previous.with_name(f".{previous.name}.{secrets.token_hex(4)}.publishing")
+    try:
+        os.link(published, tmp)
+        os.replace(tmp, previous)
+    except OSError as exc:  # a filesystem without hard links
+        log.warning("could not keep %s as %s: %s", published, previous, exc)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def remove_stale_temps(published: Path) -> int:
     """Temp files a killed publish left behind (never the published or previous file)."""
     published = Path(published)
@@ -125,9 +138,7 @@ def publish(staged: Path, published: Path, keep_previous: bool = True) -> Path:
             raise PublishError(f"the copy of {staged} has no tables; refusing to publish an empty warehouse")
         _test_pause("before_replace")
         if keep_previous and published.exists():
-            prev_tmp = previous_path(published).with_name(f".{previous_path(published).name}.{secrets.token_hex(4)}.publishing")
-            os.link(published, prev_tmp)
-            os.replace(prev_tmp, previous_path(published))
+            _keep_previous(published)
         stale_wal = published.with_name(published.name + ".wal")
         if stale_wal.exists():
             # The published file is read-only for everyone; a WAL beside it belongs to the old file and must not be
