@@ -141,10 +141,29 @@ class Gov:
         return self.site.url(report.path)
 
 
+# Names of the seed reports' own governments: a synthetic report of another government must not carry them (the
+# crawler rightly skips a report signed by someone else as a repost).
+_SEED_NAMES = (
+    "南开区人民政府万兴街道办事处", "天津市南开区万兴街道", "重庆市北碚区柳荫镇", "绵阳市安州区人民政府", "东莞市常平镇",
+    "南开区万兴街", "北碚区柳荫镇", "万兴街道办事处", "绵阳市安州区", "万兴街道", "万兴街", "柳荫镇", "常平镇", "肇东市",
+    "安州区", "南开区", "北碚区", "东莞市", "绵阳市", "天津市", "重庆市",
+)  # fmt: skip
+
+
+def _own(text: str, gov_name: str) -> str:
+    for name in _SEED_NAMES:  # longest first, so a full name is replaced before its parts
+        text = text.replace(name, gov_name)
+    return text
+
+
 def make_report(gov_name: str, year: int, k: int, family: str = "trs", seed_index: int | None = None) -> Report:
     seed = seeds()[(seed_index if seed_index is not None else k) % len(seeds())]
-    # A first paragraph of its own keeps every government's text distinct (no report is a repost of another).
-    paragraphs = (f"{year}年，{gov_name}深入推进依法行政，现将本年度法治政府建设情况报告如下。", *seed.paragraphs[1:40])
+    # A first paragraph of its own keeps every government's text distinct (no report is a repost of another), and
+    # the seed's own government names become this government's.
+    paragraphs = (
+        f"{year}年，{gov_name}深入推进依法行政，现将本年度法治政府建设情况报告如下。",
+        *(_own(p, gov_name) for p in seed.paragraphs[1:40]),
+    )
     return Report(
         title=f"{gov_name}人民政府{year}年法治政府建设年度报告",
         paragraphs=paragraphs,

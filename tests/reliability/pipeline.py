@@ -189,7 +189,7 @@ def _build_farm(farm: Farm, canary) -> tuple[dict[str, Gov], list, dict]:
     g = gov("f_trickle", "什邡市")
     reports = [make_report(g.name, 2022, 0)]
     publish(g, reports)
-    g.site.set(g.list_path, trickle(g.site, list_page([(r.title, r.path, r.publish_date) for r in reports]), 6.0))
+    g.site.set(g.list_path, trickle(g.site, list_page([(r.title, r.path, r.publish_date) for r in reports]), 4.0))
 
     # The list page redirects in a loop.
     g = gov("f_loop", "北川县")
@@ -217,14 +217,21 @@ def _build_farm(farm: Farm, canary) -> tuple[dict[str, Gov], list, dict]:
     g.site.set(reports[1].path, page(binary_junk(40_000), "text/html; charset=utf-8"))
     notes["binary_url"] = g.report_url(reports[1])
 
-    # Wrong charsets: GB18030 bytes declared UTF-8 (header and meta), UTF-8 bytes declared GBK.
+    # Wrong charsets: GB18030 bytes declared UTF-8 (header and meta), UTF-8 bytes declared GBK, and GBK bytes under a
+    # server default of ISO-8859-1 (no meta).
     g = gov("f_charset", "青川县")
-    reports = [make_report(g.name, 2021, 0, family="trs"), make_report(g.name, 2022, 1, family="trs")]
+    reports = [make_report(g.name, y, k) for k, y in enumerate((2020, 2021, 2022))]
     publish(g, reports)
     g.site.set(reports[0].path, page(reports[0].render(encoding="gb18030"), "text/html; charset=utf-8"))
     g.site.set(
         reports[1].path,
         page(reports[1].render().replace(b'<meta charset="utf-8">', b'<meta charset="gbk">'), "text/html; charset=gbk"),
+    )
+    g.site.set(
+        reports[2].path,
+        page(
+            reports[2].render(encoding="gbk").replace(b'<meta charset="utf-8">', b""), "text/html; charset=ISO-8859-1"
+        ),
     )
 
     # Malformed HTML: stray </html> after the header, unclosed tags, a broken comment, garbage attributes.

@@ -13,13 +13,20 @@ import html
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.reliability
 
 PER_PAGE_SECONDS = 2.0  # generous: pages take milliseconds; this catches hangs and super-linear regexes
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+# No shrinking: a failure is reported with the page that failed, and the suite's time stays bounded on 2 cores.
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+)
 
 
 def _markers() -> frozenset[str]:
@@ -110,8 +117,10 @@ NOISE = (
     "<svg><foreignObject><p>",
     "<table><td>",
 )
-ENCODINGS = ("utf-8", "gb18030", "gbk", "big5", "utf-16")
-DECLARED = (None, "utf-8", "gb2312", "gbk", "iso-8859-1", "shift_jis", "bogus-charset")
+# What mainland portals send: UTF-8 or GBK/GB18030 bytes (UTF-16 with a BOM now and then), declared rightly, wrongly
+# (gb2312 for GB18030 text, a server default of iso-8859-1), not at all, or as nonsense.
+ENCODINGS = ("utf-8", "gb18030", "gbk", "utf-16")
+DECLARED = (None, "utf-8", "gb2312", "gbk", "gb18030", "iso-8859-1", "bogus-charset")
 
 
 def _with_noise(draw, segments: list[str]) -> str:
@@ -219,7 +228,7 @@ def test_extractor_on_generated_report_pages(case):
     _check_page(page, intact)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=30)
 @given(content=st.one_of(st.binary(max_size=30000), pathological()))
 def test_extractor_on_random_and_pathological_bytes(content):
     from scrapers.extract import extract_page
@@ -316,7 +325,7 @@ def test_list_parser_on_generated_list_pages(content):
     _check_list(_timed(parse_list_page, content, BASE, "text/html; charset=utf-8"))
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=30)
 @given(content=st.one_of(st.binary(max_size=30000), pathological()), as_text=st.booleans())
 def test_list_parser_on_random_and_pathological_bytes(content, as_text):
     from scrapers.discover import parse_list_page
