@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp is named by the pins' hash: any change to pyproject.toml re-installs, whatever the file times say.
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
@@ -20,6 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip check
+	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
 demo: venv
