@@ -70,3 +70,19 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     assert "RegistryError" in body
     outbox = (data_dir / "alerts" / "outbox.jsonl").read_text(encoding="utf-8")
     assert "pipeline_failure" in outbox
+
+
+def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env):
+    data_dir, _portal, receiver = pipeline_env
+    # Nothing crawled, and an as-of day before any report year is due: coverage is empty, which the marts gate's
+    # critical "coverage has rows" expectation refuses to publish.
+    run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2015-06-01"})
+
+    assert run.state == "failed"
+    assert not (data_dir / "warehouse.duckdb").exists()
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["build"] == "failed" and states["alerts"] == "upstream_failed"
+    assert len(receiver.posts) == 1
+    post = receiver.posts[0]["json"]
+    assert post["title"] == "fzzf quality gate failed, nothing published: fzzf_warehouse.build"
+    assert "NOT PUBLISHED (marts gate)" in post["message"] and "Task: build (try 1)" in post["message"]
