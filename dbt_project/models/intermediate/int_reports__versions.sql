@@ -1,9 +1,28 @@
 -- Every landed version of an annual report (classifier said yes, year known) of a registered government,
--- once per record_id, with the facts the canonical-report rule ranks on. The reports stream is parsed once, here.
+-- once per record_id, with the facts the canonical-report rule ranks on. Narrow on purpose: text, sections and
+-- metrics stay in int_reports__landed, joined back by (record_id, run_id, fetched_at) where a mart needs them.
 with
 
 reports as (
-    select * from {{ ref('stg_landing__reports') }}
+    select
+        record_id,
+        run_id,
+        government_id,
+        content_hash,
+        raw_sha256,
+        list_url,
+        url,
+        title,
+        source_name,
+        issuer,
+        decision_reason,
+        extractor_version,
+        report_year,
+        char_count,
+        is_annual_report,
+        publish_date,
+        fetched_at
+    from {{ ref('int_reports__landed') }}
 ),
 
 governments as (
@@ -41,12 +60,11 @@ enriched as (
         annual.title as title,
         annual.source_name as source_name,
         annual.issuer as issuer,
-        annual.body as body,
         annual.decision_reason as decision_reason,
         annual.extractor_version as extractor_version,
         -- numbers
         annual.report_year as report_year,
-        coalesce(annual.char_count, length(annual.body), 0) as char_count,
+        coalesce(annual.char_count, 0) as char_count,
         -- booleans
         (
             page_events.last_gone_at is null
@@ -67,10 +85,6 @@ enriched as (
             partition by annual.government_id, annual.url
             order by annual.fetched_at desc, annual.record_id
         ) = 1 as is_latest_of_page,
-        -- nested lists
-        annual.attachments as attachments,
-        annual.sections as sections,
-        annual.metrics as metrics,
         -- dates and timestamps
         annual.publish_date as publish_date,
         annual.first_seen_at as first_seen_at,

@@ -6,23 +6,25 @@ ranked as (
     where is_canonical
 ),
 
-versions as (
-    select * from {{ ref('int_reports__versions') }}
+landed as (
+    select * from {{ ref('int_reports__landed') }}
 ),
 
 canonical as (
     select
         ranked.*,
-        versions.raw_sha256 as raw_sha256,
-        versions.source_name as source_name,
-        versions.body as body,
-        versions.extractor_version as extractor_version,
-        versions.sections as sections,
-        versions.metrics as metrics,
-        versions.attachments as attachments
+        landed.raw_sha256 as raw_sha256,
+        landed.source_name as source_name,
+        landed.body as body,
+        landed.extractor_version as extractor_version,
+        landed.sections as sections,
+        landed.metrics as metrics,
+        landed.attachments as attachments
     from ranked
-    inner join versions
-        on ranked.record_id = versions.record_id
+    inner join landed
+        on ranked.record_id = landed.record_id
+        and ranked.run_id is not distinct from landed.run_id
+        and ranked.fetched_at = landed.fetched_at
 ),
 
 final as (

@@ -2,20 +2,36 @@
 with
 
 canonical as (
-    select record_id from {{ ref('int_reports__ranked') }}
+    select
+        report_id,
+        record_id,
+        run_id,
+        government_id,
+        report_year,
+        fetched_at
+    from {{ ref('int_reports__ranked') }}
     where is_canonical
 ),
 
-versions as (
-    select * from {{ ref('int_reports__versions') }}
+landed as (
+    select
+        record_id,
+        run_id,
+        fetched_at,
+        sections
+    from {{ ref('int_reports__landed') }}
+    where len(sections) > 0
 ),
 
 reports as (
-    select versions.*
-    from versions
-    semi join canonical
-        on versions.record_id = canonical.record_id
-    where len(versions.sections) > 0
+    select
+        canonical.*,
+        landed.sections as sections
+    from canonical
+    inner join landed
+        on canonical.record_id = landed.record_id
+        and canonical.run_id is not distinct from landed.run_id
+        and canonical.fetched_at = landed.fetched_at
 ),
 
 unnested as (
