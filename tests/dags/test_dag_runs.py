@@ -55,6 +55,10 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     broken = tmp_path / "broken-registry.yaml"
     broken.write_text("governments:\n  - id: x\n", encoding="utf-8")  # no name, level, ...: the build refuses it
     monkeypatch.setenv("FZZF_REGISTRY", str(broken))
+    # This time the channel comes from the Airflow connection `fzzf_alerts` (apprise type), not FZZF_ALERT_URLS.
+    monkeypatch.delenv("FZZF_ALERT_URLS")
+    conn = {"conn_type": "apprise", "extra": {"config": {"path": receiver.url, "tag": "alerts"}}}
+    monkeypatch.setenv("AIRFLOW_CONN_FZZF_ALERTS", json.dumps(conn))
 
     run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2027-06-01"})
 
