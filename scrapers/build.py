@@ -38,6 +38,7 @@ class BuildResult:
     message: str = ""
     quarantined: int = 0
     landing_warnings: list[str] = field(default_factory=list)
+    landing_summary: str = ""
     gate_summary: str = ""
     alert_summary: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
@@ -50,8 +51,8 @@ class BuildResult:
         ]
         if self.message:
             lines.append(self.message)
-        lines.append(f"landing gate: {self.quarantined} record(s) quarantined")
-        lines += [f"  warning: {w}" for w in self.landing_warnings]
+        if self.landing_summary:
+            lines.append(self.landing_summary)
         if self.gate_summary:
             lines.append(self.gate_summary)
         if self.published and self.warehouse:
@@ -111,6 +112,11 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         landing_gate = gate.check_landing(data_dir, as_of)
     result.quarantined = landing_gate.quarantined
     result.landing_warnings = list(landing_gate.warnings)
+    result.landing_summary = landing_gate.describe()
+    if not landing_gate.success:
+        # A row dbt cannot even read would fail dbt later with a far less helpful message: stop here.
+        result.failed_step, result.message = "landing gate", "landing files failed critical expectations"
+        return
 
     # The staging warehouse is rebuilt from the landing files every time: it is derived, never precious.
     for stale in (staged, staged.with_suffix(".duckdb.wal")):
