@@ -22,6 +22,7 @@ from .landing import Landing, sha256_hex, utcnow
 
 log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
+MAX_LINK_ERRORS = 5  # runs in a row a report link may fail before it is no longer asked for
 TRUNCATED = ("...", "…", "..")
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
 
@@ -143,13 +144,23 @@ class ReportCollector:
             self._skip(key, list_url, link, f"title: {decision.reason}")
             stats.links_skipped += 1
             return 1
+        errors = self.state.setdefault("errors", {})
+        failed_before = errors.get(key, 0)
         try:
             self._fetch_report(key, link, list_url, stats, on_event)
         except Exception as exc:  # noqa: BLE001 - one page the extractor chokes on must not lose the rest
             log.exception("%s: %s", self.gov.id, link.url)
             stats.note(f"crawler error on {link.url}: {type(exc).__name__}: {exc}")
             self._link(list_url, link.url, link.title, "error", f"crawler error: {type(exc).__name__}: {exc}", None)
-        return 1
+        if key in self.state["links"]:
+            errors.pop(key, None)
+        else:
+            # Failed again: retried next run, but after MAX_LINK_ERRORS runs it is given up (judged "error").
+            errors[key] = failed_before + 1
+            if errors[key] >= MAX_LINK_ERRORS:
+                self.state["links"][key] = "error"
+        # A link that failed before is not news: it must not keep the incremental crawl paging on every run.
+        return 0 if failed_before else 1
 
     def _fetch_report(self, key: str, link: Link, list_url: str, stats: SourceStats, on_event) -> None:
         try:

@@ -291,3 +291,21 @@ def test_reports_landed_before_a_crash_are_not_landed_again(tmp_path):
     assert first.reports_new == 3 and again.reports_new == 0
     keys = [(r["url"], r["content_hash"]) for r in landing.read_rows("reports")]
     assert len(keys) == len(set(keys)) == 3
+
+
+def test_broken_links_are_retried_then_given_up(tmp_path, monkeypatch):
+    monkeypatch.setattr("scrapers.collect.MAX_LINK_ERRORS", 2)
+    farm = Farm()
+    gov = build_site(farm, "g0", "测试县", "127.0.0.1", "trs4", range(2022, 2024), look_alikes=False, quirks=False)
+    farm.add("127.0.0.1", "/g0/202403/t20240320_023.html", Resource(b"down", status=500))  # the 2023 report
+    with farm:
+        (entry,) = registry(farm, [gov])
+        for n in range(3):
+            farm.sites["127.0.0.1"]["/g0/"].body += b" "  # the list changes every run: no 304 shortcut
+            crawl_government(entry, tmp_path, POLITE)
+            if n == 0:
+                farm.reset_log()
+    broken = [r for r in farm.log if r.path == "/g0/202403/t20240320_023.html"]
+    assert len(broken) == 2  # run 2 asked again (2 attempts: retries=1); run 3 no longer asks
+    decisions = [r["decision"] for r in Landing(tmp_path).read_rows("links") if r["url"].endswith("_023.html")]
+    assert sorted(decisions) == ["error", "error", "known"]  # runs of one second sort by their random suffix
