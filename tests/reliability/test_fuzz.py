@@ -13,7 +13,7 @@ import html
 import time
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.reliability
@@ -230,6 +230,7 @@ def test_extractor_on_generated_report_pages(case):
 
 @settings(FUZZ, max_examples=30)
 @given(content=st.one_of(st.binary(max_size=30000), pathological()))
+@example(content=b"<!--" * 50000)  # 200 KB of unclosed comments: found by this test, kept as a fixed case
 def test_extractor_on_random_and_pathological_bytes(content):
     from scrapers.extract import extract_page
 
@@ -319,6 +320,9 @@ def _check_list(page) -> None:
 
 @FUZZ
 @given(content=list_pages())
+@example(
+    content=b"<ul><li><a href='http://[::1'>\xe6\xb3\x95\xe6\xb2\xbb\xe6\x94\xbf\xe5\xba\x9c\xe5\xbb\xba\xe8\xae\xbe\xe5\xb9\xb4\xe5\xba\xa6\xe6\x8a\xa5\xe5\x91\x8a</a></li></ul>"
+)
 def test_list_parser_on_generated_list_pages(content):
     from scrapers.discover import parse_list_page
 
@@ -327,6 +331,8 @@ def test_list_parser_on_generated_list_pages(content):
 
 @settings(FUZZ, max_examples=30)
 @given(content=st.one_of(st.binary(max_size=30000), pathological()), as_text=st.booleans())
+@example(content=b"<!", as_text=False)  # found by this test, kept as a fixed case
+@example(content=b"<!-- only a comment -->", as_text=True)
 def test_list_parser_on_random_and_pathological_bytes(content, as_text):
     from scrapers.discover import parse_list_page
 
