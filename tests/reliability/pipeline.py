@@ -191,6 +191,13 @@ def _build_farm(farm: Farm, canary) -> tuple[dict[str, Gov], list, dict]:
     publish(g, reports)
     g.site.set(g.list_path, trickle(g.site, list_page([(r.title, r.path, r.publish_date) for r in reports]), 4.0))
 
+    # One malformed link (a broken IPv6 literal) among good ones on the list page.
+    g = gov("f_badhref", "广元市")
+    reports = [make_report(g.name, 2021, 0), make_report(g.name, 2022, 1)]
+    publish(
+        g, reports, [(f"{g.name}人民政府2020年法治政府建设年度报告", "http://[::1/report.html", dt.date(2021, 3, 1))]
+    )
+
     # The list page redirects in a loop.
     g = gov("f_loop", "北川县")
     g.site.set("/robots.txt", not_found())

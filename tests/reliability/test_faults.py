@@ -144,6 +144,14 @@ def test_slow_drip_is_stopped_by_a_deadline(scenario):
     assert "timed out" in row["error"].lower() or "deadline" in row["error"].lower(), row["error"]
 
 
+def test_one_malformed_link_does_not_lose_the_list(scenario):
+    """A broken link (``http://[::1/...``) among good ones: the good reports land, the bad link is judged."""
+    assert [r["report_year"] for r in sorted(_reports(scenario.data, "f_badhref"), key=lambda r: r["report_year"])] == [
+        2021,
+        2022,
+    ], _log(scenario, "f_badhref")
+
+
 def test_redirect_loop_is_one_failed_entry_and_bounded(scenario):
     (row,) = _log(scenario, "f_loop")
     assert row["status"] == "failed", row
