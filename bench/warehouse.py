@@ -337,8 +337,10 @@ def main() -> int:
         for key in results[small]:
             ratio = results[large][key] / results[small][key]
             print(f"ratio {large}/{small} {key}: {ratio:.2f} (records x{large / small:.0f})")
-        total = results[large]["total"]
-        print(f"{large} records build in {total:.1f}s: {'within' if total < 120 else 'OVER'} the 2-minute target")
+        for key in ("dbt build", "total"):
+            seconds = results[large][key]
+            verdict = "within" if seconds < 120 else "OVER"
+            print(f"{large} records, {key}: {seconds:.1f}s, {verdict} the 2-minute target")
     return 0
 
 
