@@ -88,7 +88,7 @@ def summarise_crawl(results: list[dict[str, Any] | None]) -> dict[str, Any]:
         "run_ids": sorted({r["run_id"] for r in done}),
     }
     log.info("crawl summary: %s", summary)
-    if results and not done:
+    if not done:  # also when the plan failed or named no government: no asset event for an empty crawl
         raise NothingLanded(f"no government could be crawled ({failed} failed): check the network and the registry")
     return summary
 

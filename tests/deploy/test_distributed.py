@@ -181,6 +181,9 @@ def test_both_dags_run_on_celery_workers_with_postgres_and_redis(tmp_path, metad
             pipeline_s = time.monotonic() - run_started
             assert wrun["run_type"] == "asset_triggered"
             assert wrun["state"] == "success", _task_states(base, "fzzf_warehouse", wrun["dag_run_id"])
+            wtis = get_json(f"{base}/api/v2/dags/fzzf_warehouse/dagRuns/{wrun['dag_run_id']}/taskInstances")
+            build = next(t for t in wtis["task_instances"] if t["task_id"] == "build")
+            assert build["pool"] == "fzzf_duckdb" and build["hostname"] in WORKERS
         finally:
             for proc in reversed(procs):  # workers first: nothing new is picked up while the rest stops
                 proc.stop()
