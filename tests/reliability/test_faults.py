@@ -1,6 +1,6 @@
 """One crawl against a farm of misbehaving portals (see pipeline.py), then more after reports changed or vanished.
 
-Two healthy governments sit among fourteen faulty ones; each faulty government has its own site (its own loopback
+Two healthy governments sit among seventeen faulty ones; each faulty government has its own site (its own loopback
 address) with one fault. The healthy governments are also crawled alone, on a clean data directory, so "every other
 government's results are intact" is a comparison, not a count.
 """
