@@ -22,7 +22,7 @@ import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from scrapers.alerts import notify_failure
+from scrapers.alerts import failure_notifier
 
 LANDING = Asset("fzzf_landing")
 # "none" (or empty) leaves the DAG to manual and API triggers, e.g. where an outside scheduler owns the timing.
@@ -34,7 +34,7 @@ DEFAULT_ARGS = {
     "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(hours=2),
-    "on_failure_callback": notify_failure,
+    "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
 }
 
 

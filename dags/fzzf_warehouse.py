@@ -28,7 +28,7 @@ import os
 
 from airflow.sdk import Asset, Param, dag, task
 
-from scrapers.alerts import notify_failure
+from scrapers.alerts import failure_notifier
 
 LANDING = Asset("fzzf_landing")
 
@@ -38,7 +38,7 @@ DEFAULT_ARGS = {
     "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(hours=1),
-    "on_failure_callback": notify_failure,
+    "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
 }
 
 
