@@ -41,6 +41,8 @@ def airflow_env(data_dir: Path, registry: Path, airflow_home: Path) -> dict[str,
             "FZZF_REGISTRY": str(registry),
             "FZZF_ALLOW_PRIVATE_HOSTS": "1",  # the demo portal lives on 127.0.0.1
             "FZZF_DELAY": "0",
+            # A demo that fails should say so at once, not after three retries five minutes apart.
+            "FZZF_TASK_RETRIES": "0",
         }
     )
     return env
