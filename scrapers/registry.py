@@ -245,7 +245,8 @@ def load_registry(path: Path | str) -> Registry:
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError(path, f"cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader is about 5x faster on a registry of thousands of governments; same safe subset.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
