@@ -442,7 +442,7 @@ def test_registry_error_fails_the_build_with_the_registry_message(tmp_path):
 
 def test_readme_analyst_queries_run_on_the_marts(built):
     _, _, warehouse, _, _ = built
-    readme = (Path(__file__).resolve().parents[2] / "dbt_project" / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
     assert len(queries) == 3
     coverage, late, search = (query(warehouse, q) for q in queries)
