@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from . import settings
 from .registry import RegistryError, load_registry
+from .settings import SettingsError
 
 log = logging.getLogger("fzzf")
 
@@ -216,9 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"fzzf {args.command}: registry error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, SettingsError) as exc:
         print(f"fzzf {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        # Permission denied, disk full, a data dir that is a file: the user fixes the machine, not the code, so a
+        # one-line message naming the path beats a traceback. Files land atomically, so nothing half-written stays.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fzzf {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            print(f"fzzf {args.command}: the disk is full; free space and run again", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

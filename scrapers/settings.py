@@ -15,21 +15,42 @@ EXPECTATIONS_DIR = REPO_DIR / "expectations"
 USER_AGENT = "fzzf/0.1 (+https://github.com/fzzf/fzzf; mailto:fzzf-crawler@example.org) rule-of-law report collector"
 
 
-def _env_float(name: str, default: float) -> float:
+class SettingsError(ValueError):
+    """An environment variable with a value fzzf cannot use; the message names the variable."""
+
+
+def _env_number(name: str, default, kind):
     value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"environment variable {name} must be {what}, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"environment variable {name} must not be negative, got {value!r}")
+    return number
+
+
+def _env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float)
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return _env_number(name, default, int)
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value in (None, ""):
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"environment variable {name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
