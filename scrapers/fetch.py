@@ -166,6 +166,7 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._robots_lock = threading.Lock()
         self._robots_loading: dict[str, threading.Lock] = {}
+        self._robots_unreachable: dict[str, str] = {}  # origin -> why its robots.txt could not be had
         self._tls = threading.local()
         self._address_ok: dict[str, str | None] = {}
         self._count_lock = threading.Lock()
@@ -194,6 +195,13 @@ class Fetcher:
                 allowed_by_robots = self.robots_allowed(current)
                 made += self._tls.robots_made  # a robots.txt request made for this fetch counts towards it
                 if not allowed_by_robots:
+                    origin = "{0.scheme}://{0.netloc}".format(urlsplit(current))
+                    why = self._robots_unreachable.get(origin)
+                    if why:
+                        # Say what really happened: the site did not answer, robots.txt only made us stop asking.
+                        raise FetchError(
+                            current, "robots", f"robots.txt unreachable ({why}); site treated as disallowed", made
+                        )
                     raise FetchError(current, "robots", "disallowed by robots.txt", made)
             headers = {}
             if etag:
@@ -340,6 +348,9 @@ class Fetcher:
         except FetchError as exc:
             self._tls.robots_made = getattr(self._tls, "robots_made", 0) + exc.requests_made
             status = 0  # unreachable: RFC 9309 says assume the whole site is disallowed, for now
+            self._robots_unreachable[origin] = str(exc).removeprefix(origin + "/robots.txt: ")
+        if status >= 500:
+            self._robots_unreachable[origin] = f"HTTP {status}"
         _feed_robots(parser, status, body)
         if status and status < 500:
             self._robots_cache_write(origin, status, body)

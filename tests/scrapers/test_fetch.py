@@ -112,6 +112,7 @@ def test_unreachable_robots_means_disallowed(tmp_path):
     with pytest.raises(FetchError) as err:
         fetcher.fetch("http://127.0.0.9:9/x.html")
     assert err.value.kind == "robots"
+    assert "robots.txt unreachable" in str(err.value)  # the reason the site could not be asked, not a made-up rule
     assert not (tmp_path / "state" / "robots").exists()  # failures are not cached across runs
 
 
