@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import lxml.etree
 import lxml.html
 
 from .fetch import decode_html
@@ -116,11 +117,14 @@ def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> L
     cleaned = re.sub(r"^\s*<\?xml[^>]*>", "", cleaned)
     if not cleaned.strip():
         return page
-    doc = lxml.html.document_fromstring(cleaned)
+    try:
+        doc = lxml.html.document_fromstring(cleaned)
+    except (lxml.etree.ParserError, ValueError):
+        return page  # nothing lxml can build a tree from ("<!", only a comment): a page without links
     base = url
     for el in doc.iter("base"):
         if el.get("href"):
-            base = urljoin(url, el.get("href").strip())
+            base = _join(url, el.get("href")) or url
             break
     page.links = _links(doc, base)
     _paginate(doc, text, url, base, page)
@@ -128,6 +132,17 @@ def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> L
 
 
 # --- links ------------------------------------------------------------------------------------------------------
+def _join(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, without its fragment; None for what no URL parser accepts
+    (``http://[::1``: one malformed link must not cost the page its other links)."""
+    try:
+        joined = urljoin(base, href.strip()).split("#", 1)[0]
+        urlsplit(joined).port  # noqa: B018 -- raises ValueError on a bad port, as requests would later
+    except ValueError:
+        return None
+    return joined
+
+
 def _links(doc, base: str) -> list[Link]:
     found: list[Link] = []
     dated: list[Link] = []
@@ -139,8 +154,8 @@ def _links(doc, base: str) -> list[Link]:
         title = _anchor_title(a)
         if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS:
             continue
-        url = urljoin(base, href).split("#", 1)[0]
-        if not url.startswith(("http://", "https://")):
+        url = _join(base, href)
+        if url is None or not url.startswith(("http://", "https://")):
             continue
         key = normalise_url(url)
         if key in seen:
@@ -245,7 +260,9 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
         if not href or href.lower().startswith(IGNORED_SCHEMES):
             continue
         label = " ".join(a.text_content().split())
-        target = urljoin(base, href).split("#", 1)[0]
+        target = _join(base, href)
+        if target is None:
+            continue
         if label in NEXT_WORDS or label.lower() == "next":
             nexts.append(target)
         elif label in LAST_WORDS:
@@ -367,7 +384,9 @@ def _parse_gkmlpt(text: str, url: str, page: ListPage) -> ListPage:
         href, title = article.get("url") or article.get("post_url"), article.get("title")
         if isinstance(href, str) and isinstance(title, str) and title.strip():
             date = next((_any_date(article[k]) for k in GKMLPT_DATE_KEYS if article.get(k)), None)
-            page.links.append(Link(urljoin(url, href.strip()), " ".join(title.split()), date))
+            joined = _join(url, href)
+            if joined is not None:
+                page.links.append(Link(joined, " ".join(title.split()), date))
     total = data.get("total")
     current = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
     if isinstance(total, int) and articles and current == "1" and total > len(articles):
