@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from .hostlock import HostGate, host_key
@@ -313,12 +314,28 @@ class Fetcher:
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise FetchError(url, "too_large", f"{int(declared)} bytes declared, cap is {cap}", made)
+        deadline = self.politeness.deadline or 3 * self.politeness.timeout
+        started = time.monotonic()
         chunks, size = [], 0
-        for chunk in resp.iter_content(65536):
+        while True:
+            # read1 returns what one socket read brings, so the deadline is checked as bytes trickle in; read() would
+            # block until its whole chunk arrived.
+            try:
+                chunk = resp.raw.read1(65536, decode_content=True)
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(exc) from exc
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise requests.Timeout(exc) from exc
+            if not chunk:
+                break
             size += len(chunk)
             if size > cap:
                 raise FetchError(url, "too_large", f"more than {cap} bytes, cap reached", made)
             chunks.append(chunk)
+            if time.monotonic() - started > deadline:
+                raise FetchError(
+                    url, "network", f"response not complete after {deadline:g} s (deadline; timed out)", made
+                )
         return b"".join(chunks)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:

@@ -69,6 +69,9 @@ class Politeness:
 
     delay: float = field(default_factory=lambda: _env_float("FZZF_DELAY", 1.0))  # seconds between requests per host
     timeout: float = field(default_factory=lambda: _env_float("FZZF_TIMEOUT", 20.0))  # connect+read, seconds
+    # whole response, seconds; 0 = three times the timeout. The timeout is per socket read, so without this a
+    # portal that drips a byte a second would hold a worker for as long as it likes.
+    deadline: float = field(default_factory=lambda: _env_float("FZZF_DEADLINE", 0.0))
     retries: int = field(default_factory=lambda: _env_int("FZZF_RETRIES", 3))  # on 429/5xx and connection errors
     backoff: float = field(default_factory=lambda: _env_float("FZZF_BACKOFF", 1.0))  # first retry wait, doubles
     max_bytes: int = field(default_factory=lambda: _env_int("FZZF_MAX_BYTES", 8 * 1024 * 1024))  # response size cap
