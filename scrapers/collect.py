@@ -24,6 +24,7 @@ log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
 MAX_LINK_ERRORS = 5  # runs in a row a report link may fail before it is no longer asked for
 TRUNCATED = ("...", "…", "..")
+MIN_REPORT_TEXT = 20  # fewer characters of body: the page holds no report text at all
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
 
 
@@ -194,6 +195,14 @@ class ReportCollector:
         if page.body_in_attachment:
             page = self._from_attachment(page, stats, on_event)
         body = page.body or ""
+        if len(body.strip()) < MIN_REPORT_TEXT:
+            # Binary junk served as text/html, a script-only shell, a broken page: a report row with no text would
+            # hide the government's report from coverage. An error is retried on later runs instead.
+            what = f"{len(body.strip())} characters" if body.strip() else "no text"
+            stats.note(f"report page {resp.url}: {what} after extraction (binary, broken or empty page)")
+            self._link(list_url, resp.url, list_title, "error", f"no report text on the page ({what})", None,
+                       resp.status)  # fmt: skip
+            return
         sections = list(page.sections or [])
         # The list title is what the portal files the link under; a truncated one gives way to the page's own.
         title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
