@@ -22,20 +22,13 @@ import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from scrapers.alerts import failure_notifier
+from scrapers.orchestration import LANDING_ASSET, task_defaults
 
-LANDING = Asset("fzzf_landing")
+LANDING = Asset(LANDING_ASSET)
 # "none" (or empty) leaves the DAG to manual and API triggers, e.g. where an outside scheduler owns the timing.
 SCHEDULE = os.environ.get("FZZF_COLLECT_SCHEDULE", "@daily").strip()
 
-DEFAULT_ARGS = {
-    "owner": "data-eng",
-    "retries": int(os.environ.get("FZZF_TASK_RETRIES", "3")),
-    "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(hours=2),
-    "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
-}
+DEFAULT_ARGS = task_defaults(max_retry_delay=dt.timedelta(hours=2))
 
 
 @dag(

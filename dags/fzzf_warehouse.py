@@ -24,22 +24,14 @@ Runs whenever `fzzf_collect` marks the **`fzzf_landing`** asset, and by hand wit
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import Asset, Param, dag, task
 
-from scrapers.alerts import failure_notifier
+from scrapers.orchestration import LANDING_ASSET, task_defaults
 
-LANDING = Asset("fzzf_landing")
+LANDING = Asset(LANDING_ASSET)
 
-DEFAULT_ARGS = {
-    "owner": "data-eng",
-    "retries": int(os.environ.get("FZZF_TASK_RETRIES", "3")),
-    "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(hours=1),
-    "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
-}
+DEFAULT_ARGS = task_defaults(max_retry_delay=dt.timedelta(hours=1))
 
 
 @dag(

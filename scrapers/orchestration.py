@@ -19,6 +19,25 @@ from .registry import load_registry
 
 log = logging.getLogger("fzzf.orchestration")
 
+LANDING_ASSET = "fzzf_landing"  # the Asset collect marks and warehouse is scheduled on
+
+
+def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
+    """``default_args`` shared by the DAGs: owner, retries with exponential backoff, the failure notifier."""
+    import os
+
+    from .alerts import failure_notifier
+
+    return {
+        "owner": "data-eng",
+        "retries": int(os.environ.get("FZZF_TASK_RETRIES", "3")),
+        "retry_delay": dt.timedelta(seconds=int(os.environ.get("FZZF_RETRY_DELAY_SECONDS", "300"))),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": max_retry_delay,
+        "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
+    }
+
+
 # Due dates are Chinese calendar days: a run at 23:30 UTC on 3-31 is already 4-1 in Beijing.
 REPORT_TZ = ZoneInfo("Asia/Shanghai")
 
