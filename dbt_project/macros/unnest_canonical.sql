@@ -1,0 +1,50 @@
+{#-
+    The list column `list_column` (sections or metrics) of every canonical annual report, one row per element:
+    report_id, record_id, government_id, report_year, the element as `element_name` and its 1-based index as
+    `element_name`_index. Both report_sections and report_metrics start from this.
+-#}
+{% macro unnest_canonical(list_column, element_name) %}
+canonical as (
+    select
+        report_id,
+        record_id,
+        run_id,
+        government_id,
+        report_year,
+        fetched_at
+    from {{ ref('int_reports__ranked') }}
+    where is_canonical
+),
+
+landed as (
+    select
+        record_id,
+        run_id,
+        fetched_at,
+        {{ list_column }}
+    from {{ ref('int_reports__landed') }}
+    where len({{ list_column }}) > 0
+),
+
+reports as (
+    select
+        canonical.*,
+        landed.{{ list_column }} as {{ list_column }}
+    from canonical
+    inner join landed
+        on canonical.record_id = landed.record_id
+        and canonical.run_id is not distinct from landed.run_id
+        and canonical.fetched_at = landed.fetched_at
+),
+
+unnested as (
+    select
+        report_id as report_id,
+        record_id as record_id,
+        government_id as government_id,
+        report_year as report_year,
+        unnest({{ list_column }}) as {{ element_name }},
+        generate_subscripts({{ list_column }}, 1) as {{ element_name }}_index
+    from reports
+)
+{% endmacro %}
