@@ -12,17 +12,7 @@ keyed as (
     from source
 ),
 
-quarantined as (
-    select record_id from {{ ref('stg_gate__quarantine') }}
-    where stream = 'crawl_log'
-),
-
-kept as (
-    select keyed.*
-    from keyed
-    anti join quarantined
-        on keyed.record_id = quarantined.record_id
-),
+{{ drop_quarantined('keyed', 'crawl_log') }},
 
 renamed as (
     select

@@ -4,17 +4,7 @@ source as (
     select * from {{ source('landing', 'reports') }}
 ),
 
-quarantined as (
-    select record_id from {{ ref('stg_gate__quarantine') }}
-    where stream = 'reports'
-),
-
-kept as (
-    select source.*
-    from source
-    anti join quarantined
-        on source.record_id = quarantined.record_id
-),
+{{ drop_quarantined('source', 'reports') }},
 
 renamed as (
     select
