@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from .landing import Landing
 from .registry import load_registry
@@ -86,13 +86,11 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
     registry = load_registry(registry_path)  # a bad registry fails before anything is touched
     Landing(data_dir).ensure()
     result = BuildResult(as_of=as_of)
-    lock_path = data_dir / "locks" / "build.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = publish.build_lock(data_dir, timeout=BUILD_LOCK_TIMEOUT)
     try:
-        lock = FileLock(lock_path, timeout=BUILD_LOCK_TIMEOUT)
         lock.acquire()
     except Timeout:
-        result.failed_step, result.message = "lock", f"another build holds {lock_path}; try again when it ends"
+        result.failed_step, result.message = "lock", f"another build holds {lock.lock_file}; try again when it ends"
         return result
     try:
         _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish)
