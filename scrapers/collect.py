@@ -258,14 +258,14 @@ class ReportCollector:
         # The list title is what the portal files the link under; a truncated one gives way to the page's own.
         title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
         publish_date = page.publish_date or list_date
-        decision = classify(title, body, publish_date)
-        if not decision.is_annual_report and title_verdict(list_title or "") is True and _error_page(page, body):
-            # The link reads as a report but the answer is an error page: a decision made on it would be final.
-            stats.note(f"report page {resp.url}: an error page, not the report")
-            self._link(list_url, resp.url, list_title, "error",
-                       f"error page in place of the report ({_error_page(page, body)})", _title_year(list_title),
-                       resp.status)  # fmt: skip
+        refused = _error_page(page, body, title_verdict(list_title or "") is True)
+        if refused:
+            # The answer is an error or WAF page, not the report: any decision made on it would be final.
+            stats.note(f"report page {resp.url}: an error page, not the report ({refused})")
+            self._link(list_url, resp.url, list_title, "error", f"error page in place of the report ({refused})",
+                       _title_year(list_title), resp.status)  # fmt: skip
             return
+        decision = classify(title, body, publish_date)
         if not decision.is_annual_report:
             self.state["links"][key] = "skipped"
             stats.links_skipped += 1
@@ -435,13 +435,14 @@ def _title_year(title: str | None) -> int | None:
     return classify(title).report_year
 
 
-def _error_page(page, body: str) -> str | None:
-    """Why the answer looks like an error page rather than a report, or None."""
+def _error_page(page, body: str, title_says_report: bool) -> str | None:
+    """Why the answer looks like an error page rather than a report, or None. A short page that says it refused
+    (访问受限, 页面不存在, …) is one; so is a page of a few lines and no attachment behind a link titled as a report."""
     if len(body) >= MIN_PAGE_BODY * 2:
         return None
     match = SOFT_ERROR.search(f"{page.title or ''}\n{body[:500]}")
     if match:
         return f"says {match.group(0)!r}"
-    if len(body) < MIN_PAGE_BODY and not page.attachments:
+    if title_says_report and len(body) < MIN_PAGE_BODY and not page.attachments:
         return f"{len(body)} characters of text and no attachment"
     return None
