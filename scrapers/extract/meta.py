@@ -74,6 +74,7 @@ _BLOCK_TAG = re.compile(
 )
 # [^<>]: a "<" never closed must not make every later "<" scan to the end of the page (quadratic on "<!--<!--…").
 _TAG = re.compile(r"<[^<>]*>")
+_BARE_LABEL = re.compile(r"(?:日期|时间)\s*[:：]$")
 _ENTITY_BLANK = re.compile(r"&(?:nbsp|ensp|emsp|#160|#xa0|#12288);", re.IGNORECASE)
 
 
@@ -98,8 +99,14 @@ def info_lines(page_text: str) -> list[str]:
     metadata line and the 信息公开 index table are found. Regexes over the markup, much faster than a tree walk."""
     text = _drop_scripts(page_text.replace("\r", " ").replace("\n", " "))
     text = _ENTITY_BLANK.sub(" ", _TAG.sub(" ", _BLOCK_TAG.sub("\n", text)))
-    # only lines with a label colon can hold a labelled value
-    return [normalise(raw) for raw in text.split("\n") if "：" in raw or ":" in raw]
+    lines = [normalise(raw) for raw in text.split("\n")]
+    out = []
+    for k, line in enumerate(lines):
+        if _BARE_LABEL.search(line) and k + 1 < len(lines):
+            line = f"{line} {lines[k + 1]}"  # 信息公开 tables that put 发文日期： and its value in separate blocks
+        if "：" in line or ":" in line:  # only lines with a label colon can hold a labelled value
+            out.append(line)
+    return out
 
 
 def url_date(url: str | None) -> dt.date | None:
