@@ -23,6 +23,8 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECAS
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Fewer CJK characters than this after cleaning: the known container holds no article (a widget, a JS shell).
 _NEARLY_EMPTY = 30
+# A known container with less than this is checked against the structural candidate (it may be a widget).
+_SHORT = 200
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SENTENCE = re.compile(r"[。；，！？,;]")  # not colons: metadata lines are full of them
 
@@ -302,6 +304,11 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
     return kept
 
 
+def _related(a, b) -> bool:
+    """One element contains the other (or they are the same)."""
+    return a is b or any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
 def _cjk(lines: list[str]) -> int:
     return sum(len(_CJK.findall(line)) for line in lines)
 
@@ -329,14 +336,16 @@ def body_with_method(root, page_text: str, title: str | None) -> tuple[list[str]
     if method == "selector":
         drop_chrome_elements(container)  # only chrome goes, so the structural pass below still sees all the prose
         lines = clean_lines(linearise(container), title)
-        if _cjk(lines) >= _NEARLY_EMPTY:
+        found = _cjk(lines)
+        if found >= _SHORT:
             return lines, method
         body = root.find("body")
         dense = _density_container(body if body is not None else root)
-        if dense is not None and dense is not container:
+        if dense is not None and not _related(dense, container):
             drop_chrome_elements(dense)
             fallback = clean_lines(linearise(dense), title)
-            if _cjk(fallback) >= max(_NEARLY_EMPTY, 2 * _cjk(lines)):
+            # a short known container is a widget when the page holds far more prose elsewhere
+            if _cjk(fallback) >= max(_NEARLY_EMPTY, 2 * found):
                 return fallback, "structural"
         return lines, method
     drop_chrome_elements(container)
