@@ -13,12 +13,13 @@ from .labelled import REAL_DIR, missing_real_pages, real_cases, real_gold, run_p
 from .scoring import score_page
 
 MISSING = missing_real_pages()
-pytestmark = pytest.mark.skipif(
+NEEDS_PAGES = pytest.mark.skipif(
     bool(MISSING), reason=f"independent set pages missing (real/PROVENANCE.md, FZZF_REAL_PAGES): {MISSING}"
 )
 CASES = real_cases()
 
 
+@NEEDS_PAGES
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_real_page_is_perfect(case):
     row = run_project(case)
