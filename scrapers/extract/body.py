@@ -66,7 +66,7 @@ def linearise(root) -> list[Line]:
             flush()
         elif tag == "tr" and (row := _data_row(el)) is not None:
             flush()
-            lines.append(Line(row, 0))
+            lines.append(row)
         elif tag:
             block = tag in chrome.BLOCK_TAGS
             if block:
@@ -95,18 +95,26 @@ def linearise(root) -> list[Line]:
 _CELL_MAX = 80
 
 
-def _data_row(tr) -> str | None:
-    cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
-    texts = []
-    for cell in cells:
-        if any(True for _ in cell.iter("table")) or cell.get("style") and _HIDDEN.search(cell.get("style")):
+def _data_row(tr) -> Line | None:
+    """The row as one line, or None when it is layout (a long cell, a nested table, fewer than two filled cells).
+
+    Link text is counted, so a row of menu links is still dropped as a link list."""
+    texts, links = [], 0
+    for cell in tr:
+        if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+            continue
+        if any(True for _ in cell.iter("table")) or (cell.get("style") and _HIDDEN.search(cell.get("style"))):
             return None
-        text = normalise(" ".join(normalise("".join(cell.itertext())).split()))
+        text = normalise("".join(cell.itertext()))
         if len(text) > _CELL_MAX:
             return None
         if text:
             texts.append(text)
-    return " ".join(texts) if len(texts) >= 2 else None
+            links += sum(len(normalise("".join(a.itertext()))) for a in cell.iter("a"))
+    if len(texts) < 2:
+        return None
+    row = " ".join(texts)
+    return Line(row, min(links + len(texts) - 1, len(row)) if links else 0)
 
 
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, no_network=True)

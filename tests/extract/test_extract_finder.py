@@ -71,6 +71,8 @@ def test_data_table_rows_are_one_line_and_layout_tables_are_not():
     assert page.body.splitlines() == [ARTICLE[0], "产品名称 计量单位 产量", "饮料酒 千升 15767", ARTICLE[1]]
     layout = f"<table><tr><td>{_P}</td><td>友情链接</td></tr></table>"
     assert extract_page(_editor_page(layout)).body.splitlines() == [*ARTICLE, "友情链接"]
+    menu = "<table><tr><td><a href='1'>首页</a></td><td><a href='2'>新闻中心</a></td><td><a href='3'>政务公开</a></td></tr></table>"
+    assert extract_page(_editor_page(_P + menu)).body.splitlines() == ARTICLE  # a row of links is still a link list
 
 
 def test_figcaption_inside_the_body_is_kept():
