@@ -16,13 +16,13 @@ import json
 import duckdb
 import pytest
 import yaml
+from alerts.receiver import Receiver
 from farm.server import Farm, Resource
 from farm.sites import build_site
 
 from scrapers import cli
 from scrapers.landing import Landing
 
-from alerts.receiver import Receiver
 from .helpers import SEEDS, land, record
 
 pytestmark = [pytest.mark.gates, pytest.mark.integration]
