@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import crawl_state
-from .classify import classify, title_verdict
+from .classify import CLASSIFIER_VERSION, classify, title_verdict
 from .discover import Link, normalise_url
 from .fetch import Fetcher, FetchError, Response, same_site
 from .landing import Landing, sha256_hex, utcnow
@@ -144,6 +144,10 @@ class ReportCollector:
         self._seen.add(key)
         stats.links_seen += 1
         known = self.state["links"].get(key)
+        if known == "skipped-title" and self.state.get("classifier_version") != CLASSIFIER_VERSION:
+            known = None  # judged on its title by older rules: judge it again (costs no request unless it passes)
+        elif known == "skipped-offsite" and same_site(link.url, self.allowed):
+            known = None  # the registry now declares that host (extra_hosts): judge it again
         if known is not None:
             report = self.state["reports"].get(key)
             if known == "report" and report and not report.get("gone"):
@@ -152,12 +156,13 @@ class ReportCollector:
                        report.get("report_year") if report else None)  # fmt: skip
             return 0
         if not same_site(link.url, self.allowed):
-            self._skip(key, list_url, link, f"off-site: {urlsplit(link.url).hostname} is not this government's site")
+            self._skip(key, list_url, link, f"off-site: {urlsplit(link.url).hostname} is not this government's site",
+                       decision="skipped-offsite")  # fmt: skip
             stats.links_skipped += 1
             return 1
         if title_verdict(link.title) is False:
             decision = classify(link.title, None, link.date)
-            self._skip(key, list_url, link, f"title: {decision.reason}")
+            self._skip(key, list_url, link, f"title: {decision.reason}", decision="skipped-title")
             stats.links_skipped += 1
             return 1
         return self._attempt(key, link, list_url, stats, on_event)
@@ -404,8 +409,8 @@ class ReportCollector:
         return made
 
     # rows -------------------------------------------------------------------------------------------------------
-    def _skip(self, key: str, list_url: str, link: Link, reason: str) -> None:
-        self.state["links"][key] = "skipped"
+    def _skip(self, key: str, list_url: str, link: Link, reason: str, decision: str = "skipped") -> None:
+        self.state["links"][key] = decision  # "skipped-title": re-judged when the classifier's rules change
         self._link(list_url, link.url, link.title, "skipped", reason, None)
 
     def _link(self, list_url, url, title, decision, reason, year, status=None) -> dict[str, Any]:
