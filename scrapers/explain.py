@@ -71,8 +71,9 @@ def _sources(gov, crawl_log: list[dict[str, Any]], state: dict[str, Any]) -> lis
                 "last_status": last.get("status"),
                 "last_error": last.get("error"),
                 "last_pages_fetched": last.get("pages_fetched"),
-                # a run answered 304 reads no page: the last run that read any says how long the list is
-                "pages_last_read": read[-1]["pages_fetched"] if read else 0,
+                # incremental runs stop at the first page of known links and a 304 run reads none: the most pages one
+                # run read (a full read) says how long the list is, as marts.coverage_explained counts it
+                "most_pages_read": max((r["pages_fetched"] for r in read), default=0),
                 "last_read_at": read[-1].get("finished_at") if read else None,
                 "complete": (state.get("sources") or {}).get(list_url, {}).get("complete"),
             }
@@ -247,7 +248,7 @@ def render_text(exp: dict[str, Any]) -> str:
             continue
         lines.append(
             f"  {s['list_url']}: {s['runs']} run(s) since {s['first_run_at']}; last {s['last_run_at']} "
-            f"{s['last_status']}, {s['pages_last_read']} list page(s) at its last full read"
+            f"{s['last_status']}, {s['last_pages_fetched']} list page(s); {s['most_pages_read']} in its longest read"
             + (f"; error: {s['last_error']}" if s["last_error"] else "")
             + ("" if s["in_registry"] else " (no longer in the registry)")
         )

@@ -119,8 +119,9 @@ portal as (
         count(*) as crawl_runs,
         max(finished_at) filter (where is_success) as last_reached_at,
         arg_max(first_error, started_at) as last_error,
-        -- list pages the latest run that read any read (a run answered 304 reads none: the list had not changed)
-        arg_max(pages_fetched, started_at) filter (where pages_fetched > 0) as list_pages_read
+        -- the most list pages one run read: incremental runs stop at the first page of known links and a 304 run
+        -- reads none, so only a full read says how long the list is
+        max(pages_fetched) as list_pages_read
     from runs
     group by government_id
 ),
