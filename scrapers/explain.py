@@ -105,6 +105,8 @@ def _links(rows: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
                 "reason": last.get("reason"),
                 "http_status": last.get("http_status"),
                 "report_year": last.get("report_year"),
+                # the title names the year, or only the page does (its text or publication date, as classify reads it)
+                "year_from": "title" if any(year_in(r.get("title") or "") == year for r in history) else "page",
                 "error_runs": len({r["run_id"] for r in history if r.get("decision") == "error"}),
                 "history": [
                     {k: r.get(k) for k in ("run_id", "seen_at", "decision", "reason", "http_status")} for r in history
@@ -199,6 +201,8 @@ def explain(data_dir: Path | str, registry: Registry, gov_id: str, year: int) ->
     landing = Landing(data_dir)
     state = landing.load_state(gov.id)
     links = _links(_rows(landing, "links", gov.id), year)
+    for link in links:  # a failed link the crawler will ask for again (state "pending", once the crawler writes it)
+        link["pending"] = (state.get("pending") or {}).get(link["key"])
     versions_landed = [
         {k: r.get(k) for k in ("record_id", "run_id", "url", "title", "publish_date", "char_count", "fetched_at")}
         for r in _rows(landing, "reports", gov.id)
@@ -256,6 +260,8 @@ def render_text(exp: dict[str, Any]) -> str:
     for link in exp["links"]:
         status_part = f", HTTP {link['http_status']}" if link["http_status"] else ""
         runs = f", failed on {link['error_runs']} run(s)" if link["error_runs"] else ""
+        runs += ", pending retry" if link.get("pending") else ""
+        runs += "" if link["year_from"] == "title" else f", {exp['report_year']} read from the page, not the title"
         lines.append(f"  [{link['decision']}] {link['title']}{status_part}{runs}")
         lines.append(f"      {link['url']}")
         lines.append(f"      {link['reason']}")

@@ -90,7 +90,7 @@ def world(tmp_path_factory):
                 res.body = res.body.replace(b'href="OFFSITE"', f'href="{offsite}"'.encode())
         registry = yaml.safe_load(portal.registry_yaml())
         registry["governments"] += [
-            {"id": "fx", "name": NAME, "level": "county", "province": "测试省", "reports_from": 2018,
+            {"id": "fx", "name": NAME, "level": "county", "province": "测试省", "reports_from": 2017,
              "list_urls": [farm.url(HOST, "/fx/")]},
             {"id": "down", "name": "停机县", "level": "county", "province": "测试省", "reports_from": 2024,
              "list_urls": [farm.url(HOST, "/down/")]},
@@ -106,6 +106,15 @@ def world(tmp_path_factory):
         Landing(data).ensure().write_rows("crawl_log", old_run, "down", [old.row(old_run, "down")])
         run_crawl(governments, data, POLITE)
         run_crawl(governments, data, POLITE)
+        # The row a crawler with backoff re-checks (issue 11) lands for a link on its last attempt: the error row
+        # carries the title's year and the status.
+        recheck_run = new_run_id()
+        Landing(data).write_rows("links", recheck_run, "fx", [{
+            "run_id": recheck_run, "government_id": "fx", "list_url": farm.url(HOST, "/fx/"),
+            "url": farm.url(HOST, "/fx/gone/t_9.html"), "title": f"{NAME}2017年法治政府建设年度报告",
+            "decision": "error", "reason": "re-check 5 of 5: report page answered HTTP 503", "report_year": 2017,
+            "http_status": 503, "seen_at": utcnow(),
+        }])  # fmt: skip
         mp.setenv("FZZF_ALERT_URLS", receiver.url)
         build = run_build(data, registry_path, TODAY)
     assert build.published, build.describe()
@@ -139,6 +148,8 @@ def test_each_kind_of_evidence_gets_its_one_line_reason(world):
     assert world["rows"][("fx", 2020)]["http_status"] == 500
     assert reason(world, "fx", 2019) == "no link for this year on 2 list pages"
     assert reason(world, "fx", 2018) == f"only an off-site link: {world['offsite']}"
+    assert reason(world, "fx", 2017) == "link found, HTTP 503 on 1 run, given up"
+    assert world["rows"][("fx", 2017)]["is_given_up"]
     assert ("fx", 2023) not in world["rows"]  # published: nothing to explain
     down = world["rows"][("down", 2024)]
     assert down["status"] == "unknown" and down["reason_kind"] == "portal_unreached"

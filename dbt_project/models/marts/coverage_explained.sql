@@ -58,8 +58,9 @@ link_history as (
         arg_max(decision, seen_at) as last_decision,
         arg_max(reason, seen_at) as last_reason,
         arg_max(title, seen_at) as last_title,
-        arg_max(http_status, seen_at) filter (where decision = 'error') as last_error_status,
-        count(distinct run_id) filter (where decision = 'error') as error_runs,
+        arg_max(http_status, seen_at) filter (where decision = 'error' or reason like 're-check%') as last_error_status,
+        -- a re-check of a failed link is a new row whose reason starts with "re-check" (issue 11), whatever its decision
+        count(distinct run_id) filter (where decision = 'error' or reason like 're-check%') as error_runs,
         bool_or(title_year = pointed_year) as is_titled_with_year,
         max(seen_at) as last_seen_at
     from link_rows
@@ -87,7 +88,7 @@ ranked_links as (
         link_history.*,
         given_up.url is not null as is_given_up,
         case
-            when last_decision = 'error' then 1
+            when last_decision = 'error' or last_reason like 're-check%' then 1
             when last_reason like 'repost:%' or last_reason like 'duplicate:%' then 2
             when last_reason like '%look-alike:%' then 3
             when last_reason like 'off-site:%' then 4
