@@ -186,13 +186,16 @@ def cmd_alert(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .explain import UnknownGovernment, explain, render_text
+    from .explain import UnknownGovernment, UnreadableData, explain, render_text
 
     registry = _load_registry(args)
     try:
         result = explain(settings.data_dir(args.data_dir), registry, args.government_id, args.year)
     except UnknownGovernment as exc:
         raise UsageError(str(exc)) from None
+    except UnreadableData as exc:
+        print(f"fzzf explain: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(json.dumps(result, ensure_ascii=False, default=str) if args.json else render_text(result))
     return EXIT_OK
 

@@ -24,7 +24,7 @@ from .discover import normalise_url
 from .landing import Landing
 from .registry import Registry
 
-__all__ = ["UnknownGovernment", "explain", "render_text"]
+__all__ = ["UnknownGovernment", "UnreadableData", "explain", "render_text"]
 
 log = logging.getLogger("fzzf.explain")
 
@@ -33,15 +33,23 @@ class UnknownGovernment(LookupError):
     """The id is not in the registry: the message names the registry file."""
 
 
+class UnreadableData(ValueError):
+    """A landing file or the crawl state is not valid JSON: the message names the file (and line)."""
+
+
 def _rows(landing: Landing, stream: str, gov_id: str) -> list[dict[str, Any]]:
     # Landing files are <stream>/<run_id>/<file-safe gov id>.jsonl: read this government's only, oldest run first.
     name = landing.state_path(gov_id).stem
     rows: list[dict[str, Any]] = []
     for path in sorted((landing.landing_dir / stream).glob(f"*/{name}.jsonl")):
         with path.open(encoding="utf-8") as fh:
-            rows.extend(
-                r for r in (json.loads(line) for line in fh if line.strip()) if r.get("government_id") == gov_id
-            )
+            for n, line in enumerate(fh, start=1):
+                try:
+                    row = json.loads(line) if line.strip() else None
+                except ValueError as exc:
+                    raise UnreadableData(f"{path}: line {n}: not valid JSON ({exc})") from None
+                if row and row.get("government_id") == gov_id:
+                    rows.append(row)
     return rows
 
 
@@ -199,7 +207,10 @@ def explain(data_dir: Path | str, registry: Registry, gov_id: str, year: int) ->
         raise UnknownGovernment(f"{registry.path}: no government with id {gov_id!r}") from None
     data_dir = Path(data_dir)
     landing = Landing(data_dir)
-    state = landing.load_state(gov.id)
+    try:
+        state = landing.load_state(gov.id)
+    except ValueError as exc:
+        raise UnreadableData(f"{landing.state_path(gov.id)}: not valid JSON ({exc})") from None
     links = _links(_rows(landing, "links", gov.id), year)
     for link in links:  # a failed link the crawler will ask for again (state "pending", once the crawler writes it)
         link["pending"] = (state.get("pending") or {}).get(link["key"])

@@ -248,3 +248,13 @@ def test_explain_an_unknown_government_exits_2_naming_the_registry(world, capsys
     code, out, err = explain(capsys, world, "no-such-id", "2024")
     assert code == 2 and out == ""
     assert str(world["registry"]) in err and "'no-such-id'" in err
+
+
+def test_explain_a_corrupt_state_file_exits_1_naming_it(world, capsys, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(world["data"] / "landing", data / "landing")
+    (data / "state").mkdir()
+    (data / "state" / "fx.json").write_text("{not json", encoding="utf-8")
+    code = cli.main(["explain", "fx", "2020", "--registry", str(world["registry"]), "--data-dir", str(data)])
+    err = capsys.readouterr().err
+    assert code == 1 and str(data / "state" / "fx.json") in err and "not valid JSON" in err
