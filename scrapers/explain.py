@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,30 +162,35 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
 
 
 def _next_crawl(gov, year: int, links, state: dict[str, Any], published: bool) -> list[str]:
-    """What the next crawl does about this year, from the crawl state (``pending`` when the crawler writes it)."""
-    from .collect import MAX_LINK_ERRORS
+    """What the next crawl does about this year, from the crawl state: its ``pending`` links are asked again once
+    their backoff has run (``scrapers.crawl_state``), whether or not their list page changed."""
     from .crawl import revisit_after
 
     plans: list[str] = []
     pending = state.get("pending") or {}
-    errors = state.get("errors") or {}
-    flags = state.get("links") or {}
-    for link in links:
-        key = link["key"]
+    keys = [link["key"] for link in links]
+    # a pending link for the year that no landed row names (a state rebuilt or migrated) still gets asked
+    keys += [k for k, e in pending.items() if k not in keys and (e or {}).get("report_year") == year]
+    urls = {link["key"]: link["url"] for link in links}
+    legacy = set(state.get("errors") or {}) | {k for k, v in (state.get("links") or {}).items() if v == "error"}
+    now = time.time()
+    for key in keys:
         entry = pending.get(key)
+        url = (entry or {}).get("url") or urls.get(key, key)
         if entry:
-            when = entry.get("next_at")
-            at = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "the next run"
+            when = entry.get("next_at") or 0
+            at = (
+                "at the next run"
+                if when <= now
+                else f"from {dt.datetime.fromtimestamp(when, dt.UTC):%Y-%m-%d %H:%M UTC}"
+            )
             plans.append(
-                f"re-check {entry.get('url') or link['url']} from {at} (attempt {int(entry.get('attempts') or 0) + 1}; "
+                f"re-check {url} {at} (attempt {int(entry.get('attempts') or 0) + 1}; "
                 f"last: {entry.get('last_reason') or 'no reason recorded'})"
             )
-        elif flags.get(key) == "error":
-            plans.append(f"no longer asks for {link['url']}: it failed on {MAX_LINK_ERRORS} runs in a row")
-        elif key in errors:
-            plans.append(
-                f"fetch {link['url']} again (failed on {errors[key]} run(s); given up after {MAX_LINK_ERRORS})"
-            )
+        elif key in legacy:
+            # a state written before pending links: the crawler turns its failed links into pending ones, due at once
+            plans.append(f"re-check {url} at the next run (failed before; an older crawl state)")
     reports = state.get("reports") or {}
     for rep in reports.values():
         if rep.get("report_year") == year and not rep.get("gone"):

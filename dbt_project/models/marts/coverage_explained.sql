@@ -7,7 +7,7 @@
     The reason is the first that applies:
 
       no successful crawl since as-of - unknown_after_days -> portal not reached since D  (or: never reached / crawled)
-      a link for the year whose last judgement is an error  -> link found, HTTP 500 on 2 runs, retrying (or: given up)
+      a link for the year whose last judgement is an error  -> link found, HTTP 500 on 2 runs, retrying
       a link skipped as a repost or a duplicate text         -> only a repost: signed by …, not by …
       a link skipped as a look-alike                         -> only a look-alike: 政府信息公开工作年度报告
       a link skipped as off the government's site            -> only an off-site link: host
@@ -58,9 +58,12 @@ link_history as (
         arg_max(decision, seen_at) as last_decision,
         arg_max(reason, seen_at) as last_reason,
         arg_max(title, seen_at) as last_title,
-        arg_max(http_status, seen_at) filter (where decision = 'error' or reason like 're-check%') as last_error_status,
-        -- a re-check of a failed link is a new row whose reason starts with "re-check" (issue 11), whatever its decision
-        count(distinct run_id) filter (where decision = 'error' or reason like 're-check%') as error_runs,
+        -- Attempts: error rows, re-checks ("re-check N: …") included. A run that only noted the link still waits
+        -- for its backoff writes "pending: …": no request, so no attempt.
+        arg_max(reason, seen_at) filter (where decision = 'error' and reason not like 'pending:%') as last_error_reason,
+        arg_max(http_status, seen_at) filter (where decision = 'error' and reason not like 'pending:%')
+            as last_error_status,
+        count(distinct run_id) filter (where decision = 'error' and reason not like 'pending:%') as error_runs,
         bool_or(title_year = pointed_year) as is_titled_with_year,
         max(seen_at) as last_seen_at
     from link_rows
@@ -68,27 +71,11 @@ link_history as (
     group by government_id, pointed_year, url
 ),
 
--- A link the crawler stopped asking for: today's state marks it `error` after MAX_LINK_ERRORS failed runs (later
--- runs log it as "judged before: error"); a re-check row saying "re-check 5 of 5" is the last attempt too.
-given_up as (
-    select distinct
-        government_id as government_id,
-        url as url
-    from links
-    where (decision = 'known' and reason = 'judged before: error')
-        or (
-            decision = 'error'
-            and regexp_matches(reason, '^re-check \d+ of \d+')
-            and regexp_extract(reason, '^re-check (\d+) of', 1) = regexp_extract(reason, '^re-check \d+ of (\d+)', 1)
-        )
-),
-
 ranked_links as (
     select
-        link_history.*,
-        given_up.url is not null as is_given_up,
+        *,
         case
-            when last_decision = 'error' or last_reason like 're-check%' then 1
+            when last_decision = 'error' then 1
             when last_reason like 'repost:%' or last_reason like 'duplicate:%' then 2
             when last_reason like '%look-alike:%' then 3
             when last_reason like 'off-site:%' then 4
@@ -98,9 +85,6 @@ ranked_links as (
             when last_decision = 'gone' then 6
         end as evidence_rank
     from link_history
-    left join given_up
-        on link_history.government_id = given_up.government_id
-        and link_history.url = given_up.url
 ),
 
 -- The most telling link per (government, year); a landed report (`report`) is no evidence of a gap.
@@ -155,8 +139,7 @@ explained as (
             when evidence.evidence_rank = 6 then 'gone'
             else 'no_link'
         end as reason_kind,
-        evidence.last_reason as evidence_reason,
-        evidence.is_given_up as is_given_up,
+        coalesce(evidence.last_error_reason, evidence.last_reason) as evidence_reason,
         evidence.last_seen_at as evidence_seen_at,
         portal.last_error as last_error
     from coverage
@@ -182,10 +165,11 @@ worded as (
                 || case
                     when evidence_reason ilike '%robots%' then 'blocked by robots.txt'
                     when http_status is not null then 'HTTP ' || http_status
-                    else regexp_replace(evidence_reason, '^re-check \d+ of \d+: ', '')
+                    else regexp_replace(evidence_reason, '^re-check \d+: ', '')
                 end
                 || ' on ' || error_runs || ' run' || case when error_runs = 1 then '' else 's' end
-                || case when is_given_up then ', given up' else ', retrying' end
+                -- the crawler never gives a failed link up (scrapers.crawl_state): it stays pending, asked again
+                || ', retrying'
             when 'repost' then 'only a ' || evidence_reason
             when 'look_alike' then 'only a look-alike: ' || regexp_extract(evidence_reason, 'look-alike: (.*)$', 1)
             when 'off_site' then 'only an off-site link: ' || coalesce(evidence_url, '')
@@ -220,8 +204,6 @@ final as (
         error_runs as error_runs,
         crawl_runs as crawl_runs,
         list_pages_read as list_pages_read,
-        -- booleans
-        coalesce(is_given_up, false) as is_given_up,
         -- dates and timestamps
         as_of as as_of,
         due_date as due_date,
