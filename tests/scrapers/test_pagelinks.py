@@ -167,3 +167,37 @@ def test_links_says_what_the_crawl_does_on_every_pagination_family(tmp_path):
         assert {k for k, v in judged.items() if v["decision"] == "fetch"} == set(judged) - set(skipped)
         assert len(mine) == len(judged)  # one row per link the crawl judged; the walk found the same links
     assert any(r["reason"].startswith("off-site:") for r in rows if r["government_id"] == "g1")
+
+
+def test_gov_judges_off_site_links_by_the_governments_hosts(tmp_path, capsys):
+    """With --gov, a link on one of the government's extra_hosts is its own (as the crawl's allowed set says)."""
+    farm = Farm()
+    build_site(farm, "g1", "测试1县", "127.0.0.1", "trs4", range(2022, 2024), look_alikes=False, quirks=False, k=1)
+    with farm:
+        page = tmp_path / "list.html"
+        elsewhere = farm.url("127.0.0.3", "/x.html")
+        item = f'<li><a href="{elsewhere}">测试1县2021年法治政府建设年度报告</a><span>2022-03-01</span></li>'
+        page.write_bytes(
+            farm.sites["127.0.0.1"]["/g1/"].body.replace(b'<ul class="list">', b'<ul class="list">' + item.encode())
+        )
+        url = farm.url("127.0.0.1", "/g1/")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        f'governments:\n  - {{id: g1, name: 测试1县, level: county, province: 测试省, list_urls: ["{url}"], '
+        'extra_hosts: ["127.0.0.3"]}\n',
+        encoding="utf-8",
+    )
+
+    def decision(*extra: str) -> tuple[int, dict]:
+        code, out, _ = run_links(capsys, str(page), "--url", url, "--json", *extra)
+        return code, next(link for link in json.loads(out)["links"] if link["url"] == elsewhere)
+
+    code, alone = decision()
+    assert code == 0 and (alone["decision"], alone["reason"]) == (
+        "skipped",
+        "off-site: 127.0.0.3 is not this government's site",
+    )
+    code, with_gov = decision("--gov", "g1", "--registry", str(registry))
+    assert code == 0 and with_gov["decision"] == "fetch"
+    code, _, err = run_links(capsys, str(page), "--url", url, "--gov", "nope", "--registry", str(registry))
+    assert code == 2 and str(registry) in err and "'nope'" in err
