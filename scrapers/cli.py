@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import settings
+from . import clock, settings
 from .registry import RegistryError, load_registry
 from .settings import SettingsError
 
@@ -61,8 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="dbt build, quality gate, publish")
     _add_common(p)
-    p.add_argument("--as-of", type=_date, help="decides which reports are due (default: today)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        help="decides which reports are due (default: today in Beijing); another day is a what-if: written to "
+        "DATA_DIR/whatif/<day>/, never published, no alerts",
+    )
     p.add_argument("--no-alerts", action="store_true", help="do not send alerts after publishing")
+    p.add_argument(
+        "--drop-unregistered",
+        action="store_true",
+        help="build even when the registry lacks governments whose reports are landed (they are left out)",
+    )
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse")
     _add_common(p, registry=False)
@@ -118,9 +128,15 @@ def cmd_crawl(args) -> int:
         politeness = replace(politeness, allow_private_hosts=True)
     if args.delay is not None:
         politeness = replace(politeness, delay=args.delay)
+    from .registry_record import record
+
+    data_dir = settings.data_dir(args.data_dir)
+    changed = record(data_dir, registry)  # the build must know which registry these landing files belong to
+    if changed:
+        print(changed)
     summary = run_crawl(
         governments,
-        data_dir=settings.data_dir(args.data_dir),
+        data_dir=data_dir,
         politeness=politeness,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
@@ -148,12 +164,18 @@ def cmd_extract(args) -> int:
 def cmd_build(args) -> int:
     from .build import run_build
 
+    as_of = args.as_of or clock.today()
     result = run_build(
         data_dir=settings.data_dir(args.data_dir),
-        registry_path=settings.registry_path(args.registry),
-        as_of=args.as_of or dt.date.today(),
+        registry_path=settings.explicit_registry_path(args.registry),
+        as_of=as_of,
         send_alerts=not args.no_alerts,
+        what_if=clock.is_what_if(as_of),
+        drop_unregistered=args.drop_unregistered,
     )
+    if result.failed_step == "registry":
+        print(f"fzzf build: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
     print(result.describe())
     return EXIT_OK if result.published else EXIT_FAILED
 
@@ -180,9 +202,16 @@ def cmd_missing(args) -> int:
 def cmd_alert(args) -> int:
     from .alerts import send_missing_alerts
 
-    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=args.as_of or dt.date.today())
+    as_of = args.as_of or clock.today()
+    if clock.is_what_if(as_of):
+        raise UsageError(
+            f"--as-of {as_of} is not today ({clock.today()}): alerts are only sent for today; "
+            "`fzzf missing --as-of` shows what would be missing then"
+        )
+    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=as_of)
     print(outcome.describe())
-    return EXIT_OK
+    # Non-zero when something was due to go out and no channel took it (the state keeps it for the next run).
+    return EXIT_OK if outcome.delivered else EXIT_FAILED
 
 
 def cmd_explain(args) -> int:
