@@ -56,17 +56,26 @@ def _explained_site(farm: Farm) -> dict[str, str]:
         "look_alike": f"{root}202302/t20230210_2.html",
         "repost": f"{root}202204/t20220402_3.html",
         "broken": f"{root}broken/t_4.html",
+        "held": f"{root}201703/t20170320_5.html",
     }
     farm.add(HOST, paths["report"], _report_page(f"{NAME}2023年法治政府建设年度报告", NAME, 2023, 1))
     farm.add(HOST, paths["look_alike"], _report_page(f"{NAME}2022年政府信息公开工作年度报告", NAME, 2022, 2))
     farm.add(HOST, paths["repost"], _report_page(f"{REPOST_BY}2021年法治政府建设年度报告", REPOST_BY, 2021, 3))
     farm.add(HOST, paths["broken"], Resource(b"oops", status=500))
+    # A report whose body is mostly a table of figures: landed, then held back by the landing gate (cjk_share).
+    table = [f"表{i}: 2016-{i:02d} 1234567890 ABCDEFGHIJ KLMNOPQRST 0987654321 UVWXYZ" for i in range(40)]
+    held = render_report_page(
+        "trs", title=f"{NAME}2016年法治政府建设年度报告", paragraphs=[*report_paragraphs(NAME, 2016, 4)[:1], *table],
+        publish_date=dt.date(2017, 3, 20), source=f"{NAME}司法局", site_name=f"{NAME}人民政府", related=[],
+    )  # fmt: skip
+    farm.add(HOST, paths["held"], Resource(held))
     items = [  # newest first, as portals list them
         (paths["broken"], f"{NAME}2020年法治政府建设年度报告", dt.date(2024, 5, 1)),
         (paths["report"], f"{NAME}2023年法治政府建设年度报告", dt.date(2024, 3, 20)),
         (paths["look_alike"], f"{NAME}2022年政府信息公开工作年度报告", dt.date(2023, 2, 10)),
         (paths["repost"], f"{REPOST_BY}2021年法治政府建设年度报告", dt.date(2022, 4, 2)),
         ("OFFSITE", f"{NAME}2018年法治政府建设年度报告", dt.date(2019, 3, 1)),
+        (paths["held"], f"{NAME}2016年法治政府建设年度报告", dt.date(2017, 3, 20)),
     ]
     _add_list_pages(farm, HOST, root, "trs4", items, 3, NAME, 0)
     farm.add(HOST, "/down/", Resource(b"server error", status=500))
@@ -87,7 +96,7 @@ def world(tmp_path_factory):
                 res.body = res.body.replace(b'href="OFFSITE"', f'href="{offsite}"'.encode())
         registry = yaml.safe_load(portal.registry_yaml())
         registry["governments"] += [
-            {"id": "fx", "name": NAME, "level": "county", "province": "测试省", "reports_from": 2017,
+            {"id": "fx", "name": NAME, "level": "county", "province": "测试省", "reports_from": 2016,
              "list_urls": [farm.url(HOST, "/fx/")]},
             {"id": "down", "name": "停机县", "level": "county", "province": "测试省", "reports_from": 2024,
              "list_urls": [farm.url(HOST, "/down/")]},
@@ -141,10 +150,14 @@ def test_each_kind_of_evidence_gets_its_one_line_reason(world):
     assert reason(world, "fx", 2022) == "only a look-alike: 政府信息公开工作年度报告"
     assert reason(world, "fx", 2021).startswith(f"only a repost: signed by {REPOST_BY}, not by {NAME}")
     assert reason(world, "fx", 2020) == "link found, HTTP 500 on 2 runs, retrying"
+    assert world["rows"][("fx", 2020)]["status"] == "unknown"  # a candidate that failed: never `missing`
     assert world["rows"][("fx", 2020)]["http_status"] == 500
     assert reason(world, "fx", 2019) == "no link for this year on 2 list pages"
     assert reason(world, "fx", 2018) == f"only an off-site link: {world['offsite']}"
     assert reason(world, "fx", 2017) == "link found, HTTP 503 on 1 run, retrying"
+    held = world["rows"][("fx", 2016)]
+    assert (held["status"], held["reason_kind"]) == ("unknown", "held_back")
+    assert held["reason"] == "report found but held back by the landing gate: too little Chinese text in the body"
     assert ("fx", 2023) not in world["rows"]  # published: nothing to explain
     down = world["rows"][("down", 2024)]
     assert down["status"] == "unknown" and down["reason_kind"] == "portal_unreached"
@@ -170,9 +183,11 @@ def test_the_digest_line_of_a_missing_report_carries_its_reason(world):
     line = next(line for line in message.splitlines() if f"[{gov}] {year}年度" in line)
     assert line.endswith("days overdue; no link for this year on 3 list pages")
     fx = {int(line.split("] ")[1][:4]): line for line in message.splitlines() if "[fx]" in line}
-    assert fx[2020].endswith("; link found, HTTP 500 on 2 runs, retrying")
     assert fx[2022].endswith("; only a look-alike: 政府信息公开工作年度报告")
-    assert "[down]" not in message  # unknown is not missing: nobody can tell, so nothing is alerted
+    assert fx[2018].endswith(f"; only an off-site link: {world['offsite']}")
+    assert fx[2019].endswith("; no link for this year on 2 list pages")
+    # unknown is not missing (a candidate failed, a report was held back, the portal is down): nothing is alerted
+    assert {2016, 2017, 2020} & set(fx) == set() and "[down]" not in message
 
 
 def explain(capsys, world, *argv: str) -> tuple[int, str, str]:
@@ -194,7 +209,7 @@ def test_explain_the_demo_missing_year_in_text(world, capsys):
 def test_explain_a_failed_link_says_status_runs_and_the_retry(world, capsys):
     code, out, _ = explain(capsys, world, "fx", "2020", "--json")
     result = json.loads(out)
-    assert code == 0 and result["status"] == "missing" and result["reason_kind"] == "link_error"
+    assert code == 0 and result["status"] == "unknown" and result["reason_kind"] == "link_error"
     (link,) = result["links"]
     assert link["decision"] == "error" and link["http_status"] == 500 and link["error_runs"] == 2
     assert link["reason"] == "re-check 1: report page answered HTTP 500"

@@ -7,6 +7,8 @@
     The reason is the first that applies:
 
       no successful crawl since as-of - unknown_after_days -> portal not reached since D  (or: never reached / crawled)
+      a report landed but its text held back by the gate    -> report_coverage's status_reason ("report found but held
+                                                               back by the landing gate: …")
       a link for the year whose last judgement is an error  -> link found, HTTP 500 on 2 runs, retrying
       a link skipped as a repost or a duplicate text         -> only a repost: signed by …, not by …
       a link skipped as a look-alike                         -> only a look-alike: 政府信息公开工作年度报告
@@ -131,6 +133,9 @@ explained as (
         case
             when portal.crawl_runs is null then 'never_crawled'
             when portal.last_reached_at is null or coverage.last_success_at is null then 'portal_unreached'
+            -- the page was landed as the report (its link says `report`): only report_coverage knows the gate
+            -- held its text back
+            when coverage.status_reason like 'report found but held back%' then 'held_back'
             when evidence.evidence_rank = 1 then 'link_error'
             when evidence.evidence_rank = 2 then 'repost'
             when evidence.evidence_rank = 3 then 'look_alike'
@@ -141,7 +146,8 @@ explained as (
         end as reason_kind,
         coalesce(evidence.last_error_reason, evidence.last_reason) as evidence_reason,
         evidence.last_seen_at as evidence_seen_at,
-        portal.last_error as last_error
+        portal.last_error as last_error,
+        coverage.status_reason as status_reason
     from coverage
     left join evidence
         on coverage.government_id = evidence.government_id
@@ -170,6 +176,7 @@ worded as (
                 || ' on ' || error_runs || ' run' || case when error_runs = 1 then '' else 's' end
                 -- the crawler never gives a failed link up (scrapers.crawl_state): it stays pending, asked again
                 || ', retrying'
+            when 'held_back' then status_reason
             when 'repost' then 'only a ' || evidence_reason
             when 'look_alike' then 'only a look-alike: ' || regexp_extract(evidence_reason, 'look-alike: (.*)$', 1)
             when 'off_site' then 'only an off-site link: ' || coalesce(evidence_url, '')
