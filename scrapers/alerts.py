@@ -117,6 +117,9 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
             "select government_id, name, province, level, report_year, due_date, days_overdue "
             "from marts.missing_reports order by province, level, government_id, report_year",
         )
+        reasons = _reasons(con)
+        for row in missing:
+            row["reason"] = reasons.get(_key(row))
         try:
             coverage = {
                 _key(r): str(r["status"])
@@ -128,6 +131,17 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
     finally:
         con.close()
     return missing, coverage
+
+
+def _reasons(con) -> dict[str, str]:
+    """{key: one-line reason} from marts.coverage_explained; empty for an older warehouse without it (the digest
+    still goes out, without reasons: a missing reason must never cost the alert)."""
+    try:
+        rows = _query(con, "select government_id, report_year, reason from marts.coverage_explained")
+    except Exception as exc:  # noqa: BLE001 - duckdb raises CatalogException for a missing table
+        log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
+        return {}
+    return {_key(r): r["reason"] for r in rows if r["reason"]}
 
 
 def load_state(path: Path) -> dict[str, Any]:
@@ -287,13 +301,18 @@ def _grouped(rows: list[dict[str, Any]], line) -> list[str]:
     return lines
 
 
+def _missing_line(row: dict[str, Any]) -> str:
+    line = f"due {row['due_date']}, {row['days_overdue']} days overdue"
+    return f"{line}; {row['reason']}" if row.get("reason") else line
+
+
 def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date) -> tuple[str, str]:
     """Title and plain-text body: new rows grouped by province, then level; resolved rows one short line each."""
     title = f"法治政府建设年度报告: {len(newly_missing)} newly missing, {len(resolved)} resolved (as of {as_of})"
     lines: list[str] = []
     if newly_missing:
         lines.append(f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):")
-        lines += _grouped(newly_missing, lambda r: f"due {r['due_date']}, {r['days_overdue']} days overdue")
+        lines += _grouped(newly_missing, _missing_line)
     if resolved:
         if lines:
             lines.append("")

@@ -83,6 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, registry=False)
     p.add_argument("--as-of", type=_date)
 
+    p = sub.add_parser("explain", help="why one government's report for one year is (not) in the warehouse")
+    p.add_argument("government_id", metavar="GOV_ID")
+    p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
+    p = sub.add_parser("links", help="the report links and further pages the crawler finds on one list page")
+    p.add_argument("page", metavar="PAGE_FILE_OR_URL", help="a saved list page, or an http(s) URL to fetch once")
+    p.add_argument("--url", help="the address the page was fetched from (required for a saved file)")
+    p.add_argument("--gov", metavar="ID", help="judge off-site links by this government's hosts (default: the page's)")
+    p.add_argument("--registry", help="registry YAML for --gov")
+    p.add_argument("--data-dir", help="data directory whose host locks space a live fetch from a running crawl")
+    p.add_argument("--allow-private-hosts", action="store_true", help="allow fetching from loopback/private addresses")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
     p = sub.add_parser("registry", help="validate a registry file and summarise it")
     p.add_argument("--registry")
 
@@ -199,6 +214,53 @@ def cmd_alert(args) -> int:
     return EXIT_OK if outcome.delivered else EXIT_FAILED
 
 
+def cmd_explain(args) -> int:
+    from .explain import UnknownGovernment, UnreadableData, explain, render_text
+
+    registry = _load_registry(args)
+    try:
+        result = explain(settings.data_dir(args.data_dir), registry, args.government_id, args.year)
+    except UnknownGovernment as exc:
+        raise UsageError(str(exc)) from None
+    except UnreadableData as exc:
+        print(f"fzzf explain: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(result, ensure_ascii=False, default=str) if args.json else render_text(result))
+    return EXIT_OK
+
+
+def cmd_links(args) -> int:
+    from dataclasses import replace
+    from urllib.parse import urlsplit
+
+    from .pagelinks import PageError, judge_page, read_page, render_text
+
+    allowed = None
+    if args.gov:
+        registry = _load_registry(args)
+        try:
+            gov = registry.get(args.gov)
+        except KeyError:
+            raise UsageError(f"{registry.path}: no government with id {args.gov!r}") from None
+        # the crawl's own set (scrapers.crawl): its list URLs' hosts and extra_hosts
+        allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
+    politeness = settings.Politeness()
+    if args.allow_private_hosts:
+        politeness = replace(politeness, allow_private_hosts=True)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    try:
+        content, content_type, url, fetcher = read_page(args.page, args.url, politeness, data_dir)
+    except PageError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        result = judge_page(content, url, content_type, allowed, fetcher)
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+    print(json.dumps(result, ensure_ascii=False) if args.json else render_text(result))
+    return EXIT_OK
+
+
 def cmd_registry(args) -> int:
     registry = _load_registry(args)
     by_level: dict[str, int] = {}
@@ -228,6 +290,8 @@ COMMANDS = {
     "build": cmd_build,
     "missing": cmd_missing,
     "alert": cmd_alert,
+    "explain": cmd_explain,
+    "links": cmd_links,
     "registry": cmd_registry,
     "demo": cmd_demo,
     "airflow": cmd_airflow,

@@ -256,3 +256,44 @@ def test_an_unreadable_alert_state_is_kept_and_the_gaps_sent_again(data_dir, rec
     (kept,) = path.parent.glob("state.corrupt.*.json")
     assert kept.read_text(encoding="utf-8").startswith('{"version": 2')
     assert "zj|2026" in state(data_dir)["missing"]
+
+
+def test_each_digest_line_carries_the_reason_from_coverage_explained(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    reasons = [
+        ("zj", 2026, "no link for this year on 3 list pages"),
+        ("zj-hz", 2026, "link found, HTTP 500 on 2 runs, retrying"),
+        ("zj-nb", 2025, "only a look-alike: 政府信息公开工作年度报告"),
+    ]
+    publish_warehouse(data_dir, [ZJ, HZ, NB, GD], cov([ZJ, HZ, NB, GD]), reasons)
+
+    outcome = send_missing_alerts(data_dir, AS_OF)
+
+    assert outcome.delivered and len(receiver.posts) == 1
+    lines = receiver.posts[0]["json"]["message"].splitlines()
+    assert (
+        "  - 浙江省人民政府 [zj] 2026年度: due 2027-04-01, 61 days overdue; no link for this year on 3 list pages"
+        in lines
+    )
+    assert (
+        "  - 杭州市人民政府 [zj-hz] 2026年度: due 2027-04-01, 61 days overdue; link found, HTTP 500 on 2 runs, retrying"
+        in lines
+    )
+    assert (
+        "  - 宁波市人民政府 [zj-nb] 2025年度: due 2026-04-01, 426 days overdue; only a look-alike: 政府信息公开工作年度报告"
+        in lines
+    )
+    # A row the mart has no reason for still goes out, as before.
+    assert "  - 广东省人民政府 [gd] 2026年度: due 2027-04-01, 61 days overdue" in lines
+
+
+def test_a_warehouse_without_coverage_explained_still_sends_the_digest(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    publish_warehouse(data_dir, [ZJ], cov([ZJ]), reasons=None)
+
+    outcome = send_missing_alerts(data_dir, AS_OF)
+
+    assert outcome.delivered and len(receiver.posts) == 1
+    assert receiver.posts[0]["json"]["message"].splitlines()[-1] == (
+        "  - 浙江省人民政府 [zj] 2026年度: due 2027-04-01, 61 days overdue"
+    )
