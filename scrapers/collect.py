@@ -155,14 +155,9 @@ class ReportCollector:
             self._link(list_url, link.url, link.title, "known", f"judged before: {known}",
                        report.get("report_year") if report else None)  # fmt: skip
             return 0
-        if not same_site(link.url, self.allowed):
-            self._skip(key, list_url, link, f"off-site: {urlsplit(link.url).hostname} is not this government's site",
-                       decision="skipped-offsite")  # fmt: skip
-            stats.links_skipped += 1
-            return 1
-        if title_verdict(link.title) is False:
-            decision = classify(link.title, None, link.date)
-            self._skip(key, list_url, link, f"title: {decision.reason}", decision="skipped-title")
+        skip = screen_link(link, self.allowed)
+        if skip is not None:
+            self._skip(key, list_url, link, skip[1], decision=skip[0])
             stats.links_skipped += 1
             return 1
         return self._attempt(key, link, list_url, stats, on_event)
@@ -430,6 +425,17 @@ class ReportCollector:
         }
         self.links.append(row)
         return row
+
+
+def screen_link(link: Link, allowed: set[str]) -> tuple[str, str] | None:
+    """The decision on a new link before any request is spent on it: ``(state decision, reason)`` when it is
+    skipped (off the government's sites, or a look-alike by its title), None when its page must be fetched.
+    ``ReportCollector.judge`` and ``fzzf links`` both use it, so what ``links`` shows is what the crawl does."""
+    if not same_site(link.url, allowed):
+        return "skipped-offsite", f"off-site: {urlsplit(link.url).hostname} is not this government's site"
+    if title_verdict(link.title) is False:
+        return "skipped-title", f"title: {classify(link.title, None, link.date).reason}"
+    return None
 
 
 def _title_year(title: str | None) -> int | None:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .classify import classify, title_verdict, year_in
+from .classify import title_verdict, year_in
+from .collect import screen_link
 from .discover import Link, ListPage, parse_list_page
-from .fetch import Fetcher, FetchError, same_site
+from .fetch import Fetcher, FetchError
 
 __all__ = ["PageError", "judge_page", "read_page", "render_text", "screen"]
 
@@ -35,13 +36,12 @@ class Screened:
 
 
 def screen(link: Link, allowed: set[str]) -> Screened:
-    """The decision ``ReportCollector.judge`` makes on a new link before it spends a request on it."""
-    if not same_site(link.url, allowed):
-        return Screened("skipped", f"off-site: {urlsplit(link.url).hostname} is not this government's site")
-    verdict = title_verdict(link.title)
-    if verdict is False:
-        return Screened("skipped", f"title: {classify(link.title, None, link.date).reason}")
-    if verdict is True:
+    """The decision ``ReportCollector.judge`` makes on a new link before it spends a request on it
+    (``collect.screen_link``, the crawler's own code)."""
+    skip = screen_link(link, allowed)
+    if skip is not None:
+        return Screened("skipped", skip[1])
+    if title_verdict(link.title) is True:
         return Screened(FETCH, "title: 法治政府建设 report; the crawler fetches the page to land it")
     return Screened(FETCH, "title alone cannot tell; the crawler fetches the page and its body decides")
 
