@@ -144,6 +144,14 @@ def _join(base: str, href: str) -> str | None:
     return joined
 
 
+# Words only site chrome carries (footer, breadcrumb). Broken markup (an unclosed attribute, a stray </html>)
+# can put chrome text inside an anchor no footer container encloses; no report title holds these words.
+CHROME_TITLE = re.compile(
+    r"ICP备|主办单位|承办单位|网站标识码|版权所有|当前位置|您的位置|您现在的位置|浏览次数|点击数|发布时间|字体|分享到|"
+    r"扫一扫|打印本页|关闭窗口|设为首页|加入收藏|上一篇|下一篇|相关文章|附件下载|责任编辑|索引号|var |document\.|[{}]"
+)
+
+
 def _links(doc, base: str) -> list[Link]:
     found: list[Link] = []
     dated: list[Link] = []
@@ -153,7 +161,7 @@ def _links(doc, base: str) -> list[Link]:
         if not href or href.lower().startswith(IGNORED_SCHEMES) or _in_chrome(a):
             continue
         title = _anchor_title(a)
-        if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS:
+        if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS or CHROME_TITLE.search(title):
             continue
         url = _join(base, href)
         if url is None or not url.startswith(("http://", "https://")):
