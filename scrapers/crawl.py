@@ -260,7 +260,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)
-        page = parse_list_page(resp.content, resp.url, resp.content_type)
+        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)

@@ -277,7 +277,9 @@ def _add_list_pages(farm: Farm, host: str, root: str, family: str, items, per_pa
 
 def _hanweb(farm: Farm, host: str, root: str, rows, per_page: int, title: str, k: int) -> None:
     def record(href: str, t: str, d: dt.date) -> str:
-        href = root + href[2:] if href.startswith("./") else href
+        # Relative to the column page the jpage script runs in, as Hanweb writes them ("../../art/…"): resolved
+        # against dataproxy.jsp they would 404.
+        href = "../" + root.strip("/") + "/" + href[2:] if href.startswith("./") else href
         return f'<record><![CDATA[<li><a href="{href}" title="{t}">{t}</a><span>{d}</span></li>]]></record>'
 
     records = [record(h, t, d) for h, t, d in rows]
