@@ -211,6 +211,13 @@ class Fetcher:
                         self._robots[origin] = parser
         return parser.can_fetch(self.politeness.user_agent, url)
 
+    def sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of ``url``'s origin names (read when a fetch from that origin asked for it)."""
+        parts = urlsplit(url)
+        with self._robots_lock:
+            parser = self._robots.get(f"{parts.scheme}://{parts.netloc}")
+        return list((parser.site_maps() or []) if parser is not None else [])
+
     def close(self) -> None:
         self.session.close()
         self.gate.close()
