@@ -320,10 +320,17 @@ def _slug_weight(path: str) -> int:
 
 
 def _hints(resp, cand: _Candidate, pages: set[str]) -> Iterator[tuple[str, str, str, float]]:
-    """(url, label, via, weight) for every link of the page worth a request: anchors with their menu heading,
-    script-built menus, onclick targets, and the columns that report links sit in."""
     page_label = cand.path[-1] if cand.via != "start" else ""
-    text = decode_html(resp.content, resp.content_type)[0]
+    yield from navigation(resp.content, resp.url, resp.content_type, page_label=page_label, skip=pages)
+
+
+def navigation(
+    content: bytes, url: str, content_type: str = "", *, page_label: str = "", skip: set[str] = frozenset()
+) -> Iterator[tuple[str, str, str, float]]:
+    """(url, label, via, weight) for every link of the page worth a request: anchors with their menu heading,
+    script-built menus, onclick targets, and the columns that report links sit in. ``skip``: normalised URLs not
+    to offer (the page's own further pages)."""
+    text = decode_html(content, content_type)[0]
     cleaned = re.sub(r"</(?:html|body)\s*>", " ", re.sub(r"^\s*<\?xml[^>]*>", "", text), flags=re.I)
     if not cleaned.strip():
         return
@@ -331,38 +338,38 @@ def _hints(resp, cand: _Candidate, pages: set[str]) -> Iterator[tuple[str, str, 
         doc = lxml.html.document_fromstring(cleaned)
     except (lxml.etree.ParserError, ValueError):
         return
-    base = resp.url
+    base = url
     for el in doc.iter("base"):
         if el.get("href"):
-            base = _join(resp.url, el.get("href")) or resp.url
+            base = _join(url, el.get("href")) or url
             break
     for a in doc.iter("a"):
         label = " ".join((a.text_content() or a.get("title") or "").split())[:40]
-        url = _join(base, a.get("href") or "")
-        if not url or normalise_url(url) in pages or label in PAGER_WORDS or label.isdigit():
+        target = _join(base, a.get("href") or "")
+        if not target or normalise_url(target) in skip or label in PAGER_WORDS or label.isdigit():
             continue  # the column's own further pages: the first one already told what it lists
-        yield from _report_dir(url, label, base)
+        yield from _report_dir(target, label)
         if not label:
             continue
-        weight = _weight(label, lambda a=a: _context(a), url, page_label)
+        weight = _weight(label, lambda a=a: _context(a), target, page_label)
         if weight:
-            yield url, label, "nav", weight
+            yield target, label, "nav", weight
     for el in doc.xpath("//*[@onclick]"):
         m = ONCLICK_URL.search(el.get("onclick") or "")
         label = " ".join(el.text_content().split())[:40]
-        url = _join(base, m.group(1)) if m else None
-        if url and label:
-            weight = _weight(label, lambda el=el: _context(el), url, page_label)
+        target = _join(base, m.group(1)) if m else None
+        if target and label:
+            weight = _weight(label, lambda el=el: _context(el), target, page_label)
             if weight:
-                yield url, label, "nav", weight
+                yield target, label, "nav", weight
     for script in doc.iter("script"):
-        for url, label in _script_menu(script.text or "", base):
-            weight = _weight(label, lambda: "", url)
+        for target, label in _script_menu(script.text or "", base):
+            weight = _weight(label, lambda: "", target)
             if weight:
-                yield url, label, "script", weight
+                yield target, label, "script", weight
 
 
-def _report_dir(url: str, label: str, base: str) -> Iterator[tuple[str, str, str, float]]:
+def _report_dir(url: str, label: str) -> Iterator[tuple[str, str, str, float]]:
     """A report link names its column: TRS files reports under <column>/YYYYMM/, Hanweb under /art/…/art_<col>_."""
     if title_verdict(label) is not True:
         return
