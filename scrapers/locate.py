@@ -83,6 +83,8 @@ ARTICLE = re.compile(
     r"\.(pdf|docx?|xlsx?|wps|zip|rar|jpe?g|png|gif|mp4|css|js|xml)$",
     re.I,
 )
+# A page that is gone for good (a guessed or outdated URL, a column after a redesign), not one that is down.
+DEAD = re.compile(r"HTTP (404|410)\b|redirects off the site")
 TRS_DATE_DIR = re.compile(r"^(.*/)\d{6}/t\d{8}_\d+\.s?html?$", re.I)
 HANWEB_ART = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_\d+\.html$", re.I)
 SITE_ROOT = re.compile(r"^/?((index|default|main|home)\.(s?html?|jsp|php|aspx?))?$", re.I)
@@ -214,6 +216,9 @@ def locate(
         cand = heapq.heappop(queue)
         resp = fetch(cand.url)
         if resp is None:
+            if cand.via == "start" and result.errors and DEAD.search(result.errors[-1]) and not is_site_root(cand.url):
+                # a guessed or outdated URL: the site's home page still leads to the column
+                push("{0.scheme}://{0.netloc}/".format(urlsplit(cand.url)), ["(site root)"], "start", 1000)
             continue
         result.pages += 1
         column, pages = _judge_page(resp, cand, fetch, result, budget, clock)
@@ -470,11 +475,8 @@ def remember(result: LocateResult, now: float) -> dict:
     evidence (click path, links judged, found_at), what it cost, and when to look again."""
     return {
         "checked_at": now, "recheck_days": recheck_days(), "budget": result.budget, "requests": result.requests,
-        "columns": [c.memo() for c in result.columns],
+        "from": result.start_url, "columns": [c.memo() for c in result.columns],
     }  # fmt: skip
-
-
-DEAD = re.compile(r"HTTP (404|410)\b|redirects off the site")
 
 
 class SourcePlan:
@@ -516,19 +518,28 @@ class SourcePlan:
             if memo is not None and fresh:
                 yield from self._remembered(start, memo, sources)
             elif memo is not None or is_site_root(start):
-                yield from self._discovered(start, sources, why="re-check" if memo is not None else "home page")
+                why = "re-check" if memo is not None else "home page"
+                yield from self._discovered(start, sources, why, begin=(memo or {}).get("from"))
             else:
                 before = len(sources)
                 yield from self._emit(start, None, sources)
                 stats = sources[-1] if len(sources) > before else None
-                if stats is not None and stats.status != "failed" and stats.pages_fetched and not stats.reports_found:
+                if stats is None:
+                    continue
+                if stats.status != "failed" and stats.pages_fetched and not stats.reports_found:
                     yield from self._discovered(start, sources, why="no report on the registry's list page")
+                elif stats.status == "failed" and DEAD.search(stats.error or ""):
+                    # a guessed or outdated column URL: look from the site's home page instead
+                    root = "{0.scheme}://{0.netloc}/".format(urlsplit(start))
+                    yield from self._discovered(start, sources, why="the registry's list page is gone", begin=root)
         if self._unbooked and sources:
             self.charge(sources[-1])  # discovery that found only sources crawled already: still booked
 
     def _emit(self, url: str, note: str | None, sources: list) -> Iterator[str]:
         key = normalise_url(url)
         if key in self._yielded:
+            if note:  # crawled already this run (a registry URL that failed): the row still says what happened
+                self.notes[url] = f"{self.notes[url]}; {note}" if self.notes.get(url) else note
             return
         self._yielded.add(key)
         if note:
@@ -550,7 +561,8 @@ class SourcePlan:
                 col["dead"] = True
                 died.append(col["url"])
         if died:
-            yield from self._discovered(start, sources, why=f"remembered column died ({', '.join(died)})")
+            why = f"remembered column died ({', '.join(died)})"
+            yield from self._discovered(start, sources, why, begin=memo.get("from"))
 
     @staticmethod
     def _dead(stats) -> bool:
@@ -558,10 +570,12 @@ class SourcePlan:
             return bool(DEAD.search(stats.error or ""))
         return bool(stats.pages_fetched) and stats.links_seen == 0  # answers, but lists nothing: a redesign
 
-    def _discovered(self, start: str, sources: list, why: str) -> Iterator[str]:
+    def _discovered(self, start: str, sources: list, why: str, begin: str | None = None) -> Iterator[str]:
+        """Discovery for the registry URL ``start``, walking from ``begin`` (default: ``start`` itself)."""
         old = self.memory.get(start)
+        begin = begin or start
         try:
-            result = locate(start, self.fetcher, allowed_hosts=self.allowed, budget=self.budget,
+            result = locate(begin, self.fetcher, allowed_hosts=self.allowed, budget=self.budget,
                             on_request=lambda n: self.on_event("requests", n), clock=self.clock)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - discovery failing must not cost the government its crawl
             log.exception("%s: discovery from %s failed", self.gov.id, start)
@@ -574,7 +588,7 @@ class SourcePlan:
         if result.columns:
             self.memory[start] = remember(result, self.clock())
             for col in result.columns:
-                note = f"discovery ran ({why}): from {start} in {spent}; {col.why()}"
+                note = f"discovery ran ({why}): from {begin} in {spent}; {col.why()}"
                 yield from self._emit(col.url, note, sources)
             return
         live = [c for c in (old or {}).get("columns", []) if not c.get("dead")]
@@ -585,11 +599,9 @@ class SourcePlan:
                 yield from self._emit(col["url"], f"discovery ran ({why}), found nothing in {spent}; kept "
                                       f"remembered column ({' › '.join(col['path'])})", sources)  # fmt: skip
             return
-        self.memory[start] = {"checked_at": self.clock(), "recheck_days": recheck_days(), "budget": result.budget,
-                              "requests": result.requests, "columns": [],
-                              "found_at_text": f"on {dt.date.today().isoformat()}"}  # fmt: skip
+        self.memory[start] = {**remember(result, self.clock()), "found_at_text": f"on {dt.date.today().isoformat()}"}
         reason = "budget spent" if result.exhausted else "no page reached listed an annual report"
-        yield from self._emit(start, f"discovery ran ({why}): no column found from {start} in {spent} ({reason}); "
+        yield from self._emit(start, f"discovery ran ({why}): no column found from {begin} in {spent} ({reason}); "
                               "crawled the page itself", sources)  # fmt: skip
 
     # booking ------------------------------------------------------------------------------------------------------

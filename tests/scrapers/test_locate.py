@@ -85,6 +85,13 @@ def test_the_evidence_says_how_each_column_was_reached(portals):
     assert only("notice-only").path == ["(start)", "通知公告"]
 
 
+def test_a_gone_start_page_falls_back_to_the_site_root(portals):
+    farm, govs = portals
+    result = locate(farm.url(govs[0].host, "/zwgk/fzzfjsndbg/old/"), Fetcher(POLITE))
+    assert {normalise_url(c.url) for c in result.columns} == truth(farm, govs[0])
+    assert result.columns[0].path[0] == "(site root)"
+
+
 def test_the_budget_is_a_hard_cap(portals):
     farm, govs = portals
     result = locate(farm.url(govs[1].host, "/"), Fetcher(POLITE), budget=3)
@@ -114,12 +121,14 @@ def _landed(data) -> set[tuple[str, str, int]]:
 
 def test_crawl_from_home_pages_only_lands_every_report_and_remembers_the_columns(tmp_path):
     farm, govs = portal_farm("66", quirks=False)
-    # one entry names an inner page that lists no report (信息公开's directory): discovery runs from there
-    urls = {govs[1].id: "/xxgk/"}
+    # one entry names an inner page that lists no report (信息公开's directory): discovery runs from there; one a
+    # guessed column that 404s: discovery runs from the site's home page
+    urls = {govs[1].id: "/xxgk/", govs[2].id: "/zwgk/fzzfjs/guessed/"}
     with farm:
         registry = _registry(farm, govs, urls)
         summary = run_crawl(registry, tmp_path, POLITE)
-        assert {r.status for r in summary.results} == {"ok"}, summary.describe()
+        statuses = {r.government_id: r.status for r in summary.results}
+        assert statuses.pop(govs[2].id) == "partial" and set(statuses.values()) == {"ok"}, summary.describe()
         want = {(g.id, p, y) for g in govs for p, y in g.expected.items()}
         assert _landed(tmp_path) == want  # precision and recall 1.0 from home pages alone
         log = Landing(tmp_path).read_rows("crawl_log")
@@ -134,6 +143,10 @@ def test_crawl_from_home_pages_only_lands_every_report_and_remembers_the_columns
         xxgk_rows = [r for r in log if r["government_id"] == govs[1].id]
         assert xxgk_rows[0]["discovery"] is None and xxgk_rows[0]["reports_found"] == 0  # crawled as the registry says
         assert "no report on the registry's list page" in xxgk_rows[1]["discovery"]
+        guessed, found = [r for r in log if r["government_id"] == govs[2].id]
+        assert guessed["status"] == "failed" and "HTTP 404" in guessed["error"]
+        assert f"the registry's list page is gone): from {farm.url(govs[2].host, '/')}" in found["discovery"]
+        assert found["reports_found"] == len(govs[2].expected)
         state = Landing(tmp_path).load_state(govs[0].id)
         memo = state["columns"][farm.url(govs[0].host, "/")]
         (col,) = memo["columns"]
@@ -142,7 +155,7 @@ def test_crawl_from_home_pages_only_lands_every_report_and_remembers_the_columns
         # run 2: the remembered columns are crawled directly; no home page is asked for again
         farm.reset_log()
         again = run_crawl(registry, tmp_path, POLITE)
-        assert not any(r.path in ("/", "/xxgk/") for r in farm.log)
+        assert not any(r.path in ("/", "/xxgk/", "/zwgk/fzzfjs/guessed/") for r in farm.log)
         assert sum(r.reports_new for r in again.results) == 0
         log2 = [r for r in Landing(tmp_path).read_rows("crawl_log") if r["run_id"] == again.run_id]
         assert all(r["discovery"].startswith("remembered column") for r in log2), log2
