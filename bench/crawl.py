@@ -201,6 +201,8 @@ def bench(args, entries, portals: bool) -> None:
           f"(target <= 1.2); report pages fetched again: {s2['report_pages']} (target 0); "
           f"new report rows: {sum(r.reports_new for r in second.results)}")  # fmt: skip
     if portals:
+        print("  (one portal per host: the bound is one host's requests x delay, so this run's ratio measures the "
+              "crawler's CPU on this machine, not politeness)")  # fmt: skip
         discovery_report(states, columns, port, entries)
 
 

@@ -470,6 +470,20 @@ def _join(base: str, href: str) -> str | None:
 
 
 # --- the crawler's side: which list URLs to crawl ----------------------------------------------------------------
+def _usable(memo) -> bool:
+    number = (int, float)
+    return (
+        isinstance(memo, dict)
+        and isinstance(memo.get("checked_at", 0), number)
+        and isinstance(memo.get("recheck_days", 30), number)
+        and isinstance(memo.get("columns", []), list)
+        and all(
+            isinstance(c, dict) and isinstance(c.get("url"), str) and isinstance(c.get("path", []), list)
+            for c in memo.get("columns", [])
+        )
+    )
+
+
 def remember(result: LocateResult, now: float) -> dict:
     """What the crawl state keeps of one discovery (``state["columns"][start_url]``): the columns with their
     evidence (click path, links judged, found_at), what it cost, and when to look again."""
@@ -504,7 +518,9 @@ class SourcePlan:
         self.budget = default_budget() if budget is None else budget
         self.on_event = on_event or (lambda _k, _n: None)
         self.clock = clock
-        self.memory: dict = state.setdefault("columns", {})
+        if not isinstance(state.get("columns"), dict):
+            state["columns"] = {}  # missing, or a hand-edited state that broke it: discovery rebuilds it
+        self.memory: dict = state["columns"]
         self.notes: dict[str, str] = {}
         self.discovery_requests = 0  # this run, all starts
         self._unbooked = 0
@@ -514,6 +530,9 @@ class SourcePlan:
     def walk(self, sources: list) -> Iterator[str]:
         for start in self.gov.list_urls:
             memo = self.memory.get(start)
+            if memo is not None and not _usable(memo):
+                self.memory.pop(start)  # unreadable (a hand-edited state): as if never found
+                memo = None
             fresh = memo is not None and self.clock() - memo.get("checked_at", 0) < memo.get("recheck_days", 30) * 86400
             if memo is not None and fresh:
                 yield from self._remembered(start, memo, sources)
@@ -555,8 +574,9 @@ class SourcePlan:
         died = []
         for col in columns:
             before = len(sources)
-            yield from self._emit(col["url"], f"remembered column ({' › '.join(col['path'])}), found {col['found_at']}",
-                                  sources)  # fmt: skip
+            trail = " › ".join(str(p) for p in col.get("path", []))
+            note = f"remembered column ({trail}), found {col.get('found_at')}"
+            yield from self._emit(col["url"], note, sources)
             if len(sources) > before and self._dead(sources[-1]):
                 col["dead"] = True
                 died.append(col["url"])
@@ -596,8 +616,9 @@ class SourcePlan:
             # Nothing found this time (site down, budget) but a column known before is alive: keep it.
             old["checked_at"] = self.clock()
             for col in live:
-                yield from self._emit(col["url"], f"discovery ran ({why}), found nothing in {spent}; kept "
-                                      f"remembered column ({' › '.join(col['path'])})", sources)  # fmt: skip
+                trail = " › ".join(str(p) for p in col.get("path", []))
+                note = f"discovery ran ({why}), found nothing in {spent}; kept remembered column ({trail})"
+                yield from self._emit(col["url"], note, sources)
             return
         self.memory[start] = {**remember(result, self.clock()), "found_at_text": f"on {dt.date.today().isoformat()}"}
         reason = "budget spent" if result.exhausted else "no page reached listed an annual report"
@@ -647,6 +668,7 @@ def locate_governments(governments, data_dir, politeness, *, budget: int | None 
     import filelock
     import yaml
 
+    from . import crawl_state
     from .landing import Landing, atomic_write_bytes
 
     data_dir = Path(data_dir)
@@ -675,12 +697,12 @@ def locate_governments(governments, data_dir, politeness, *, budget: int | None 
         lock = filelock.FileLock(str(data_dir / "locks" / f"gov-{gov.id}.lock"), timeout=30)
         (data_dir / "locks").mkdir(parents=True, exist_ok=True)
         with lock:  # the crawl of this government holds it while it reads and saves the state
-            state = landing.load_state(gov.id)
+            state = crawl_state.load_state(landing, gov.id)
             memory = state.setdefault("columns", {})
             for r in results:
                 if r.columns:
                     memory[r.start_url] = remember(r, time.time())
-            landing.save_state(gov.id, state)
+            crawl_state.save_state(landing, gov.id, state)
     path = data_dir / SUGGESTIONS_FILE
     header = (
         "# list_urls suggestions from `fzzf locate --write`: the report columns found from each government's\n"

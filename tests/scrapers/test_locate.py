@@ -205,3 +205,19 @@ def test_cli_locate_prints_why_and_writes_suggestions_not_the_registry(tmp_path,
     assert entry["id"] == govs[1].id and [normalise_url(u) for u in entry["list_urls"]] == sorted(truth(farm, govs[1]))
     state = json.loads((data / "state" / f"{govs[1].id}.json").read_text(encoding="utf-8"))
     assert state["columns"][farm.url(govs[1].host, "/")]["columns"][0]["url"] == entry["list_urls"][0]
+
+
+def test_a_broken_columns_memory_is_rediscovered_not_a_crash(tmp_path):
+    farm, govs = portal_farm("33", quirks=False)
+    gov = govs[0]
+    with farm:
+        registry = _registry(farm, [gov])
+        home = farm.url(gov.host, "/")
+        for broken in ([1, 2], {home: "x"}, {home: {"checked_at": "yesterday", "columns": [{"url": 5}]}}):
+            landing = Landing(tmp_path)
+            landing.ensure()
+            landing.save_state(gov.id, {"columns": broken})
+            summary = run_crawl(registry, tmp_path, POLITE)
+            assert [r.status for r in summary.results] == ["ok"], (broken, summary.describe())
+            memo = Landing(tmp_path).load_state(gov.id)["columns"][home]
+            assert {normalise_url(c["url"]) for c in memo["columns"]} == truth(farm, gov)
