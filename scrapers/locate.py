@@ -31,7 +31,7 @@ import lxml.html
 from .charset import decode_html
 from .classify import title_verdict
 from .discover import PAGER_WORDS, normalise_url, parse_list_page
-from .fetch import Fetcher, FetchError, same_site
+from .fetch import Fetcher, FetchError, same_site, site_host
 
 __all__ = ["Column", "LocateResult", "SourcePlan", "is_site_root", "locate"]
 
@@ -95,6 +95,7 @@ SCRIPT_LABEL = re.compile(
 SCRIPT_URL = re.compile(r"""["']?(?:url|href|link|path|linkUrl|chnlUrl|src)["']?\s*[:=]\s*["']([^"'\s<>]{1,300})["']""")
 SCRIPT_ANCHOR = re.compile(r"""<a\s[^>]*?href\s*=\s*\\?["']([^"'\\\s]+)\\?["'][^>]*>\s*([^<]{2,30}?)\s*</a>""", re.I)
 ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*["']([^"']+)["']""")
+IP_HOST = re.compile(r"^[\d.]+$|^\[?[0-9a-f:]+\]?$", re.I)
 SITEMAP_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.I)
 MAX_SITEMAPS = 3  # a sitemap index can name hundreds: the first few are enough to find a column
 MAX_EXAMPLES = 3
@@ -158,6 +159,17 @@ class _Candidate:
 
 
 # --- discovery ---------------------------------------------------------------------------------------------------
+def on_site(url: str, allowed: set[str]) -> bool:
+    """The government's own site: one of its hosts, or a subdomain of one (portals put 信息公开 on
+    xxgk.<portal>; www. is not part of the site). IP addresses match only themselves."""
+    if same_site(url, allowed):
+        return True
+    host = site_host(urlsplit(url).hostname)
+    if not host or IP_HOST.match(host):
+        return False
+    return any(host.endswith("." + site_host(h)) for h in allowed if h and not IP_HOST.match(site_host(h)))
+
+
 def is_site_root(url: str) -> bool:
     """The portal's home page ("/", "/index.html"): a page of navigation, never the report list itself."""
     parts = urlsplit(url)
@@ -185,7 +197,7 @@ def locate(
     def push(url: str, path: list[str], via: str, weight: float) -> None:
         nonlocal order
         key = normalise_url(url)
-        if key in queued or not same_site(url, allowed) or ARTICLE.search(urlsplit(url).path):
+        if key in queued or not on_site(url, allowed) or ARTICLE.search(urlsplit(url).path):
             return
         queued.add(key)
         order += 1
@@ -193,7 +205,8 @@ def locate(
 
     def fetch(url: str):
         try:
-            resp = fetcher.fetch(url, allowed_hosts=allowed)
+            # a subdomain of the site (on_site) is this government's too: its redirects may stay on it
+            resp = fetcher.fetch(url, allowed_hosts=allowed | {urlsplit(url).hostname or ""})
         except FetchError as exc:
             result.requests += exc.requests_made
             if on_request:
@@ -567,6 +580,7 @@ class SourcePlan:
 
     def _remembered(self, start: str, memo: dict, sources: list) -> Iterator[str]:
         columns = [c for c in memo.get("columns", []) if not c.get("dead")]
+        self.allowed.update(urlsplit(c["url"]).hostname or "" for c in columns)
         if not columns:
             found = memo.get("found_at_text", "")
             yield from self._emit(start, f"remembered: no column found from {start} {found}".strip(), sources)
@@ -608,6 +622,8 @@ class SourcePlan:
         if result.columns:
             self.memory[start] = remember(result, self.clock())
             for col in result.columns:
+                # a column on a subdomain (xxgk.<portal>): its report links are this government's too
+                self.allowed.add(urlsplit(col.url).hostname or "")
                 note = f"discovery ran ({why}): from {begin} in {spent}; {col.why()}"
                 yield from self._emit(col.url, note, sources)
             return
@@ -615,6 +631,7 @@ class SourcePlan:
         if live:
             # Nothing found this time (site down, budget) but a column known before is alive: keep it.
             old["checked_at"] = self.clock()
+            self.allowed.update(urlsplit(c["url"]).hostname or "" for c in live)
             for col in live:
                 trail = " › ".join(str(p) for p in col.get("path", []))
                 note = f"discovery ran ({why}), found nothing in {spent}; kept remembered column ({trail})"

@@ -221,3 +221,20 @@ def test_a_broken_columns_memory_is_rediscovered_not_a_crash(tmp_path):
             assert [r.status for r in summary.results] == ["ok"], (broken, summary.describe())
             memo = Landing(tmp_path).load_state(gov.id)["columns"][home]
             assert {normalise_url(c["url"]) for c in memo["columns"]} == truth(farm, gov)
+
+
+def test_the_site_includes_its_subdomains_but_not_its_neighbours():
+    from scrapers.locate import on_site
+
+    portal = {"www.qx.gov.cn"}
+    assert on_site("http://xxgk.qx.gov.cn/fdzdgknr/", portal)  # 信息公开 on its own subdomain
+    assert on_site("https://qx.gov.cn/", portal) and on_site("http://www.qx.gov.cn/zwgk/", portal)
+    assert not on_site("http://www.qy.gov.cn/", portal)  # a neighbour county
+    assert not on_site("http://evilqx.gov.cn/", portal) and not on_site("http://qx.gov.cn.evil.org/", portal)
+    assert not on_site("http://www.gov.cn/", portal)  # the parent is not the site
+    assert not on_site("http://127.0.0.2/", {"127.0.0.1"}) and on_site("http://127.0.0.1:8/", {"127.0.0.1"})
+
+
+def test_cli_locate_usage_errors(tmp_path, capsys):
+    assert cli.main(["locate", "--budget", "0", "--data-dir", str(tmp_path)]) == 2
+    assert "--budget must be at least 1" in capsys.readouterr().err
