@@ -72,4 +72,21 @@ def decode_html(content: bytes, content_type: str = "") -> tuple[str, str]:
             return content.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    return content.decode(candidates[0], "replace"), candidates[0]
+    return _mixed(content, candidates[0]), f"{candidates[0]}+utf-8"
+
+
+def _mixed(content: bytes, encoding: str) -> str:
+    """A page no one encoding decodes: a GBK page with a UTF-8 header include, or a UTF-8 item pasted into a GBK
+    list. Read tag by tag: a piece that is valid UTF-8 with Chinese in it (two characters or more, so a stray GBK
+    pair that happens to be valid UTF-8 does not count) is UTF-8, the rest the declared encoding. Splitting at "<"
+    never cuts a character: no GBK or GB18030 byte sequence contains 0x3C."""
+    out = []
+    for piece in re.split(rb"(?=<)", content):
+        if len(piece) - len(_ASCII_RUNS.sub(b"", piece)) >= 6:
+            try:
+                out.append(piece.decode("utf-8"))
+                continue
+            except UnicodeDecodeError:
+                pass
+        out.append(piece.decode(encoding, "replace"))
+    return "".join(out)

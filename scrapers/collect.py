@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import crawl_state
-from .classify import classify, title_verdict
+from .classify import CLASSIFIER_VERSION, classify, title_verdict
 from .discover import Link, normalise_url
 from .fetch import Fetcher, FetchError, Response, same_site
 from .landing import Landing, sha256_hex, utcnow
@@ -144,6 +144,10 @@ class ReportCollector:
         self._seen.add(key)
         stats.links_seen += 1
         known = self.state["links"].get(key)
+        if known == "skipped-title" and self.state.get("classifier_version") != CLASSIFIER_VERSION:
+            known = None  # judged on its title by older rules: judge it again (costs no request unless it passes)
+        elif known == "skipped-offsite" and same_site(link.url, self.allowed):
+            known = None  # the registry now declares that host (extra_hosts): judge it again
         if known is not None:
             report = self.state["reports"].get(key)
             if known == "report" and report and not report.get("gone"):
@@ -151,13 +155,9 @@ class ReportCollector:
             self._link(list_url, link.url, link.title, "known", f"judged before: {known}",
                        report.get("report_year") if report else None)  # fmt: skip
             return 0
-        if not same_site(link.url, self.allowed):
-            self._skip(key, list_url, link, f"off-site: {urlsplit(link.url).hostname} is not this government's site")
-            stats.links_skipped += 1
-            return 1
-        if title_verdict(link.title) is False:
-            decision = classify(link.title, None, link.date)
-            self._skip(key, list_url, link, f"title: {decision.reason}")
+        skip = screen_link(link, self.allowed)
+        if skip is not None:
+            self._skip(key, list_url, link, skip[1], decision=skip[0])
             stats.links_skipped += 1
             return 1
         return self._attempt(key, link, list_url, stats, on_event)
@@ -404,8 +404,8 @@ class ReportCollector:
         return made
 
     # rows -------------------------------------------------------------------------------------------------------
-    def _skip(self, key: str, list_url: str, link: Link, reason: str) -> None:
-        self.state["links"][key] = "skipped"
+    def _skip(self, key: str, list_url: str, link: Link, reason: str, decision: str = "skipped") -> None:
+        self.state["links"][key] = decision  # "skipped-title": re-judged when the classifier's rules change
         self._link(list_url, link.url, link.title, "skipped", reason, None)
 
     def _link(self, list_url, url, title, decision, reason, year, status=None) -> dict[str, Any]:
@@ -425,6 +425,17 @@ class ReportCollector:
         }
         self.links.append(row)
         return row
+
+
+def screen_link(link: Link, allowed: set[str]) -> tuple[str, str] | None:
+    """The decision on a new link before any request is spent on it: ``(state decision, reason)`` when it is
+    skipped (off the government's sites, or a look-alike by its title), None when its page must be fetched.
+    ``ReportCollector.judge`` and ``fzzf links`` both use it, so what ``links`` shows is what the crawl does."""
+    if not same_site(link.url, allowed):
+        return "skipped-offsite", f"off-site: {urlsplit(link.url).hostname} is not this government's site"
+    if title_verdict(link.title) is False:
+        return "skipped-title", f"title: {classify(link.title, None, link.date).reason}"
+    return None
 
 
 def _title_year(title: str | None) -> int | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import filelock
 
 from . import crawl_state
+from .classify import CLASSIFIER_VERSION
 from .collect import ReportCollector, SourceStats
 from .discover import PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
@@ -39,6 +40,12 @@ GOV_LOCK_WAIT = float(os.environ.get("FZZF_GOV_LOCK_WAIT", "30"))  # seconds to 
 
 def revisit_after() -> float:
     return float(os.environ.get("FZZF_REVISIT_DAYS", "7")) * 86400
+
+
+def relist_after() -> float:
+    """Seconds after which a source's whole list is read again, without validators or the incremental stop: a
+    portal that files a new report on page 2 (lists not sorted by date) or edits page 3 is caught within a week."""
+    return float(os.environ.get("FZZF_RELIST_DAYS", "7")) * 86400
 
 
 @dataclass
@@ -162,6 +169,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
         stats.finished_at = utcnow()
     # Links that failed on an earlier run are asked again even when their list page answered 304 this time.
     collector.retry_pending(result.sources, on_event)
+    state["classifier_version"] = CLASSIFIER_VERSION
     revisit = collector.revisit_known(result.sources, time.time() - revisit_after())
     if revisit:
         on_event("requests", revisit)
@@ -217,7 +225,12 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
     source_state = state["sources"].setdefault(list_url, {})
     # A source whose last crawl lost a page (an error on page 2, the page cap) is read in full, without validators:
     # a 304 on its first page would say nothing about the page that was never read.
-    incremental = bool(source_state.get("complete"))
+    # So is a source not read in full for FZZF_RELIST_DAYS, and every source after a classifier change.
+    incremental = (
+        bool(source_state.get("complete"))
+        and time.time() - source_state.get("full_at", 0) < relist_after()
+        and state.get("classifier_version") == CLASSIFIER_VERSION
+    )
     failed_pages: list[str] = []
     queue: deque[PageRequest] = deque([PageRequest(list_url)])
     queued = {queue[0].key}
@@ -280,6 +293,8 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 queue.append(nxt)
     source_state["complete"] = not failed_pages
     source_state["failed_pages"] = failed_pages
+    if not incremental and not failed_pages:
+        source_state["full_at"] = time.time()
 
 
 def _lane_key(gov: Government) -> str:

@@ -100,8 +100,13 @@ def rebuild_from_links(landing: Landing, government_id: str, state: dict[str, An
                 last[normalise_url(row["url"])] = row
     for key, row in last.items():
         decision = row.get("decision")
-        if decision in ("skipped", "report"):
+        if decision == "report":
             state["links"].setdefault(key, decision)
+        elif decision == "skipped":
+            # Title and off-site skips are re-judged for free; a page judged "not a report" stays judged.
+            state["links"].setdefault(
+                key, "skipped" if str(row.get("reason", "")).startswith("page:") else "skipped-title"
+            )
         elif decision == "error":
             state["pending"][key] = pending_entry(row, attempts=1, now=0)
 

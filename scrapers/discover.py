@@ -109,6 +109,7 @@ class ListPage:
     next_pages: list[PageRequest] = field(default_factory=list)
     family: str = "none"  # the pagination family recognised on this page
     page_count: int | None = None
+    pager: str = ""  # how the page count and next pages were read, for people (``fzzf links``)
 
 
 def normalise_url(url: str) -> str:
@@ -164,6 +165,14 @@ def _join(base: str, href: str) -> str | None:
     return joined
 
 
+# Words only site chrome carries (footer, breadcrumb). Broken markup (an unclosed attribute, a stray </html>)
+# can put chrome text inside an anchor no footer container encloses; no report title holds these words.
+CHROME_TITLE = re.compile(
+    r"ICP备|主办单位|承办单位|网站标识码|版权所有|当前位置|您的位置|您现在的位置|浏览次数|点击数|发布时间|字体|分享到|"
+    r"扫一扫|打印本页|关闭窗口|设为首页|加入收藏|上一篇|下一篇|相关文章|附件下载|责任编辑|索引号|var |document\.|[{}]"
+)
+
+
 def _links(doc, base: str) -> list[Link]:
     found: list[Link] = []
     dated: list[Link] = []
@@ -173,7 +182,7 @@ def _links(doc, base: str) -> list[Link]:
         if not href or href.lower().startswith(IGNORED_SCHEMES) or _in_chrome(a):
             continue
         title = _anchor_title(a)
-        if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS:
+        if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS or CHROME_TITLE.search(title):
             continue
         url = _join(base, href)
         if url is None or not url.startswith(("http://", "https://")):
@@ -270,6 +279,7 @@ def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
         count, current, prefix, suffix = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
         page.family = "createPageHTML-6" if m6 is not None else "createPageHTML-4"
         page.page_count = count
+        page.pager = f"createPageHTML: {count} pages, this is page {current}, others {prefix}_N.{suffix}"
         page.next_pages = _trs_pages(base, count, current, prefix, suffix)
         return
     m = COUNT_PAGE.search(text)
@@ -279,6 +289,7 @@ def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
         prefix, suffix = _countpage_names(text, url)
         page.family = "countPage"
         page.page_count = count
+        page.pager = f"var countPage = {count}" + (f", currentPage = {cur.group(1)}" if cur else "")
         page.next_pages = _trs_pages(base, count, int(cur.group(1)) if cur else 0, prefix, suffix)
         return
     _pager_links(doc, text, url, base, page)
@@ -325,9 +336,10 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
     query = _query_template(url, [*nexts, *numbered.values(), *([last] if last else [])])
     if query is not None:
         param, this_page, template = query
-        total = _total_pages(text, last, param)
+        total, how = _total_pages(text, last, param)
         if total is not None:
             page.family, page.page_count = "query", total
+            page.pager = f"?{param}=N: {total} pages ({how}), this is page {this_page}"
             last_planned = min(total, this_page + MAX_PLANNED_PAGES)
             page.next_pages = [
                 PageRequest(_with_param(template, param, n)) for n in range(this_page + 1, last_planned + 1)
@@ -338,10 +350,13 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
     targets = [u for _, u in sorted(numbered.items())] + nexts
     if query is not None:
         page.family = "query"
+        page.pager = f"?{query[0]}=N pager links, no page count on the page"
     elif numbered:
         page.family = "numbered"
+        page.pager = f"numbered pager links {', '.join(str(n) for n in sorted(numbered))}"
     elif nexts:
         page.family = "next-link"
+        page.pager = "a 下一页 (next) link"
     seen: set[str] = {normalise_url(url)}
     for target in targets:
         key = normalise_url(target)
@@ -374,13 +389,14 @@ def _query_template(url: str, targets: list[str]) -> tuple[str, int, str] | None
     return None
 
 
-def _total_pages(text: str, last: str | None, param: str) -> int | None:
+def _total_pages(text: str, last: str | None, param: str) -> tuple[int | None, str]:
+    """The page count and where it was read (the last-page link or the "共N页" text)."""
     if last:
         m = re.search(r"[?&]" + re.escape(param) + r"=(\d{1,9})(?!\d)", last)
         if m:
-            return int(m.group(1))
+            return int(m.group(1)), "from the 尾页 (last page) link"
     m = TOTAL_PAGES_TEXT.search(text)
-    return int(m.group(1)) if m else None
+    return (int(m.group(1)), "from 共N页 on the page") if m else (None, "")
 
 
 def _with_param(url: str, param: str, value: int) -> str:
@@ -408,6 +424,7 @@ def _parse_hanweb(text: str, store: str, url: str, base: str, page: ListPage) ->
     per_page = max(int(per_m.group(1)), 1) if per_m else 15
     total = min(total, per_page * MAX_PLANNED_PAGES)
     page.page_count = -(-total // per_page)
+    page.pager = f"dataproxy.jsp: totalRecord {total}, perPage {per_page}, {page.page_count} pages"
     proxy = urljoin(url, html.unescape(nextgroup.group(1)))
     parts = urlsplit(proxy)
     form = tuple((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("page",))
@@ -430,6 +447,7 @@ def _gkmlpt_start(url: str, sid: str, page: ListPage) -> ListPage:
     category = parts.fragment if parts.fragment.isdigit() else "0"
     api = urlunsplit((parts.scheme, parts.netloc, f"{prefix}/gkmlpt/api/all/{category}", f"page=1&sid={sid}", ""))
     page.family, page.next_pages = "gkmlpt", [PageRequest(api)]
+    page.pager = f"gkmlpt: records from the JSON API (sid {sid}, category {category})"
     return page
 
 
@@ -453,6 +471,7 @@ def _parse_gkmlpt(text: str, url: str, page: ListPage) -> ListPage:
         # the first answer's size is the page size
         page.page_count = min(-(-total // len(articles)), MAX_PLANNED_PAGES)
         page.next_pages = [PageRequest(_with_param(url, "page", n)) for n in range(2, page.page_count + 1)]
+        page.pager = f"gkmlpt API: total {total}, {len(articles)} per page, {page.page_count} pages"
     return page
 
 

@@ -49,6 +49,20 @@ def test_collect_then_warehouse_publishes_and_alerts_once(pipeline_env):
     assert "0 newly missing" in alert_missing(as_of)
     assert len(receiver.posts) == 1
 
+    # The warehouse DAG by hand with another day (the README invites it) is a what-if: its own file, nothing
+    # published, nothing sent, the alert state untouched (issue 11, item 3).
+    import hashlib
+
+    def sha(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    published, alert_state = sha(data_dir / "warehouse.duckdb"), sha(data_dir / "alerts" / "state.json")
+    what_if = load_dag("fzzf_warehouse").test(run_conf={"as_of": f"{as_of.year + 1}-06-01"})
+    assert what_if.state == "success"
+    assert sha(data_dir / "warehouse.duckdb") == published and sha(data_dir / "alerts" / "state.json") == alert_state
+    assert len(receiver.posts) == 1
+    assert (data_dir / "whatif" / f"{as_of.year + 1}-06-01" / "warehouse.duckdb").exists()
+
 
 def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp_path, monkeypatch):
     data_dir, _portal, receiver = pipeline_env
@@ -76,8 +90,9 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     assert "pipeline_failure" in outbox
 
 
-def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env):
+def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch):
     data_dir, _portal, receiver = pipeline_env
+    monkeypatch.setenv("FZZF_TODAY", "2015-06-01")  # today's build, not a what-if (which would only report)
     # Nothing crawled, and an as-of day before any report year is due: coverage is empty, which the marts gate's
     # critical "coverage has rows" expectation refuses to publish.
     run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2015-06-01"})

@@ -204,3 +204,13 @@ def test_list_pages_use_the_report_decoder_a_latin1_header_over_gbk_bytes():
     assert link.title == "青溪县2023年法治政府建设年度报告"
     assert decode_html(body, "text/html; charset=ISO-8859-1") == extract_decode.decode_html(body)
     assert extract_decode.decode_html is decode_html  # one decoder, not two that drift apart
+
+
+def test_a_gbk_page_with_a_utf8_piece_reads_both():
+    # a GBK list page (with a few broken bytes, so no encoding decodes it whole) with one item pasted in as UTF-8
+    gbk = "<html><head><meta charset='gb2312'></head><body><h2>青溪县法治政府建设年度报告</h2><ul>".encode("gb18030")
+    item = "<li><a href='/a.html'>青溪县2021年法治政府建设年度报告</a></li>".encode()
+    tail = "<li><a href='/b.html'>青溪县2022年法治政府建设年度报告</a></li></ul>\x81</body></html>".encode("gb18030")
+    text, encoding = decode_html(gbk + item + tail)
+    assert "青溪县2021年法治政府建设年度报告" in text and "青溪县2022年法治政府建设年度报告" in text
+    assert "<h2>青溪县法治政府建设年度报告</h2>" in text and encoding == "gb18030+utf-8"

@@ -9,6 +9,9 @@
       not published, as-of on or before the due date            -> not_due
       not published, past due, and no successful crawl of the
         government's portal since as-of - unknown_after_days    -> unknown (nobody can tell)
+      not published, past due, but a link titled as the report
+        could not be fetched, or the report's text was held
+        back by the landing gate (int_coverage__held_candidates) -> unknown (a report exists; status_reason says)
       not published, past due, as-of <= due date + grace days   -> overdue
       not published, as-of > due date + grace days              -> missing
 -#}
@@ -25,6 +28,10 @@ reports as (
 
 runs as (
     select * from {{ ref('int_crawl__government_runs') }}
+),
+
+held as (
+    select * from {{ ref('int_coverage__held_candidates') }}
 ),
 
 
@@ -54,16 +61,20 @@ joined as (
         report_years.grace_end_date as grace_end_date,
         reports.publish_date as publish_date,
         case
-            when coalesce(reports.publish_date, reports.first_seen_at::date) <= {{ as_of_date() }}
-                then coalesce(reports.publish_date, reports.first_seen_at::date)
+            when coalesce(reports.page_publish_date, reports.page_first_seen_at::date) <= {{ as_of_date() }}
+                then coalesce(reports.page_publish_date, reports.page_first_seen_at::date)
         end as effective_publish_date,
-        recent_success.last_success_at as last_success_at
+        recent_success.last_success_at as last_success_at,
+        held.held_reason as held_reason
     from report_years
     left join reports
         on report_years.government_id = reports.government_id
         and report_years.report_year = reports.report_year
     left join recent_success
         on report_years.government_id = recent_success.government_id
+    left join held
+        on report_years.government_id = held.government_id
+        and report_years.report_year = held.report_year
 ),
 
 statused as (
@@ -74,6 +85,7 @@ statused as (
             when effective_publish_date > due_date then 'late'
             when {{ as_of_date() }} <= due_date then 'not_due'
             when last_success_at is null then 'unknown'
+            when held_reason is not null then 'unknown'
             when {{ as_of_date() }} <= grace_end_date then 'overdue'
             else 'missing'
         end as status
@@ -88,6 +100,12 @@ final as (
         record_id as record_id,
         -- strings
         status as status,
+        case
+            when status <> 'unknown' then null
+            when last_success_at is null
+                then 'portal not read successfully in the ' || {{ unknown_after_days() }} || ' days before as-of'
+            else held_reason
+        end as status_reason,
         name as name,
         province as province,
         level as level,
