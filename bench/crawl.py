@@ -12,7 +12,13 @@ time as a ratio of the politeness bound (the most requests any one host needs x 
 and the immediate second run's requests per government (target <= 1.2), report pages fetched again (target 0) and
 its time as a share of the first run's (target < 10%).
 
-    .venv/bin/python bench/crawl.py [--governments 1000] [--delay 0.2] [--workers 64]
+Then a home-page-only run (``--home-governments``, default 200; 0 skips it): every registry entry is only a portal's
+home page, one portal per host, with the report column 1-3 clicks away behind the farm's portal styles (mega menus,
+信息公开 directory trees, script-built menus, a sitemap, a 通知公告-only site, a report in the home page's news, two
+columns) and decoys beside it. Printed beside the same ratios: the requests column discovery spent per government
+(mean and max; target <= 15), and whether the columns found are exactly the true ones (precision/recall of columns).
+
+    .venv/bin/python bench/crawl.py [--governments 1000] [--home-governments 200] [--delay 0.2] [--workers 64]
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the portal farm lives with the tests
 
 from farm.server import Farm  # noqa: E402
-from farm.sites import PAGINATION, add_robots, build_site  # noqa: E402
+from farm.sites import PAGINATION, PORTAL_STYLES, add_robots, build_portal, build_site  # noqa: E402
 
 from scrapers.crawl import run_crawl  # noqa: E402
+from scrapers.discover import normalise_url  # noqa: E402
 from scrapers.landing import Landing  # noqa: E402
 from scrapers.registry import parse_registry  # noqa: E402
 from scrapers.settings import Politeness  # noqa: E402
@@ -65,19 +72,36 @@ def plan(n: int) -> list[tuple[str, str, str, str, int]]:
     return out
 
 
-def serve(entries, conn) -> None:
-    """Child process: build and serve the farm; answer 'stats' (and reset) until 'stop'."""
+HOME_FAMILIES = tuple(f for f in PAGINATION if f != "gkmlpt")  # a gkmlpt column's category lives in a #fragment
+
+
+def home_plan(n: int) -> list[tuple[str, str, str, str, int]]:
+    """(id, name, host, family, k) for n portals, one per host 127.0.(5+i//250).(i%250+1); styles and families cycle."""
+    return [
+        (f"8{i:05d}", f"门户{i}县", f"127.0.{5 + i // 250}.{i % 250 + 1}", HOME_FAMILIES[i % len(HOME_FAMILIES)], i)
+        for i in range(n)
+    ]
+
+
+def serve(entries, conn, portals: bool = False) -> None:
+    """Child process: build and serve the farm; answer 'stats' (and reset) until 'stop'. ``portals``: each entry is
+    a home page with its column behind navigation (build_portal), else the column itself (build_site)."""
     farm = Farm()
-    expected, report_paths, list_paths = {}, set(), {}
+    expected, report_paths, list_paths, columns = {}, set(), {}, {}
     for gid, name, host, family, k in entries:
-        gov = build_site(farm, gid, name, host, family, YEARS, per_page=10, quirks=False, body_size=10, k=k)
+        if portals:
+            style = PORTAL_STYLES[k % len(PORTAL_STYLES)]
+            gov = build_portal(farm, gid, name, host, style, family, k=k, years=YEARS, per_page=10, quirks=False,
+                               body_size=10)  # fmt: skip
+        else:
+            gov = build_site(farm, gid, name, host, family, YEARS, per_page=10, quirks=False, body_size=10, k=k)
+            add_robots(farm, host)
         expected[gid] = dict(gov.expected)
         list_paths[gid] = gov.list_path
+        columns[gid] = list(gov.columns)
         report_paths |= {(host, p) for p in [*gov.expected, *gov.look_alikes]}
-    for host in {e[2] for e in entries}:
-        add_robots(farm, host)
     farm.start()
-    conn.send((farm.port, expected, list_paths, len(farm.sites)))
+    conn.send((farm.port, expected, list_paths, len(farm.sites), columns))
     while True:
         cmd = conn.recv()
         if cmd == "stop":
@@ -93,18 +117,28 @@ def serve(entries, conn) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--governments", type=int, default=1000)
+    ap.add_argument("--home-governments", type=int, default=200, help="home-page-only run; 0 skips it")
     ap.add_argument("--delay", type=float, default=0.2)
     ap.add_argument("--workers", type=int, default=64)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.governments:
+        print(f"== list pages in the registry: {args.governments} governments")
+        bench(args, plan(args.governments), portals=False)
+    if args.home_governments:
+        print(f"== home pages only in the registry: {args.home_governments} governments, one portal per host")
+        bench(args, home_plan(args.home_governments), portals=True)
+    return 0
 
-    entries = plan(args.governments)
+
+def bench(args, entries, portals: bool) -> None:
+    n = len(entries)
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(entries, child), daemon=True)
+    server = ctx.Process(target=serve, args=(entries, child, portals), daemon=True)
     t_farm = time.perf_counter()
     server.start()
-    port, expected, list_paths, n_hosts = parent.recv()
+    port, expected, list_paths, n_hosts, columns = parent.recv()
     t_farm = time.perf_counter() - t_farm
     farm_hosts = Counter(e[2] for e in entries)
     registry = parse_registry(
@@ -131,6 +165,7 @@ def main() -> int:
         s2 = parent.recv()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows = Landing(data).read_rows("reports")
+        states = {gid: Landing(data).load_state(gid) for gid, *_ in entries}
     finally:
         parent.send("stop")
         server.join(30)
@@ -144,10 +179,11 @@ def main() -> int:
     found = sum(r.reports_found for r in first.results)
     pages = sum(r.pages_fetched for r in first.results) + found
     sizes = Counter(farm_hosts.values())
-    print(f"farm: {args.governments} governments x {len(YEARS)} report years (+7 look-alikes each) on {n_hosts} hosts "
+    print(f"farm: {n} governments x {len(YEARS)} report years (+7 look-alikes each) on {n_hosts} hosts "
           f"127.0.x.y, one port; built in {t_farm:.1f} s in a child process")  # fmt: skip
-    print("hosting: " + ", ".join(f"{n} host(s) x {size} government(s)" for size, n in sorted(sizes.items(), reverse=True))
-          + " (provincial portals hosting district columns, city portals hosting departments, county sites)")  # fmt: skip
+    if not portals:
+        print("hosting: " + ", ".join(f"{n} host(s) x {size} government(s)" for size, n in sorted(sizes.items(), reverse=True))
+              + " (provincial portals hosting district columns, city portals hosting departments, county sites)")  # fmt: skip
     print(f"crawler: delay {args.delay} s per host, {args.workers} workers, retries 3, robots.txt obeyed; "
           f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} CPUs")  # fmt: skip
     print(f"run 1: {first.seconds:.1f} s, {first.requests} requests (farm saw {s1['requests']}), "
@@ -161,10 +197,35 @@ def main() -> int:
           f"run time / bound = {first.seconds / bound:.3f} (target <= 1.2)")  # fmt: skip
     print(f"  peak memory (crawler process RSS): {peak_mb:.0f} MB")
     print(f"run 2 (immediate re-run): {second.seconds:.2f} s = {100 * second.seconds / first.seconds:.1f}% of run 1 "
-          f"(target < 10%); {second.requests} requests = {second.requests / args.governments:.2f} per government "
+          f"(target < 10%); {second.requests} requests = {second.requests / n:.2f} per government "
           f"(target <= 1.2); report pages fetched again: {s2['report_pages']} (target 0); "
           f"new report rows: {sum(r.reports_new for r in second.results)}")  # fmt: skip
-    return 0
+    if portals:
+        print("  (one portal per host: the bound is one host's requests x delay, so this run's ratio measures the "
+              "crawler's CPU on this machine, not politeness)")  # fmt: skip
+        discovery_report(states, columns, port, entries)
+
+
+def discovery_report(states: dict, columns: dict, port: int, entries) -> None:
+    """Requests column discovery spent per government (from the crawl state's own accounting) and column truth."""
+    spent = {gid: sum(m.get("requests", 0) for m in st.get("columns", {}).values()) for gid, st in states.items()}
+    hosts = {gid: host for gid, _n, host, _f, _k in entries}
+    found = {gid: {normalise_url(c["url"]) for m in st.get("columns", {}).values() for c in m.get("columns", [])}
+             for gid, st in states.items()}  # fmt: skip
+    truth = {gid: {normalise_url(f"http://{hosts[gid]}:{port}{p}") for p in paths} for gid, paths in columns.items()}
+    hit = sum(len(found[g] & truth[g]) for g in truth)
+    n_found, n_true = sum(len(v) for v in found.values()), sum(len(v) for v in truth.values())
+    values = sorted(spent.values())
+    by_style: dict[str, list[int]] = {}
+    for gid, _n, _h, _f, k in entries:
+        by_style.setdefault(PORTAL_STYLES[k % len(PORTAL_STYLES)], []).append(spent[gid])
+    print(f"  discovery (run 1): requests per government mean {sum(values) / len(values):.1f}, median "
+          f"{values[len(values) // 2]}, max {values[-1]} (target <= 15); governments over 15: "
+          f"{sum(v > 15 for v in values)}")  # fmt: skip
+    print("  discovery requests by portal style (mean/max): " + ", ".join(
+        f"{s} {sum(v) / len(v):.1f}/{max(v)}" for s, v in by_style.items()))  # fmt: skip
+    print(f"  columns: precision {hit / max(n_found, 1):.3f}, recall {hit / max(n_true, 1):.3f} "
+          f"({n_found} found, {n_true} true)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -29,7 +29,11 @@ LOOK_ALIKES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a plan for the year; "…情况和下一年度工作安排的报告" is still a report
     ("工作要点", re.compile(r"工作要点|任务分工|责任清单|^(?!.*(?:情况|总结)).*(?:工作计划|工作安排)")),
     ("实施方案", re.compile(r"实施方案|实施意见|实施纲要|规划")),
-    ("five-year summary", re.compile(r"(19|20)\d\d\s*[-—–~至到－]+\s*(19|20)?\d\d\s*年?|五年|十三五|十四五")),
+    # 2021-2025, 2021—25年; a date (2024-03-01) is not a range: _normalise cuts dates out first
+    (
+        "five-year summary",
+        re.compile(r"(19|20)\d\d\s*[-—–~至到－]+\s*(19|20)?\d\d(?![\d.\-/])\s*年?|五年|十三五|十四五"),
+    ),
     ("示范创建", re.compile(r"示范创建|示范地区|示范项目|创建.{0,4}示范")),
     ("评估报告", re.compile(r"评估报告|评估结果|考核结果|督察报告|第三方评估")),
     ("政策解读/图解", re.compile(r"解读|图解|一图读懂|问答|答记者问")),
@@ -45,6 +49,11 @@ _CN_YEAR = re.compile(r"([二][〇○零Ｏ0O一二三四五六七八九]{3})\s*
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*年")
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-—–~至到－]+\s*(?:(?:19|20)?\d\d)")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+# A calendar date in a title is when the item was posted ("…年度报告2024-03-01"), never a year range or the
+# report year: 2024-03-01, 2024.3.1, 2024/03/01, 2024年3月1日.
+_DATE = re.compile(
+    r"(?<!\d)(?:19|20)\d\d\s*(?:[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)(?!\d)"
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,11 @@ class Decision:
 def _normalise(text: str) -> str:
     text = text.translate(_FULLWIDTH)
     return _CN_YEAR.sub(lambda m: "".join(str(_CN_DIGITS[c]) for c in m.group(1)) + "年", text)
+
+
+def _clean_title(title: str) -> str:
+    """A title as the rules read it: no spaces, Arabic digits, and no posting date."""
+    return _DATE.sub(" ", _normalise(re.sub(r"\s+", "", title or "")))
 
 
 def year_in(text: str, *, lo: int = 1999, hi: int = 2100) -> int | None:
@@ -81,8 +95,8 @@ def _look_alike(title: str) -> str | None:
 
 def title_verdict(title: str) -> bool | None:
     """True: an annual report by its title; False: certainly not (look-alike or off topic); None: fetch the body."""
-    title = _normalise(re.sub(r"\s+", "", title or ""))
-    if not title:
+    title = _clean_title(title)
+    if not title.strip():
         return None
     if _look_alike(title):
         return False
@@ -120,7 +134,7 @@ def report_year(
 ) -> tuple[int | None, str | None]:
     """(year, source): the title's year, else the body's first year, else the publication year minus one."""
     hi = (publish_date.year if publish_date else dt.date.today().year) + 1
-    year = year_in(title or "", hi=hi)
+    year = year_in(_clean_title(title), hi=hi)
     if year is not None:
         return year, "title"
     if body:
@@ -134,7 +148,7 @@ def report_year(
 
 def classify(title: str, body: str | None = None, publish_date: dt.date | None = None) -> Decision:
     """Decide from the title, and from the body when the title alone cannot tell."""
-    clean = _normalise(re.sub(r"\s+", "", title or ""))
+    clean = _clean_title(title)
     year, source = report_year(title, body, publish_date)
     alike = _look_alike(clean)
     if alike:

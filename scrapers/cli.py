@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay", type=float, help="seconds between requests to one host (default $FZZF_DELAY or 1)")
     p.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
 
+    p = sub.add_parser("locate", help="find each government's report columns from its home page (column discovery)")
+    _add_common(p)
+    p.add_argument("--only", nargs="+", metavar="ID", help="only these government ids")
+    p.add_argument("--write", action="store_true",
+                   help="write list_urls suggestions to DATA_DIR/registry_suggestions.yaml and remember the columns "
+                        "in the crawl state (the registry itself is never rewritten)")  # fmt: skip
+    p.add_argument("--budget", type=int, help="requests per site (default $FZZF_LOCATE_BUDGET or 40)")
+    p.add_argument("--allow-private-hosts", action="store_true", help="allow loopback/private addresses (tests)")
+    p.add_argument("--delay", type=float, help="seconds between requests to one host (default $FZZF_DELAY or 1)")
+
     p = sub.add_parser("extract", help="extract saved pages; prints one JSON object per file (JSON Lines)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
@@ -114,22 +124,27 @@ def _load_registry(args):
     return load_registry(settings.registry_path(getattr(args, "registry", None)))
 
 
-def cmd_crawl(args) -> int:
+def _politeness(args) -> settings.Politeness:
+    """The environment's politeness with the command line's --allow-private-hosts and --delay on top."""
     from dataclasses import replace
-
-    # Validate the registry before importing the crawler: a bad file must fail fast and write nothing.
-    registry = _load_registry(args)
-    governments = registry.select(args.only)
-
-    from .crawl import run_crawl
 
     politeness = settings.Politeness()
     if args.allow_private_hosts:
         politeness = replace(politeness, allow_private_hosts=True)
     if args.delay is not None:
         politeness = replace(politeness, delay=args.delay)
+    return politeness
+
+
+def cmd_crawl(args) -> int:
+    # Validate the registry before importing the crawler: a bad file must fail fast and write nothing.
+    registry = _load_registry(args)
+    governments = registry.select(args.only)
+
+    from .crawl import run_crawl
     from .registry_record import record
 
+    politeness = _politeness(args)
     data_dir = settings.data_dir(args.data_dir)
     changed = record(data_dir, registry)  # the build must know which registry these landing files belong to
     if changed:
@@ -142,6 +157,22 @@ def cmd_crawl(args) -> int:
     )
     print(summary.describe())
     return EXIT_FAILED if summary.all_failed else EXIT_OK
+
+
+def cmd_locate(args) -> int:
+    registry = _load_registry(args)
+    governments = registry.select(args.only)
+    if args.budget is not None and args.budget < 1:
+        raise UsageError(f"--budget must be at least 1, got {args.budget}")
+
+    from .locate import locate_governments
+
+    politeness = _politeness(args)
+    outcome = locate_governments(
+        governments, settings.data_dir(args.data_dir), politeness, budget=args.budget, write=args.write
+    )
+    print(outcome.describe())
+    return EXIT_OK if outcome.any_found or not governments else EXIT_FAILED
 
 
 def cmd_extract(args) -> int:
@@ -286,6 +317,7 @@ def cmd_airflow(args) -> int:
 
 COMMANDS = {
     "crawl": cmd_crawl,
+    "locate": cmd_locate,
     "extract": cmd_extract,
     "build": cmd_build,
     "missing": cmd_missing,

@@ -26,6 +26,7 @@ from .collect import ReportCollector, SourceStats
 from .discover import PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
 from .landing import Landing, new_run_id, utcnow
+from .locate import SourcePlan
 from .progress import Progress
 from .registry import Government
 from .settings import Politeness
@@ -154,8 +155,11 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
     _fold_in_landed_reports(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
-    for list_url in gov.list_urls:
+    # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/locate.py.
+    plan = SourcePlan(gov, fetcher, state, allowed, on_event=on_event)
+    for list_url in plan.walk(result.sources):
         stats = SourceStats(list_url=list_url, started_at=utcnow())
+        plan.charge(stats)
         result.sources.append(stats)
         try:
             _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
@@ -171,7 +175,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
         on_event("requests", revisit)
     for s in result.sources:
         s.settle()
-    rows_log = [s.row(run_id, gov.id) for s in result.sources]
+    rows_log = [plan.annotate(s.row(run_id, gov.id)) for s in result.sources]
     run_for_rows = run_id
     for stream, rows in (("reports", collector.reports), ("links", collector.links), ("crawl_log", rows_log)):
         try:
@@ -277,7 +281,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)
-        page = parse_list_page(resp.content, resp.url, resp.content_type)
+        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)

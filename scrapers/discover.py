@@ -18,26 +18,35 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import lxml.etree
 import lxml.html
 
-from .fetch import decode_html
+from .charset import decode_html
 
 __all__ = ["Link", "ListPage", "PageRequest", "normalise_url", "parse_list_page"]
 
 # --- patterns (data) -----------------------------------------------------------------------------------------------
 # TRS: createPageHTML(N, cur, "index", "html") and createPageHTML('div', N, cur, 'fg', 'shtml', total)
-CREATE_PAGE_4 = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]")
-CREATE_PAGE_6 = re.compile(
-    r"createPageHTML\(\s*['\"][\w\-]*['\"]\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+CREATE_PAGE_4 = re.compile(
+    r"createPageHTML\(\s*(\d{1,9})(?!\d)\s*,\s*(\d{1,9})(?!\d)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
 )
-COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*(\d+)")
-CURRENT_PAGE = re.compile(r"var\s+currentPage\s*=\s*(\d+)")
+CREATE_PAGE_6 = re.compile(
+    r"createPageHTML\(\s*['\"][\w\-]*['\"]\s*,\s*(\d{1,9})(?!\d)\s*,\s*(\d{1,9})(?!\d)\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+)
+COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*(\d{1,9})(?!\d)")
+CURRENT_PAGE = re.compile(r"var\s+currentPage\s*=\s*(\d{1,9})(?!\d)")
 PREFIX_NAME = re.compile(r"var\s+(?:prefixName|prefix)\s*=\s*['\"]([\w\-]+)['\"]")
 SUFFIX_NAME = re.compile(r"var\s+(?:suffixName|suffix)\s*=\s*['\"](\w+)['\"]")
+# The pager a countPage script writes: document.write("<a href=\"list_" + nextPage + ".shtml\">下一页</a>"); the
+# prefix and extension of page N are only in that string.
+WRITTEN_PAGE_HREF = re.compile(
+    r"""href\s*=\s*\\?["']((?:\.{0,2}/)*[\w\-]+)_\\?["']\s*\+\s*\(?\s*\w+(?:\s*[+\-]\s*\d+)?\s*\)?\s*\+\s*\\?["']\.(\w+)"""
+)
 # Hanweb JCMS: <datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?...">]]></nextgroup>
 DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href=['\"]([^'\"]+)['\"]", re.S | re.I)
-TOTAL_RECORD = re.compile(r"(?:<totalrecord>\s*(\d+)\s*</totalrecord>|totalRecord\s*[:=]\s*(\d+))", re.I)
-PER_PAGE = re.compile(r"perPage\s*[:=]\s*(\d+)", re.I)
+TOTAL_RECORD = re.compile(
+    r"(?:<totalrecord>\s*(\d{1,9})(?!\d)\s*</totalrecord>|totalRecord\s*[:=]\s*(\d{1,9})(?!\d))", re.I
+)
+PER_PAGE = re.compile(r"perPage\s*[:=]\s*(\d{1,9})(?!\d)", re.I)
 HANWEB_GROUP_PAGES = 3  # Hanweb answers three pages of records per request
 # Guangdong gkmlpt: the page carries window._CONFIG = {SID: '2', ...}; records come as JSON from
 # <prefix>/gkmlpt/api/all/<category>?page=N&sid=SID (category from the list URL's #fragment, 0 = all).
@@ -46,8 +55,8 @@ GKMLPT_DATE_KEYS = ("first_publish_time", "publish_time", "create_time", "create
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 # Query-parameter pagination: the parameter names portals use for the page number.
 PAGE_PARAMS = ("page", "pageNum", "pageNo", "pageIndex", "cur_page", "curPage", "currentPage", "pn")
-PAGE_PARAM = re.compile(r"[?&](" + "|".join(PAGE_PARAMS) + r")=(\d+)", re.I)
-TOTAL_PAGES_TEXT = re.compile(r"共\s*(\d+)\s*页")
+PAGE_PARAM = re.compile(r"[?&](" + "|".join(PAGE_PARAMS) + r")=(\d{1,9})(?!\d)", re.I)
+TOTAL_PAGES_TEXT = re.compile(r"共\s*(\d{1,9})(?!\d)\s*页")
 NEXT_WORDS = ("下一页", "下页", "后页", "下一頁", ">", "›", "»", ">>", "next")
 LAST_WORDS = ("尾页", "末页", "最后一页", "末頁")
 PAGER_WORDS = (*NEXT_WORDS, *LAST_WORDS, "首页", "上一页", "上页", "前页", "<", "‹", "«", "<<", "跳转", "GO", "go")
@@ -62,6 +71,12 @@ DATE = re.compile(r"(20\d\d|19\d\d)\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2}
 IGNORED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 MIN_TITLE_CHARS = 6  # list items carry real titles; shorter anchor texts are navigation ("首页", "政务公开")
 DIRECTORY_INDEX = re.compile(r"/index\.(?:s?html?|jsp|php)$", re.I)
+# A page count no list really has: hostile or broken pages ("var countPage = 99999999999") must not make the parser
+# plan billions of requests (the crawler's page cap would stop the fetching, not the planning).
+MAX_PLANNED_PAGES = 2000
+# Anchor texts that carry the item's date ("…年度报告2024-03-01", "[2024-03-01]…"): the date is the item's, not
+# part of the title.
+TITLE_DATE = re.compile(r"\s*[\[【(（]?\s*((?:19|20)\d\d)\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\s*[\]】)）]?\s*")
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,9 @@ class PageRequest:
     url: str
     method: str = "GET"
     data: tuple[tuple[str, str], ...] = ()
+    # The page whose script asks for this one (Hanweb's jpage on the column page): relative record links in the
+    # answer resolve against it, not against dataproxy.jsp.
+    base: str | None = None
 
     @property
     def key(self) -> str:
@@ -101,8 +119,11 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> ListPage:
-    """Links and further pages of one list page (HTML, a Hanweb ``dataproxy.jsp`` XML or a gkmlpt JSON answer)."""
+def parse_list_page(content: bytes | str, url: str, content_type: str = "", base: str | None = None) -> ListPage:
+    """Links and further pages of one list page (HTML, a Hanweb ``dataproxy.jsp`` XML or a gkmlpt JSON answer).
+
+    ``base``: the page the request for this one came from (``PageRequest.base``), for answers whose relative links
+    mean the page that asked (Hanweb records)."""
     text = decode_html(content, content_type)[0] if isinstance(content, bytes) else content
     page = ListPage(url=url)
     if text.lstrip().startswith("{") and '"articles"' in text:
@@ -112,7 +133,7 @@ def parse_list_page(content: bytes | str, url: str, content_type: str = "") -> L
         return _gkmlpt_start(url, sid.group(1), page)
     store = DATASTORE.search(text)
     if store is not None:
-        return _parse_hanweb(text, store.group(1), url, page)
+        return _parse_hanweb(text, store.group(1), url, base or url, page)
     # A stray </html> after a header include makes lxml drop everything after it.
     cleaned = re.sub(r"</(?:html|body)\s*>", " ", text, flags=re.I)
     cleaned = re.sub(r"^\s*<\?xml[^>]*>", "", cleaned)
@@ -170,7 +191,8 @@ def _links(doc, base: str) -> list[Link]:
         if key in seen:
             continue
         seen.add(key)
-        date = _item_date(a)
+        title, in_title = _split_title_date(title)
+        date = _item_date(a) or in_title
         link = Link(url=url, title=title, date=date)
         found.append(link)
         if date is not None:
@@ -188,6 +210,31 @@ def _in_chrome(a) -> bool:
         if names & EXCLUDED_NAMES:
             return True
     return False
+
+
+def _split_title_date(title: str) -> tuple[str, dt.date | None]:
+    """A date written at the start or end of the anchor text is the item's date: cut it off the title."""
+    for m in TITLE_DATE.finditer(title):
+        if m.start() != 0 and m.end() != len(title):
+            continue
+        rest = (title[: m.start()] + " " + title[m.end() :]).strip()
+        if len(rest) < MIN_TITLE_CHARS:
+            continue
+        return rest, _safe_date(m.group(1), m.group(2), m.group(3))
+    return title, None
+
+
+def _safe_date(year: str, month: str, day: str) -> dt.date | None:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _number(label: str) -> int | None:
+    """A pager label as a page number; None for anything else. ``str.isdigit`` accepts "²" and "①", which int()
+    refuses, so only ASCII digits count."""
+    return int(label) if label.isascii() and label.isdigit() and len(label) <= 6 else None
 
 
 def _anchor_title(a) -> str:
@@ -218,10 +265,9 @@ def _item_date(a) -> dt.date | None:
     for text in texts:
         m = DATE.search(text)
         if m:
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                continue
+            date = _safe_date(m.group(1), m.group(2), m.group(3))
+            if date is not None:
+                return date
     return None
 
 
@@ -240,23 +286,30 @@ def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
     if m is not None:
         count = int(m.group(1))
         cur = CURRENT_PAGE.search(text)
-        prefix = PREFIX_NAME.search(text)
-        suffix = SUFFIX_NAME.search(text)
+        prefix, suffix = _countpage_names(text, url)
         page.family = "countPage"
         page.page_count = count
         page.pager = f"var countPage = {count}" + (f", currentPage = {cur.group(1)}" if cur else "")
-        page.next_pages = _trs_pages(
-            base, count, int(cur.group(1)) if cur else 0, prefix.group(1) if prefix else "index",
-            suffix.group(1) if suffix else "html",
-        )  # fmt: skip
+        page.next_pages = _trs_pages(base, count, int(cur.group(1)) if cur else 0, prefix, suffix)
         return
     _pager_links(doc, text, url, base, page)
+
+
+def _countpage_names(text: str, url: str) -> tuple[str, str]:
+    """Prefix and extension of a countPage pager's pages: named variables, else the href its document.write builds
+    ("list_" + nextPage + ".shtml"), else index and the list page's own extension."""
+    prefix, suffix = PREFIX_NAME.search(text), SUFFIX_NAME.search(text)
+    written = WRITTEN_PAGE_HREF.search(text)
+    own = re.search(r"\.(s?html?)$", urlsplit(url).path, re.I)
+    name = prefix.group(1) if prefix else (written.group(1) if written else "index")
+    ext = suffix.group(1) if suffix else (written.group(2) if written else (own.group(1) if own else "html"))
+    return name, ext
 
 
 def _trs_pages(base: str, count: int, current: int, prefix: str, suffix: str) -> list[PageRequest]:
     # TRS numbers pages from 0: page 0 is index.html, page i is index_i.html, all in the list's directory.
     pages = []
-    for i in range(current + 1, count):
+    for i in range(current + 1, min(count, current + 1 + MAX_PLANNED_PAGES)):
         pages.append(PageRequest(urljoin(base, f"{prefix}_{i}.{suffix}")))
     return pages
 
@@ -278,8 +331,8 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
             nexts.append(target)
         elif label in LAST_WORDS:
             last = target
-        elif label.isdigit() and len(label) <= 4:
-            numbered[int(label)] = target
+        elif _number(label) is not None and len(label) <= 4:
+            numbered[_number(label)] = target
     query = _query_template(url, [*nexts, *numbered.values(), *([last] if last else [])])
     if query is not None:
         param, this_page, template = query
@@ -287,7 +340,10 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
         if total is not None:
             page.family, page.page_count = "query", total
             page.pager = f"?{param}=N: {total} pages ({how}), this is page {this_page}"
-            page.next_pages = [PageRequest(_with_param(template, param, n)) for n in range(this_page + 1, total + 1)]
+            last_planned = min(total, this_page + MAX_PLANNED_PAGES)
+            page.next_pages = [
+                PageRequest(_with_param(template, param, n)) for n in range(this_page + 1, last_planned + 1)
+            ]
             return
     if current is not None:
         numbered = {n: u for n, u in numbered.items() if n > current}
@@ -313,9 +369,9 @@ def _current_number(doc) -> int | None:
     for el in doc.iter("span", "a", "li", "b", "strong", "font"):
         classes = set((el.get("class") or "").split())
         if classes & set(CURRENT_CLASSES):
-            label = el.text_content().strip()
-            if label.isdigit():
-                return int(label)
+            number = _number(el.text_content().strip())
+            if number is not None:
+                return number
     return None
 
 
@@ -328,7 +384,7 @@ def _query_template(url: str, targets: list[str]) -> tuple[str, int, str] | None
             param = m.group(1)
             here = dict(parse_qsl(urlsplit(url).query))
             values = {k.lower(): v for k, v in here.items()}
-            this_page = int(values[param.lower()]) if values.get(param.lower(), "").isdigit() else 1
+            this_page = _number(values.get(param.lower(), "")) or 1
             return param, this_page, target
     return None
 
@@ -336,7 +392,7 @@ def _query_template(url: str, targets: list[str]) -> tuple[str, int, str] | None
 def _total_pages(text: str, last: str | None, param: str) -> tuple[int | None, str]:
     """The page count and where it was read (the last-page link or the "共N页" text)."""
     if last:
-        m = re.search(r"[?&]" + re.escape(param) + r"=(\d+)", last)
+        m = re.search(r"[?&]" + re.escape(param) + r"=(\d{1,9})(?!\d)", last)
         if m:
             return int(m.group(1)), "from the 尾页 (last page) link"
     m = TOTAL_PAGES_TEXT.search(text)
@@ -351,18 +407,22 @@ def _with_param(url: str, param: str, value: int) -> str:
 
 
 # --- Hanweb ------------------------------------------------------------------------------------------------------
-def _parse_hanweb(text: str, store: str, url: str, page: ListPage) -> ListPage:
+def _parse_hanweb(text: str, store: str, url: str, base: str, page: ListPage) -> ListPage:
     page.family = "hanweb-dataproxy"
     for record in RECORD.findall(store):
-        fragment = lxml.html.fragment_fromstring(record, create_parent="div")
-        page.links.extend(_links(fragment, url))
+        try:
+            fragment = lxml.html.fragment_fromstring(record, create_parent="div")
+        except (lxml.etree.ParserError, ValueError):
+            continue  # an empty or unparsable record: the others still count
+        page.links.extend(_links(fragment, base))
     nextgroup = NEXTGROUP.search(store)
     total_m = TOTAL_RECORD.search(text)
     per_m = PER_PAGE.search(text)
     if nextgroup is None or total_m is None:
         return page  # a dataproxy answer: its records are all it has; the first page planned the rest
     total = int(total_m.group(1) or total_m.group(2))
-    per_page = int(per_m.group(1)) if per_m else 15
+    per_page = max(int(per_m.group(1)), 1) if per_m else 15
+    total = min(total, per_page * MAX_PLANNED_PAGES)
     page.page_count = -(-total // per_page)
     page.pager = f"dataproxy.jsp: totalRecord {total}, perPage {per_page}, {page.page_count} pages"
     proxy = urljoin(url, html.unescape(nextgroup.group(1)))
@@ -375,7 +435,7 @@ def _parse_hanweb(text: str, store: str, url: str, page: ListPage) -> ListPage:
         end = min(start + group - 1, total)
         query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
         target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-        page.next_pages.append(PageRequest(target, "POST", form))
+        page.next_pages.append(PageRequest(target, "POST", form, base=url))
         start = end + 1
     return page
 
@@ -408,20 +468,19 @@ def _parse_gkmlpt(text: str, url: str, page: ListPage) -> ListPage:
     total = data.get("total")
     current = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
     if isinstance(total, int) and articles and current == "1" and total > len(articles):
-        page.page_count = -(-total // len(articles))  # the first answer's size is the page size
+        # the first answer's size is the page size
+        page.page_count = min(-(-total // len(articles)), MAX_PLANNED_PAGES)
         page.next_pages = [PageRequest(_with_param(url, "page", n)) for n in range(2, page.page_count + 1)]
         page.pager = f"gkmlpt API: total {total}, {len(articles)} per page, {page.page_count} pages"
     return page
 
 
 def _any_date(value) -> dt.date | None:
-    if isinstance(value, int | float) and value > 0:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         seconds = value / 1000 if value > 10**11 else value  # some CMSs give milliseconds
-        return dt.datetime.fromtimestamp(seconds, CHINA_TZ).date()
-    m = DATE.search(str(value))
-    if m:
         try:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-    return None
+            return dt.datetime.fromtimestamp(seconds, CHINA_TZ).date()
+        except (OverflowError, OSError, ValueError):
+            return None  # a timestamp past year 9999 (or inf): no date, the link still counts
+    m = DATE.search(str(value))
+    return _safe_date(m.group(1), m.group(2), m.group(3)) if m else None

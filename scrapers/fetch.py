@@ -8,7 +8,6 @@ network down after retries, redirect off the site).
 
 from __future__ import annotations
 
-import codecs
 import ipaddress
 import json
 import re
@@ -25,6 +24,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from .charset import decode_html
 from .hostlock import HostGate, host_key
 from .landing import atomic_write_bytes
 from .settings import Politeness
@@ -36,10 +36,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 asks crawlers not to keep robots.txt longer than a day
 MAX_RETRY_AFTER = 60.0
 MAX_CRAWL_DELAY = 30.0
-_CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
-# Chinese pages declare a subset of what they contain: GB18030 is a superset of gb2312/gbk and decodes them all.
-_WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs"}
 
 
 class FetchError(Exception):
@@ -81,48 +77,6 @@ class Response:
 
     def text(self) -> str:
         return decode_html(self.content, self.content_type)[0]
-
-
-def decode_html(content: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode page bytes; returns (text, encoding used): strict UTF-8, then the declarations (widened), then GB18030."""
-    if content.startswith(codecs.BOM_UTF8):
-        return content[3:].decode("utf-8", "replace"), "utf-8"
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return content.decode("utf-16", "replace"), "utf-16"
-    # Valid UTF-8 first: GBK text almost never is, while GB18030 "decodes" nearly any bytes (UTF-8 included), so a
-    # page declaring gbk but sent as UTF-8 is only read right this way round.
-    candidates: list[str] = ["utf-8"]
-    header = _CHARSET_HEADER.search(content_type or "")
-    meta = _CHARSET_META.search(content[:4096])
-    for found in (header.group(1) if header else None, meta.group(1).decode("ascii") if meta else None):
-        if found:
-            name = _normalise_encoding(found)
-            if name and name not in candidates:
-                candidates.append(name)
-    if "gb18030" not in candidates:
-        candidates.append("gb18030")
-    for name in candidates:
-        try:
-            return content.decode(name), name
-        except (UnicodeDecodeError, LookupError):
-            continue
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(content).best()
-        if best is not None and best.encoding:
-            return str(best), best.encoding
-    except Exception:  # noqa: BLE001 - a guesser failing must not lose the page
-        pass
-    return content.decode("utf-8", "replace"), "utf-8"
-
-
-def _normalise_encoding(name: str) -> str | None:
-    try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
-        return None
-    return _WIDEN.get(name.lower(), _WIDEN.get(canonical, canonical))
 
 
 def site_host(host: str | None) -> str:
@@ -256,6 +210,13 @@ class Fetcher:
                     with self._robots_lock:
                         self._robots[origin] = parser
         return parser.can_fetch(self.politeness.user_agent, url)
+
+    def sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of ``url``'s origin names (read when a fetch from that origin asked for it)."""
+        parts = urlsplit(url)
+        with self._robots_lock:
+            parser = self._robots.get(f"{parts.scheme}://{parts.netloc}")
+        return list((parser.site_maps() or []) if parser is not None else [])
 
     def close(self) -> None:
         self.session.close()

@@ -73,6 +73,9 @@ STREAMS: dict[str, dict[str, str]] = {
         "error": "VARCHAR",  # the first error, readable: what failed and why
         "started_at": "TIMESTAMP",
         "finished_at": "TIMESTAMP",
+        # null: the registry's list URL crawled as is; else where the source came from (discovery ran from a home
+        # page, or a column discovery remembered) and why
+        "discovery": "VARCHAR",
     },
     "links": {
         "run_id": "VARCHAR",

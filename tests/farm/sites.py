@@ -52,6 +52,7 @@ class FarmGov:
     look_alikes: list[str] = field(default_factory=list)  # URL paths that must never land as reports
     unreachable: list[str] = field(default_factory=list)  # report paths a polite crawler cannot get (robots, slow)
     extra_hosts: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # paths of the pages listing its reports (portal sites)
 
     def registry_entry(self, farm: Farm) -> dict:
         entry = {
@@ -103,9 +104,10 @@ def build_site(
     body_size: int = 14,
     k: int = 0,
     repost_from: str | None = None,
+    root: str | None = None,
 ) -> FarmGov:
     """One government's column on ``host`` in pagination ``family``; newest items first, as portals list them."""
-    root = f"/{gov_id}/"
+    root = root or f"/{gov_id}/"
     report_family = ("trs", "table_gbk", "hanweb", "xxgk", "responsive")[k % 5]
     gov = FarmGov(gov_id, name, host, f"{root}gkmlpt/index#{300 + k}" if family == "gkmlpt" else root, family)
     entries: list[tuple[str, str, dt.date, Resource | None]] = []  # (path, title, date, resource)
@@ -264,9 +266,8 @@ def _add_list_pages(farm: Farm, host: str, root: str, family: str, items, per_pa
             links = " ".join(f'<a href="list_{j + 1}.shtml">{j + 1}</a>' for j in range(count) if j != i)
             nxt = f'<a href="list_{i + 2}.shtml">下一页</a>' if i + 1 < count else ""
             pager = f'<div class="pagination"><span class="current">{i + 1}</span> {links} {nxt}</div>'
-            rows_up = [
-                ("../../" + root.strip("/") + "/" + h[2:] if h.startswith("./") else h, t, d) for h, t, d in rows
-            ]
+            # ../ out of the <base> folder, back into the column (any depth of root)
+            rows_up = [("../" + h[2:] if h.startswith("./") else h, t, d) for h, t, d in rows]
             body = _list_html(title, rows_up, pager, base=f"{root}sub/")
             add(f"{root}sub/list_{i + 1}.shtml" if i else f"{root}sub/list_1.shtml", body)
             if i == 0:
@@ -277,7 +278,9 @@ def _add_list_pages(farm: Farm, host: str, root: str, family: str, items, per_pa
 
 def _hanweb(farm: Farm, host: str, root: str, rows, per_page: int, title: str, k: int) -> None:
     def record(href: str, t: str, d: dt.date) -> str:
-        href = root + href[2:] if href.startswith("./") else href
+        # Relative to the column page the jpage script runs in, as Hanweb writes them ("../../art/…"): resolved
+        # against dataproxy.jsp they would 404.
+        href = "../" + root.strip("/") + "/" + href[2:] if href.startswith("./") else href
         return f'<record><![CDATA[<li><a href="{href}" title="{t}">{t}</a><span>{d}</span></li>]]></record>'
 
     records = [record(h, t, d) for h, t, d in rows]
@@ -351,3 +354,150 @@ def _gkmlpt(farm: Farm, host: str, root: str, items, per_page: int, title: str, 
 
 def add_robots(farm: Farm, host: str) -> None:
     farm.add(host, "/robots.txt", Resource(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+
+
+# --- portals: a home page with the report column 1-3 clicks away (column discovery, scrapers/locate.py) -------------
+PORTAL_STYLES = ("mega", "xxgk-tree", "js-menu", "notice-only", "sitemap", "report-news", "two-columns")
+
+
+def _portal_page(name: str, nav: str, main: str = "", script: str = "") -> bytes:
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{name}人民政府门户网站</title></head><body>'
+        f'<div class="header"><div class="logo"><img src="/images/logo.png" alt="{name}人民政府"></div>{nav}</div>'
+        f'<div class="main">{main}</div><script>{script}</script>'
+        '<div class="footer"><a href="/wzdt/">网站地图</a> <a href="/lxwm/">联系我们</a> '
+        f"主办：{name}人民政府办公室 ICP备00000000号</div></body></html>"
+    ).encode()
+
+
+def _news(items: list[tuple[str, str, str]]) -> str:
+    lis = "".join(f'<li><a href="{h}" target="_blank">{t}</a><span>{d}</span></li>' for h, t, d in items)
+    return f'<div class="news"><h3>要闻动态</h3><ul>{lis}</ul></div>'
+
+
+def _decoy_columns(farm: Farm, host: str, name: str, year: int) -> None:
+    """Columns a careless locator would take: the other annual report, 政策解读, 法治 news with no report."""
+    decoys = {
+        "/zwgk/xxgknb/": [f"{name}{y}年政府信息公开工作年度报告" for y in range(year, year - 4, -1)],
+        "/zwgk/zcjd/": [f"图解：{name}{year}年法治政府建设年度报告", f"一图读懂{name}{year - 1}年法治政府建设年度报告"],
+        "/zwgk/fzdt/": [f"{name}召开会议审议{year}年法治政府建设情况报告", f"{name}{year + 1}年法治政府建设工作要点",
+                        f"{name}法治政府建设实施方案"],
+    }  # fmt: skip
+    for path, titles in decoys.items():
+        items = [(f"{path}{year + 1}0{i + 1}/t{year + 1}0{i + 1}15_{i}.html", t, dt.date(year + 1, i + 1, 15))
+                 for i, t in enumerate(titles)]  # fmt: skip
+        farm.add(host, path, Resource(_list_html("栏目", items, "").encode()))
+
+
+def build_portal(
+    farm: Farm, gov_id: str, name: str, host: str, style: str, family: str = "trs4", *, k: int = 0, **site
+) -> FarmGov:
+    """A government whose registry entry is only its home page ``/`` on ``host`` (one portal per host), with its
+    report column reached the way ``style`` says, decoys beside it, and the ground truth in ``FarmGov.columns``."""
+    years = site.pop("years", range(2020, 2025))
+    y = max(years)
+    root = {"sitemap": "/zwgk/fzzfjsndbg/", "notice-only": "/tzgg/"}.get(style, f"/c{gov_id}/")
+    gov = build_site(farm, gov_id, name, host, family, years, k=k, root=root, **site)
+    column = gov.list_path
+    gov.columns = [column]
+    gov.list_path = "/"
+    _decoy_columns(farm, host, name, y)
+    decoy_nav = '<li><a href="/zwgk/zcjd/">政策解读</a></li><li><a href="/zwgk/xxgknb/">政府信息公开年报</a></li>'
+    robots = "User-agent: *\nDisallow: /private/\n"
+    if style == "mega":
+        # 政务公开 ▸ (法治政府建设: 年度报告 | 法治动态) and (政府信息公开: 指南 | 年度报告), as in a mega menu
+        nav = (
+            '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a><div class="sub">'
+            '<dl><dt>政府信息公开</dt><dd><a href="/zwgk/xxgkzn/">指南</a></dd><dd><a href="/zwgk/xxgknb/">年度报告</a></dd>'
+            f'</dl><dl><dt>法治政府建设</dt><dd><a href="{column}">年度报告</a></dd><dd><a href="/zwgk/fzdt/">法治政府建设动态'
+            f'</a></dd></dl></div></li>{decoy_nav}<li><a href="/hdjl/">互动交流</a></li></ul>'
+        )
+        farm.add(host, "/", Resource(_portal_page(name, nav)))
+    elif style == "xxgk-tree":
+        # home → 政府信息公开 → 法定主动公开内容 ▸ 其他法定信息 → 法治政府建设: three clicks, a directory tree each
+        nav = f'<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xxgk/">政府信息公开</a></li>{decoy_nav}</ul>'
+        farm.add(host, "/", Resource(_portal_page(name, nav)))
+        tree = (
+            '<ul class="tree"><li><span>法定主动公开内容</span><ul><li><a href="/xxgk/jgzn/">机构职能</a></li>'
+            '<li><a href="/xxgk/zcwj/">政策文件</a></li><li><a href="/xxgk/qtxx/">其他法定信息</a></li></ul></li>'
+            '<li><a href="/zwgk/xxgknb/">政府信息公开年报</a></li><li><a href="/xxgk/xxgkzn/">政府信息公开指南</a></li></ul>'
+        )
+        farm.add(host, "/xxgk/", Resource(_portal_page(name, nav, tree)))
+        sub = (
+            '<ul class="tree"><li><span>其他法定信息</span><ul><li><a href="/xxgk/qtxx/rsxx/">人事信息</a></li>'
+            f'<li><a href="{column}">法治政府建设</a></li><li><a href="/xxgk/qtxx/jytabl/">建议提案办理</a></li></ul></li></ul>'
+        )
+        farm.add(host, "/xxgk/qtxx/", Resource(_portal_page(name, nav, sub)))
+    elif style == "js-menu":
+        # the menu exists only as data in a script; the 法治政府建设 topic page shows a "latest" box and 更多
+        menu = json.dumps([
+            {"name": "首页", "url": "/"},
+            {"name": "政务公开", "url": "/zwgk/", "children": [
+                {"name": "法治政府建设", "url": "/zwgk/fzzt/"}, {"name": "政策解读", "url": "/zwgk/zcjd/"},
+                {"name": "政府信息公开年报", "url": "/zwgk/xxgknb/"}]},
+            {"name": "互动交流", "url": "/hdjl/"},
+        ], ensure_ascii=False)  # fmt: skip
+        farm.add(host, "/", Resource(_portal_page(name, '<ul class="nav" id="menu"></ul>', "", f"var MENU = {menu};"
+                                                  " buildMenu(document.getElementById('menu'), MENU);")))  # fmt: skip
+        newest = sorted(gov.expected.items(), key=lambda kv: -kv[1])[:2]
+        latest = "".join(f'<li><a href="{p}">{name}{yr}年法治政府建设年度报告</a><span>{yr + 1}-03-20</span></li>'
+                         for p, yr in newest)  # fmt: skip
+        topic = (
+            f'<div class="block"><h3>年度报告</h3><a class="more" href="{column}">更多&gt;&gt;</a><ul>{latest}</ul></div>'
+            '<div class="block"><h3>法治动态</h3><a class="more" href="/zwgk/fzdt/">更多&gt;&gt;</a></div>'
+        )
+        farm.add(host, "/zwgk/fzzt/", Resource(_portal_page(name, "", topic)))
+    elif style == "notice-only":
+        # no 法治 column at all: the reports are filed among the notices
+        nav = (
+            '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xwzx/">新闻中心</a></li>'
+            f'<li><a href="{column}">通知公告</a></li>{decoy_nav}</ul>'
+        )
+        farm.add(host, "/", Resource(_portal_page(name, nav)))
+    elif style == "sitemap":
+        # image-only navigation; robots.txt names a sitemap that lists the column by its slug
+        nav = '<div class="nav"><a href="/zwgk/"><img src="/images/zwgk.png"></a></div>'
+        farm.add(host, "/", Resource(_portal_page(name, nav)))
+        robots += "Sitemap: {origin}/sitemap.xml\n"
+        urls = ["/", "/zwgk/", "/zwgk/zcjd/", "/zwgk/xxgknb/", column, *list(gov.expected)[:2]]
+        xml = "".join(f"<url><loc>{{origin}}{u}</loc></url>" for u in urls)
+
+        def sitemap(request, xml=xml):
+            body = f'<?xml version="1.0"?><urlset>{xml.format(origin=farm.url(request.host, ""))}</urlset>'
+            return Resource(body.encode(), content_type="application/xml")
+
+        farm.add(host, "/sitemap.xml", sitemap)
+    elif style == "two-columns":
+        # after a redesign: recent reports in a 法治政府建设年度报告 column, older ones still under 信息公开's tree
+        old = build_site(farm, gov_id, name, host, "query", range(min(years) - 4, min(years)), k=k + 1,
+                         root=f"/xxgk/qtxx/q{gov_id}/", look_alikes=False, quirks=False)  # fmt: skip
+        gov.expected.update(old.expected)
+        gov.columns.append(old.list_path)
+        nav = (
+            f'<ul class="nav"><li><a href="/">首页</a></li><li><a href="{column}">法治政府建设年度报告</a></li>'
+            f'<li><a href="/xxgk/">政府信息公开</a></li>{decoy_nav}</ul>'
+        )
+        farm.add(host, "/", Resource(_portal_page(name, nav)))
+        tree = (
+            '<ul class="tree"><li><span>法定主动公开内容</span><ul><li><a href="/xxgk/zcwj/">政策文件</a></li>'
+            '<li><span>其他法定信息</span><ul><li><a href="/xxgk/qtxx/rsxx/">人事信息</a></li>'
+            f'<li><a href="{old.list_path}">法治政府建设</a></li></ul></li></ul></li></ul>'
+        )
+        farm.add(host, "/xxgk/", Resource(_portal_page(name, nav, tree)))
+    elif style == "report-news":
+        # the home page's news block shows the newest report (and meeting news); the menu says nothing useful
+        newest_path, newest_year = max(gov.expected.items(), key=lambda kv: kv[1])
+        news = _news([
+            (newest_path, f"{name}{newest_year}年法治政府建设年度报告", f"{newest_year + 1}-03-20"),
+            ("/xwzx/202503/t20250301_1.html", f"{name}召开会议研究部署法治政府建设工作", f"{newest_year + 1}-03-01"),
+        ])  # fmt: skip
+        nav = f'<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xwzx/">新闻中心</a></li>{decoy_nav}</ul>'
+        farm.add(host, "/", Resource(_portal_page(name, nav, news)))
+    else:
+        raise ValueError(style)
+
+    def robots_txt(request, robots=robots):
+        return Resource(robots.format(origin=farm.url(request.host, "")).encode(), content_type="text/plain")
+
+    farm.add(host, "/robots.txt", robots_txt)
+    return gov

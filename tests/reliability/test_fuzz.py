@@ -344,3 +344,24 @@ def test_list_parser_on_random_and_pathological_bytes(content, as_text):
     if as_text:
         content = content.decode("utf-8", "replace")
     _check_list(_timed(parse_list_page, content, BASE))
+
+
+# column discovery's reading of a page ------------------------------------------------------------------------------
+def _check_navigation(hints) -> None:
+    for url, label, via, weight in hints:
+        _utf8(url)
+        _utf8(label)
+        assert url.startswith(("http://", "https://")), url
+        assert via in ("nav", "script", "report-dir") and weight > 0
+
+
+@settings(FUZZ, max_examples=30)
+@given(content=st.one_of(list_pages(), st.binary(max_size=30000), pathological()))
+@example(
+    content=b"<script>var m = [{name: '\xe6\xb3\x95\xe6\xb2\xbb', url: 'http://[::1'}, {url:'javascript:x'}]</script>"
+)
+@example(content=b"<li onclick=\"location.href='http://%zz/'\">\xe6\xb3\x95\xe6\xb2\xbb\xe6\x94\xbf\xe5\xba\x9c</li>")
+def test_discovery_navigation_on_generated_and_pathological_pages(content):
+    from scrapers.locate import navigation
+
+    _check_navigation(_timed(lambda *a: list(navigation(*a, page_label="法治政府建设")), content, BASE, ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -130,7 +131,7 @@ def test_every_farm_family_yields_every_listed_link(family):
             req = queue.pop(0)
             resp = fetcher.fetch(req.url, method=req.method, data=dict(req.data) or None)
             assert resp.status == 200, req
-            parsed = parse_list_page(resp.content, resp.url, resp.content_type)
+            parsed = parse_list_page(resp.content, resp.url, resp.content_type, base=req.base)
             families.add(parsed.family)
             found |= {urlsplit(link.url).path for link in parsed.links}
             for nxt in parsed.next_pages:
@@ -163,3 +164,91 @@ def test_gkmlpt_config_page_and_json_answers():
     assert p.page_count == 23 and len(p.next_pages) == 22
     assert p.next_pages[0].url == "https://www.gz.gov.cn/bm/gkmlpt/api/all/10094?sid=200001&page=2"
     assert parse_list_page(answer, p.next_pages[0].url).next_pages == []  # only the first answer plans pages
+
+
+# --- misses found on real list pages (issue 12, section 3) -----------------------------------------------------------
+HANWEB_COLUMN = "http://www.example.gov.cn/col/col1229/index.html"
+
+
+def _hanweb_records(days) -> str:
+    return "".join(
+        f"<record><![CDATA[<li><a href='../../art/2024/3/{d}/art_1229_{d}.html' target='_blank'>"
+        f"某县{2000 + d}年法治政府建设年度报告</a><span>2024-03-{d:02d}</span></li>]]></record>"
+        for d in days
+    )
+
+
+def test_hanweb_relative_records_resolve_against_the_column_page_not_dataproxy():
+    column = (
+        "<html><body><div id='5'><script type='text/xml'><datastore><nextgroup><![CDATA[<a href=\"/module/web/jpage/"
+        'dataproxy.jsp?page=1&amp;webid=1&amp;path=/&amp;columnid=1229&amp;unitid=5"></a>]]></nextgroup>'
+        f"<recordset>{_hanweb_records(range(1, 4))}</recordset></datastore></script>"
+        "<script>$.fn.pagination('5',{totalRecord:6, perPage:1});</script></div></body></html>"
+    )
+    p = parse_list_page(column, HANWEB_COLUMN)
+    assert [urlsplit(link.url).path for link in p.links] == [f"/art/2024/3/{d}/art_1229_{d}.html" for d in (1, 2, 3)]
+    [nxt] = p.next_pages
+    assert nxt.base == HANWEB_COLUMN  # the request remembers the page whose script made it
+    answer = f"<?xml version='1.0'?><datastore><totalrecord>6</totalrecord><recordset>{_hanweb_records(range(4, 7))}"
+    answer += "</recordset></datastore>"
+    got = parse_list_page(answer.encode(), nxt.url, "text/xml", base=nxt.base)
+    assert [urlsplit(link.url).path for link in got.links] == [f"/art/2024/3/{d}/art_1229_{d}.html" for d in (4, 5, 6)]
+    # what the crawler did before: resolved against dataproxy.jsp, every link 404s
+    wrong = parse_list_page(answer.encode(), nxt.url, "text/xml")
+    assert all(urlsplit(link.url).path.startswith("/module/") for link in wrong.links)
+
+
+TRS_WRITTEN_PAGER = """
+var currentPage = {cur};//所在页从0开始
+var prevPage = currentPage-1//上一页
+var nextPage = currentPage+1//下一页
+var countPage = 4//共多少页
+document.write("共"+countPage+"页&nbsp;&nbsp;");
+if(currentPage==0) document.write("首页&nbsp;上一页&nbsp;");
+else document.write("<a href=\\"list.shtml\\" >首页</a>&nbsp;<a href=\\"list_" + prevPage + ".shtml\\">上一页</a>");
+if(nextPage<countPage) document.write("<a href=\\"list_" + nextPage + ".shtml\\">下一页</a>&nbsp;");
+"""
+
+
+def test_countpage_pager_takes_prefix_and_extension_from_its_document_write():
+    p = parse_list_page(page(ITEM, f"<script>{TRS_WRITTEN_PAGER.format(cur=0)}</script>"), BASE + "list.shtml")
+    assert p.family == "countPage"
+    assert [r.url for r in p.next_pages] == [BASE + f"list_{i}.shtml" for i in (1, 2, 3)]
+    p = parse_list_page(page(ITEM, f"<script>{TRS_WRITTEN_PAGER.format(cur=2)}</script>"), BASE + "list_2.shtml")
+    assert [r.url for r in p.next_pages] == [BASE + "list_3.shtml"]
+    # no names in the script: the list page's own extension, not a guessed .html
+    p = parse_list_page(page(ITEM, "<script>var countPage = 2;</script>"), BASE + "index.shtml")
+    assert [r.url for r in p.next_pages] == [BASE + "index_1.shtml"]
+
+
+def test_a_date_inside_the_anchor_text_is_the_items_date_not_a_range():
+    from scrapers.classify import classify, title_verdict
+
+    item = "<li><a href='./t1.html'>某区2023年法治政府建设年度报告2024-03-01</a></li>"
+    [link] = parse_list_page(page(item), BASE).links
+    assert link.title == "某区2023年法治政府建设年度报告" and link.date == dt.date(2024, 3, 1)
+    # and the classifier, given the raw anchor text, does not call it a five-year summary either
+    for title in ("某区2023年法治政府建设年度报告2024-03-01", "[2024.03.01]某区2023年法治政府建设年度报告"):
+        assert title_verdict(title) is True
+        decision = classify(title)
+        assert decision.is_annual_report and decision.report_year == 2023, decision
+
+
+def test_hostile_list_pages_do_not_raise():
+    hostile = [
+        page(ITEM, "<div><span class='current'>²</span><a href='?page=²'>²</a><a href='?page=③'>下一页</a></div>"),
+        page(ITEM, "<div class='pages'><a href='list.html?page=2'>下一页</a></div>共99999999999999999999页"),
+        page(ITEM, "<script>var countPage = 999999999;</script>"),
+        page(ITEM, "<script>var countPage = " + "9" * 5000 + ";</script>"),  # int() refuses > 4300 digits
+        "<datastore><record><![CDATA[]]></record><record><![CDATA[<a href='http://[::1'>某县2023年法治政府建设年度报告</a>]]>"
+        "</record><nextgroup><![CDATA[<a href='/module/web/jpage/dataproxy.jsp?page=1'>]]></nextgroup></datastore>"
+        "totalRecord: 999999999999, perPage: 0",
+    ]
+    for text in hostile:
+        p = parse_list_page(text, BASE + "?page=²")
+        assert len(p.next_pages) <= 2000, text[:80]
+    for stamp in (10**20, 2**63, float("inf"), 1e300, -5, True):
+        answer = json.dumps({"total": 10**30, "articles": [{"title": "某县2023年法治政府建设年度报告", "url": "/a.html",
+                                                            "first_publish_time": stamp}]})  # fmt: skip
+        p = parse_list_page(answer.encode(), "https://www.gz.gov.cn/gkmlpt/api/all/1?page=1&sid=2")
+        assert len(p.links) == 1 and len(p.next_pages) <= 2000

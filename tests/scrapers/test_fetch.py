@@ -189,3 +189,28 @@ def test_robots_crawl_delay_longer_than_ours_wins(farm):
     fetcher.fetch(farm.url("127.0.0.2", "/a.html"))
     # robots.txt itself is fetched at our delay; after it, the host's 2 s apply
     assert sleeps == [0.5, 2.0]
+
+
+def test_list_pages_use_the_report_decoder_a_latin1_header_over_gbk_bytes():
+    from scrapers.discover import parse_list_page
+    from scrapers.extract import decode as extract_decode
+
+    body = (
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head><body><ul>"
+        "<li><a href='./202403/t1.html'>青溪县2023年法治政府建设年度报告</a><span>2024-03-01</span></li></ul></body></html>"
+    ).encode("gb18030")
+    # the server's default label, as Tomcat and IIS send it over every page
+    [link] = parse_list_page(body, "http://www.example.gov.cn/fzzf/", "text/html; charset=ISO-8859-1").links
+    assert link.title == "青溪县2023年法治政府建设年度报告"
+    assert decode_html(body, "text/html; charset=ISO-8859-1") == extract_decode.decode_html(body)
+    assert extract_decode.decode_html is decode_html  # one decoder, not two that drift apart
+
+
+def test_a_gbk_page_with_a_utf8_piece_reads_both():
+    # a GBK list page (with a few broken bytes, so no encoding decodes it whole) with one item pasted in as UTF-8
+    gbk = "<html><head><meta charset='gb2312'></head><body><h2>青溪县法治政府建设年度报告</h2><ul>".encode("gb18030")
+    item = "<li><a href='/a.html'>青溪县2021年法治政府建设年度报告</a></li>".encode()
+    tail = "<li><a href='/b.html'>青溪县2022年法治政府建设年度报告</a></li></ul>\x81</body></html>".encode("gb18030")
+    text, encoding = decode_html(gbk + item + tail)
+    assert "青溪县2021年法治政府建设年度报告" in text and "青溪县2022年法治政府建设年度报告" in text
+    assert "<h2>青溪县法治政府建设年度报告</h2>" in text and encoding == "gb18030+utf-8"
