@@ -65,16 +65,20 @@ class BuildResult:
 
 
 class _Timer:
+    """Times one build step and logs one line for it when it ends: its name, seconds and ``counts``."""
+
     def __init__(self, result: BuildResult, step: str):
         self.result, self.step = result, step
+        self.counts = ""  # set by the step: what it did, in a few words
 
     def __enter__(self):
         self.start = time.monotonic()
-        log.info("build step: %s", self.step)
         return self
 
-    def __exit__(self, *exc):
-        self.result.seconds[self.step] = time.monotonic() - self.start
+    def __exit__(self, exc_type, *exc):
+        seconds = self.result.seconds[self.step] = time.monotonic() - self.start
+        outcome = f"raised {exc_type.__name__}" if exc_type else self.counts
+        log.info("build step %s: %.1fs%s", self.step, seconds, f", {outcome}" if outcome else "")
         return False
 
 
@@ -99,15 +103,17 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
     if not result.published:
         alerts.notify_build_failure(data_dir, result)
     elif send_alerts:
-        with _Timer(result, "alerts"):
+        with _Timer(result, "alerts") as step:
             result.alert_summary = alerts.send_missing_alerts(data_dir, as_of).describe()
+            step.counts = result.alert_summary.partition(": ")[2]
     return result
 
 
 def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish) -> None:
     staged = staged_path(data_dir)
-    with _Timer(result, "landing gate"):
+    with _Timer(result, "landing gate") as step:
         landing_gate = gate.check_landing(data_dir, as_of)
+        step.counts = landing_gate.counts()
     result.quarantined = landing_gate.quarantined
     result.landing_warnings = list(landing_gate.warnings)
     result.landing_summary = landing_gate.describe()
@@ -119,22 +125,25 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     # The staging warehouse is rebuilt from the landing files every time: it is derived, never precious.
     for stale in (staged, staged.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    with _Timer(result, "dbt build"):
+    with _Timer(result, "dbt build") as step:
         dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged)
+        step.counts = dbt.counts_line()
     if not dbt.success:
         result.failed_step, result.message = "dbt build", dbt.describe()
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return
 
-    with _Timer(result, "marts gate"):
+    with _Timer(result, "marts gate") as step:
         marts_gate = gate.check_marts(staged, registry, as_of)
+        step.counts = marts_gate.counts()
     result.gate_summary = marts_gate.describe()
     gate.load_validation_runs(data_dir, staged)
     if not marts_gate.success:
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
         return
 
-    with _Timer(result, "publish"):
+    with _Timer(result, "publish") as step:
         publish.publish(staged, published_path(data_dir))
+        step.counts = f"{published_path(data_dir)} ({published_path(data_dir).stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = published_path(data_dir)

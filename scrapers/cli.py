@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import settings
+from . import logs, settings
 from .registry import RegistryError, load_registry
 from .settings import SettingsError
 
@@ -208,11 +208,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits 2 on bad usage, as the contract wants
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    try:
+        logs.configure(args.verbose)  # project at INFO, libraries (GX, dbt, urllib3, ...) at WARNING
+    except logs.LogLevelError as exc:
+        print(f"fzzf {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except RegistryError as exc:

@@ -124,8 +124,10 @@ def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:
 
 def build_warehouse(as_of: dt.date) -> dict[str, Any]:
     """Landing gate, dbt build, marts gate, publish; raise a no-retry GateFailed when a gate blocked publishing."""
+    from . import logs
     from .build import run_build
 
+    logs.quiet_libraries()  # one line per build step in the task log, not GX's hundreds of INFO lines
     result = run_build(
         data_dir=settings.data_dir(),
         registry_path=settings.registry_path(),

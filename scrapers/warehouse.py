@@ -51,6 +51,11 @@ class DbtResult:
     error: str | None = None  # an exception dbt raised before or outside the nodes (bad project, bad vars, ...)
     seconds: float = 0.0
 
+    def counts_line(self) -> str:
+        """Node counts by status, e.g. ``20 success, 93 pass`` (and ``FAILED`` first when it failed)."""
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
+        return ("FAILED, " if not self.success else "") + (counts or "no nodes")
+
     def describe(self) -> str:
         counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
         head = f"dbt {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s" + (

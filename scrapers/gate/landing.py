@@ -64,6 +64,13 @@ class LandingGateResult:
         """False only when a critical landing expectation failed; quarantined rows do not make a gate fail."""
         return not self.failures
 
+    def counts(self) -> str:
+        return (
+            f"{self.rows} rows, {self.quarantined} quarantined, {len(self.warnings)} warnings"
+            + (f", {len(self.failures)} CRITICAL" if self.failures else "")
+            + f"; {self.files - self.files_cached} of {self.files} files validated, {self.files_cached} from cache"
+        )
+
     def describe(self) -> str:
         lines = [
             f"landing gate: {self.rows} row(s), {self.quarantined} quarantined"
