@@ -82,8 +82,10 @@ class _Timer:
         return False
 
 
-def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: bool = True) -> BuildResult:
-    """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``."""
+def run_build(
+    data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: bool = True, full_refresh: bool = False
+) -> BuildResult:
+    """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of`` (``full_refresh``: dbt from scratch)."""
     from . import alerts, gate, publish, warehouse
 
     data_dir = Path(data_dir)
@@ -97,7 +99,7 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
         result.failed_step, result.message = "lock", f"another build holds {lock.lock_file}; try again when it ends"
         return result
     try:
-        _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish)
+        _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish, full_refresh)
     finally:
         lock.release()
     if not result.published:
@@ -109,7 +111,7 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
     return result
 
 
-def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish) -> None:
+def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish, full_refresh) -> None:
     staged = staged_path(data_dir)
     with _Timer(result, "landing gate") as step:
         landing_gate = gate.check_landing(data_dir, as_of)
@@ -122,13 +124,15 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         result.failed_step, result.message = "landing gate", "landing files failed critical expectations"
         return
 
-    # The staging warehouse is rebuilt from the landing files every time: it is derived, never precious.
-    for stale in (staged, staged.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)
+    # The staging warehouse is derived, never precious: kept between builds so that dbt parses only new landing
+    # files, and built from scratch when the dbt project changed or a full refresh is asked for.
+    incremental = warehouse.keep_staged(staged, data_dir, full_refresh=full_refresh)
     with _Timer(result, "dbt build") as step:
         dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged)
-        step.counts = dbt.counts_line()
-    if not dbt.success:
+        step.counts = ("incremental, " if incremental else "from scratch, ") + dbt.counts_line()
+    if dbt.success:
+        warehouse.mark_staged(staged, data_dir)
+    else:
         result.failed_step, result.message = "dbt build", dbt.describe()
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--as-of", type=_date, help="decides which reports are due (default: today)")
     p.add_argument("--no-alerts", action="store_true", help="do not send alerts after publishing")
+    p.add_argument("--full-refresh", action="store_true", help="build the warehouse from scratch, not incrementally")
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse")
     _add_common(p, registry=False)
@@ -138,6 +139,7 @@ def cmd_build(args) -> int:
         registry_path=settings.registry_path(args.registry),
         as_of=args.as_of or dt.date.today(),
         send_alerts=not args.no_alerts,
+        full_refresh=args.full_refresh,
     )
     print(result.describe())
     return EXIT_OK if result.published else EXIT_FAILED
