@@ -219,8 +219,11 @@ def keep_staged(warehouse_path: Path, data_dir: Path, full_refresh: bool = False
     except FileNotFoundError:
         kept = False
     if not kept:
-        for stale in (warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal"), marker):
+        for stale in (warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal")):
             stale.unlink(missing_ok=True)
+    # Until mark_staged() after a successful dbt build, the file is not trusted: a build that fails or dies half-way
+    # (a full disk, a kill) leaves the next one to start from scratch rather than from a state nobody checked.
+    marker.unlink(missing_ok=True)
     return kept
 
 

@@ -137,6 +137,9 @@ def test_the_staged_warehouse_is_kept_only_for_the_same_project_and_data_dir(tmp
     staged.write_bytes(b"x")
     mark_staged(staged, data_dir)
     assert keep_staged(staged, data_dir)
+    assert not keep_staged(staged, data_dir)  # kept, but not trusted again until a dbt build succeeds on it
+    staged.write_bytes(b"x")
+    mark_staged(staged, data_dir)
     assert not keep_staged(staged, tmp_path / "elsewhere")  # landing file paths are stored: another dir rebuilds
     staged.write_bytes(b"x")
     mark_staged(staged, data_dir)
