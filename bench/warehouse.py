@@ -1,6 +1,6 @@
 """Warehouse benchmark: generate landing files for 10,000 and 100,000 report records and time the build of each.
 
-    .venv/bin/python bench/warehouse.py [--sizes 10000 100000] [--out bench/out/warehouse] [--no-gate]
+    .venv/bin/python bench/warehouse.py [--sizes 10000 100000] [--out bench/out/warehouse] [--keep] [--reuse]
 
 Landing files are written with scrapers.landing.Landing, as the crawler writes them: one file per (run, government)
 and stream. Each government gets ten report records (eight report years, the PDF of its latest report and an older
@@ -8,9 +8,10 @@ version of one page), a crawl_log row per run and a links row per report; bodies
 report-like Chinese text, split into four sections, with four metrics each. The registry has one government per ten
 records, so the coverage spine grows with the size too. Texts come from a pool of 320 generated bodies.
 
-Timed per size: the dbt build (``scrapers.warehouse.run_dbt``: every model, data test and unit test) on a fresh
-warehouse file, and, when ``scrapers.gate`` is importable, the landing gate before it and the marts gate after it.
-Prints the times and the 100,000 / 10,000 ratio (linear growth is a ratio of 10).
+Timed per size, each a real ``fzzf build`` (scrapers.build.run_build: landing gate, dbt, marts gate, publish; no
+alerts), step by step: the full build (no gate cache, no staged warehouse), then, after a new crawl adds 1% new
+reports in one run folder, the incremental build (gate results cached per landing file, dbt loading only the new
+files). Prints each step, the ratio of each build to dbt alone, the 100,000 / 10,000 ratio, the load average.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from scrapers.landing import Landing, sha256_hex  # noqa: E402
-from scrapers.warehouse import run_dbt  # noqa: E402
 
 AS_OF = dt.date(2025, 6, 1)
 RECORDS_PER_GOVERNMENT = 10
@@ -239,22 +239,99 @@ def _record(gid, host, url, year, publish, body, sections, metrics, fetched_at="
     }
 
 
-def _gate():
-    try:
-        from scrapers import gate
-    except Exception as exc:  # the gate is another engineer's module and may not be there yet
-        print(f"(gate not importable: {type(exc).__name__}: {exc}; timing dbt alone)")
-        return None
-    return gate
+def add_crawl(data_dir: Path, n_new: int, seed: int = 7) -> int:
+    """A later crawl: ``n_new`` governments each publish their 2024 report (one new run folder); returns rows landed."""
+    rng = random.Random(seed)
+    landing = Landing(data_dir)
+    run_id, finished = NEW_RUN, "2025-05-30T02:10:00"
+    for i in range(n_new):
+        gid = f"{110000 + i * 7:06d}"
+        host = f"https://g{i}.example.gov.cn"
+        body, sections, metrics = _body(rng, f"第{i}区人民政府", 2024)
+        publish = dt.date(2025, 3, 1) + dt.timedelta(days=rng.randint(0, 80))
+        url = f"{host}/fzzfjsndbg/202503/t{publish:%Y%m%d}_{i}2024.html"
+        row = _record(gid, host, url, 2024, publish, body, sections, metrics, fetched_at="2025-05-30T02:00:00")
+        row["run_id"] = run_id
+        landing.write_rows("reports", run_id, gid, [row])
+        landing.write_rows(
+            "crawl_log",
+            run_id,
+            gid,
+            [
+                {
+                    "run_id": run_id,
+                    "government_id": gid,
+                    "list_url": f"{host}/fzzfjsndbg/",
+                    "status": "ok",
+                    "pages_fetched": 3,
+                    "requests": 5,
+                    "links_seen": 61,
+                    "reports_found": 10,
+                    "reports_new": 1,
+                    "links_skipped": 51,
+                    "errors": 0,
+                    "error": None,
+                    "started_at": finished,
+                    "finished_at": finished,
+                }
+            ],
+        )
+        landing.write_rows(
+            "links",
+            run_id,
+            gid,
+            [
+                {
+                    "run_id": run_id,
+                    "government_id": gid,
+                    "list_url": f"{host}/fzzfjsndbg/",
+                    "url": url,
+                    "title": row["title"],
+                    "decision": "report",
+                    "reason": "bench",
+                    "report_year": 2024,
+                    "http_status": 200,
+                    "seen_at": "2025-05-30T02:05:00",
+                }
+            ],
+        )
+    return n_new
 
 
-def bench_size(out: Path, n: int, use_gate: bool, reuse: bool = False) -> dict[str, float]:
+NEW_RUN = "20250530T020000Z-cccccc"  # the later crawl's run folder
+STEPS = ("landing gate", "dbt build", "marts gate", "publish")
+
+
+def timed_build(data_dir: Path, registry: Path, label: str) -> dict[str, float]:
+    """One ``fzzf build`` (scrapers.build.run_build: landing gate, dbt, marts gate, publish; no alerts)."""
+    from scrapers.build import run_build
+
+    result = run_build(data_dir, registry, AS_OF, send_alerts=False)
+    if not result.published:
+        raise SystemExit(f"{label}: build failed at {result.failed_step}: {result.message}")
+    times = {step: result.seconds.get(step, 0.0) for step in STEPS}
+    times["total"] = sum(times.values())
+    print(
+        f"  {label}: "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in times.items())
+        + f"; total/dbt {times['total'] / times['dbt build']:.2f}",
+        flush=True,
+    )
+    return times
+
+
+def bench_size(out: Path, n: int, reuse: bool = False) -> dict[str, dict[str, float]]:
     root = out / f"n{n}"
     data_dir, registry = root / "data", root / "registry.yaml"
     if reuse and (root / "generated.json").exists():
         counts = json.loads((root / "generated.json").read_text())
-        shutil.rmtree(data_dir / "build", ignore_errors=True)
-        shutil.rmtree(data_dir / "gx", ignore_errors=True)
+        # back to the generated landing files alone: no derived data, no later crawl
+        for derived in ("build", "gx"):
+            shutil.rmtree(data_dir / derived, ignore_errors=True)
+        for published in ("warehouse.duckdb", "warehouse.previous.duckdb"):
+            (data_dir / published).unlink(missing_ok=True)
+        for stream in ("reports", "crawl_log", "links"):
+            shutil.rmtree(data_dir / "landing" / stream / NEW_RUN, ignore_errors=True)
         gen = None
     else:
         if root.exists():
@@ -268,29 +345,24 @@ def bench_size(out: Path, n: int, use_gate: bool, reuse: bool = False) -> dict[s
     print(
         f"{n:>7} records: {counts['reports']} reports, {counts['governments']} governments, "
         f"{counts['crawl_log']} crawl_log rows, {counts['links']} links rows; {size_mb:.0f} MB of JSON Lines in "
-        f"{files} files" + (f", generated in {gen:.1f}s" if gen is not None else " (reused)"),
+        f"{files} files" + (f", generated in {gen:.1f}s" if gen is not None else " (reused)") + f"; {_load()}",
         flush=True,
     )
-    times: dict[str, float] = {}
-    gate = _gate() if use_gate else None
-    if gate is not None:
-        t0 = time.perf_counter()
-        landing_result = gate.check_landing(data_dir, AS_OF)
-        times["landing gate"] = time.perf_counter() - t0
-        print(f"  landing gate: {landing_result.quarantined} quarantined", flush=True)
-    warehouse = data_dir / "build" / "warehouse.duckdb"
-    t0 = time.perf_counter()
-    result = run_dbt(data_dir, registry, AS_OF, warehouse)
-    times["dbt build"] = time.perf_counter() - t0
-    print(f"  {result.describe()}", flush=True)
-    if not result.success:
-        raise SystemExit(f"dbt build failed at {n} records")
-    if gate is not None:
-        t0 = time.perf_counter()
-        marts = gate.check_marts(warehouse, registry, AS_OF)
-        times["marts gate"] = time.perf_counter() - t0
-        print(f"  marts gate: {'passed' if marts.success else 'FAILED'}", flush=True)
-    times["total"] = sum(times.values())
+    results = {"full": timed_build(data_dir, registry, "full build (no cache, no staged warehouse)")}
+    _marts(data_dir / "build" / "warehouse.duckdb")
+    added = add_crawl(data_dir, max(1, n // 100))
+    print(f"  + a new crawl: {added} new reports (1%) in one run folder; {_load()}", flush=True)
+    results["incremental"] = timed_build(data_dir, registry, "incremental build after 1% new")
+    _marts(data_dir / "build" / "warehouse.duckdb")
+    return results
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def _marts(warehouse: Path) -> None:
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -303,44 +375,48 @@ def bench_size(out: Path, n: int, use_gate: bool, reuse: bool = False) -> dict[s
     finally:
         con.close()
     print(
-        f"  marts: {stats[0]} annual_reports, {stats[1]} report_versions, {stats[2]} report_sections, "
-        f"{stats[3]} report_coverage rows, {stats[4]} missing_reports; warehouse "
+        f"    marts: {stats[0]} annual_reports, {stats[1]} report_versions, {stats[2]} report_sections, "
+        f"{stats[3]} report_coverage rows, {stats[4]} missing_reports; staged warehouse "
         f"{warehouse.stat().st_size / 1e6:.0f} MB",
         flush=True,
     )
-    print("  " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()), flush=True)
-    return times
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "warehouse")
-    parser.add_argument("--no-gate", action="store_true", help="time dbt alone even when scrapers.gate exists")
     parser.add_argument("--keep", action="store_true", help="keep the generated data directories")
     parser.add_argument("--reuse", action="store_true", help="reuse data generated by an earlier --keep run")
     args = parser.parse_args()
+    from scrapers import logs
+
+    logs.configure()  # the build's one line per step, without library chatter
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    print(f"warehouse benchmark: {os.cpu_count()} cores; as of {AS_OF}; output under {out}")
+    print(f"warehouse benchmark: {os.cpu_count()} cores; as of {AS_OF}; output under {out}; {_load()}")
     results = {}
     for n in args.sizes:
-        results[n] = bench_size(out, n, use_gate=not args.no_gate, reuse=args.reuse)
+        results[n] = bench_size(out, n, reuse=args.reuse)
         if not args.keep:
             shutil.rmtree(out / f"n{n}", ignore_errors=True)
     print()
-    print(f"{'records':>8}  " + "  ".join(f"{k:>13}" for k in results[args.sizes[0]]))
-    for n, times in results.items():
-        print(f"{n:>8}  " + "  ".join(f"{v:>12.1f}s" for v in times.values()))
+    print(f"{'records':>8} {'build':>12}  " + "  ".join(f"{k:>12}" for k in (*STEPS, "total", "total/dbt")))
+    for n, by_kind in results.items():
+        for kind, times in by_kind.items():
+            cells = [f"{times[k]:>11.1f}s" for k in (*STEPS, "total")]
+            print(f"{n:>8} {kind:>12}  " + "  ".join(cells) + f"  {times['total'] / times['dbt build']:>12.2f}")
+    large = args.sizes[-1]
     if len(args.sizes) >= 2:
-        small, large = args.sizes[0], args.sizes[-1]
-        for key in results[small]:
-            ratio = results[large][key] / results[small][key]
-            print(f"ratio {large}/{small} {key}: {ratio:.2f} (records x{large / small:.0f})")
-        for key in ("dbt build", "total"):
-            seconds = results[large][key]
-            verdict = "within" if seconds < 120 else "OVER"
-            print(f"{large} records, {key}: {seconds:.1f}s, {verdict} the 2-minute target")
+        small = args.sizes[0]
+        for kind in ("full", "incremental"):
+            ratio = results[large][kind]["total"] / results[small][kind]["total"]
+            print(f"ratio {large}/{small}, {kind} build total: {ratio:.2f} (records x{large / small:.0f})")
+    for kind, target in (("full", 120), ("incremental", 15)):
+        seconds = results[large][kind]["total"]
+        verdict = "within" if seconds < target else "OVER"
+        print(f"{large} records, {kind} build with both gates: {seconds:.1f}s, {verdict} the {target} s target")
+    print(f"at the end: {_load()}")
     return 0
 
 

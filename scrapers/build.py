@@ -88,16 +88,20 @@ class BuildResult:
 
 
 class _Timer:
+    """Times one build step and logs one line for it when it ends: its name, seconds and ``counts``."""
+
     def __init__(self, result: BuildResult, step: str):
         self.result, self.step = result, step
+        self.counts = ""  # set by the step: what it did, in a few words
 
     def __enter__(self):
         self.start = time.monotonic()
-        log.info("build step: %s", self.step)
         return self
 
-    def __exit__(self, *exc):
-        self.result.seconds[self.step] = time.monotonic() - self.start
+    def __exit__(self, exc_type, *exc):
+        seconds = self.result.seconds[self.step] = time.monotonic() - self.start
+        outcome = f"raised {exc_type.__name__}" if exc_type else self.counts
+        log.info("build step %s: %.1fs%s", self.step, seconds, f", {outcome}" if outcome else "")
         return False
 
 
@@ -109,13 +113,14 @@ def run_build(
     *,
     what_if: bool = False,
     drop_unregistered: bool = False,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``.
 
     ``registry_path`` None: the registry the data directory was crawled with (else the shipped one). A registry
     that would leave out governments with landed reports stops the build (``failed_step == "registry"``) unless
     ``drop_unregistered``. ``what_if``: write ``DATA_DIR/whatif/<as_of>/warehouse.duckdb`` instead of publishing,
-    and send nothing.
+    and send nothing. ``full_refresh``: dbt from scratch.
     """
     from . import alerts, gate, publish, warehouse
 
@@ -135,7 +140,7 @@ def run_build(
         result.failed_step, result.message = "lock", f"another build holds {lock.lock_file}; try again when it ends"
         return result
     try:
-        _build_locked(data_dir, result.registry, registry, as_of, result, gate, warehouse, publish)
+        _build_locked(data_dir, result.registry, registry, as_of, result, gate, warehouse, publish, full_refresh)
     finally:
         lock.release()
     if what_if:
@@ -143,13 +148,16 @@ def run_build(
     if not result.published:
         alerts.notify_build_failure(data_dir, result)
     elif send_alerts:
-        with _Timer(result, "alerts"):
+        with _Timer(result, "alerts") as step:
             result.alert_summary = alerts.send_missing_alerts(data_dir, as_of).describe()
+            step.counts = result.alert_summary.partition(": ")[2]
     return result
 
 
-def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish) -> None:
+def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish, full_refresh) -> None:
     if result.what_if:
+        # Its own staged file too: the production staging warehouse is kept between builds (incremental dbt)
+        # and must not be rebuilt for another day.
         staged = what_if_dir(data_dir, as_of) / "staged.duckdb"
         target = what_if_dir(data_dir, as_of) / "warehouse.duckdb"
         staged.parent.mkdir(parents=True, exist_ok=True)
@@ -159,8 +167,9 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     for kept, reason in moved:
         result.notes.append(f"unreadable landing file moved to {kept}: {reason}")
         log.warning("unreadable landing file moved to %s: %s", kept, reason)
-    with _Timer(result, "landing gate"):
+    with _Timer(result, "landing gate") as step:
         landing_gate = gate.check_landing(data_dir, as_of)
+        step.counts = landing_gate.counts()
     result.quarantined = landing_gate.quarantined
     result.landing_warnings = list(landing_gate.warnings)
     result.landing_summary = landing_gate.describe()
@@ -169,27 +178,32 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         result.failed_step, result.message = "landing gate", "landing files failed critical expectations"
         return
 
-    # The staging warehouse is rebuilt from the landing files every time: it is derived, never precious.
-    for stale in (staged, staged.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)
-    with _Timer(result, "dbt build"):
+    # The staging warehouse is derived, never precious: kept between builds so that dbt parses only new landing
+    # files, and built from scratch when the dbt project changed or a full refresh is asked for.
+    incremental = warehouse.keep_staged(staged, data_dir, full_refresh=full_refresh)
+    with _Timer(result, "dbt build") as step:
         dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged)
-    if not dbt.success:
+        step.counts = ("incremental, " if incremental else "from scratch, ") + dbt.counts_line()
+    if dbt.success:
+        warehouse.mark_staged(staged, data_dir)
+    else:
         result.failed_step, result.message = "dbt build", dbt.describe()
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return
     result.notes += _unregistered_rows(staged)
 
-    with _Timer(result, "marts gate"):
+    with _Timer(result, "marts gate") as step:
         marts_gate = gate.check_marts(staged, registry, as_of)
+        step.counts = marts_gate.counts()
     result.gate_summary = marts_gate.describe()
     gate.load_validation_runs(data_dir, staged)
     if not marts_gate.success:
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
         return
 
-    with _Timer(result, "publish"):
+    with _Timer(result, "publish") as step:
         publish.publish(staged, target)
+        step.counts = f"{target} ({target.stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = target
 

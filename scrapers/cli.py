@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import clock, settings
+from . import clock, logs, settings
 from .registry import RegistryError, load_registry
 from .settings import SettingsError
 
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build even when the registry lacks governments whose reports are landed (they are left out)",
     )
+    p.add_argument("--full-refresh", action="store_true", help="build the warehouse from scratch, not incrementally")
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse")
     _add_common(p, registry=False)
@@ -203,6 +204,7 @@ def cmd_build(args) -> int:
         send_alerts=not args.no_alerts,
         what_if=clock.is_what_if(as_of),
         drop_unregistered=args.drop_unregistered,
+        full_refresh=args.full_refresh,
     )
     if result.failed_step == "registry":
         print(f"fzzf build: {result.message}", file=sys.stderr)
@@ -333,11 +335,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits 2 on bad usage, as the contract wants
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    try:
+        logs.configure(args.verbose)  # project at INFO, libraries (GX, dbt, urllib3, ...) at WARNING
+    except logs.LogLevelError as exc:
+        print(f"fzzf {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except RegistryError as exc:

@@ -133,8 +133,10 @@ def build_warehouse(as_of: dt.date, what_if: bool = False) -> dict[str, Any]:
 
     A what-if build writes its own warehouse under ``DATA_DIR/whatif/<as_of>/`` and never fails the task for a
     gate (its result is the answer to the question asked); the alerts task then sends nothing."""
+    from . import logs
     from .build import run_build
 
+    logs.quiet_libraries()  # one line per build step in the task log, not GX's hundreds of INFO lines
     result = run_build(
         data_dir=settings.data_dir(),
         registry_path=settings.explicit_registry_path(),

@@ -151,7 +151,7 @@ def publish(staged: Path, published: Path, keep_previous: bool = True) -> Path:
             tmp.unlink()
         raise
     _fsync_dir(published.parent)
-    log.info("published %s (%d tables) as %s", staged, tables, published)
+    log.debug("published %s (%d tables) as %s", staged, tables, published)  # the build logs its own line
     return published
 
 

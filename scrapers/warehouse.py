@@ -25,6 +25,8 @@ __all__ = [
     "published_path",
     "run_dbt",
     "dbt_vars",
+    "keep_staged",
+    "mark_staged",
 ]
 
 DEFAULT_UNKNOWN_AFTER_DAYS = 30
@@ -50,6 +52,11 @@ class DbtResult:
     warnings: list[DbtFailure] = field(default_factory=list)
     error: str | None = None  # an exception dbt raised before or outside the nodes (bad project, bad vars, ...)
     seconds: float = 0.0
+
+    def counts_line(self) -> str:
+        """Node counts by status, e.g. ``20 success, 93 pass`` (and ``FAILED`` first when it failed)."""
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
+        return ("FAILED, " if not self.success else "") + (counts or "no nodes")
 
     def describe(self) -> str:
         counts = ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items()))
@@ -179,6 +186,52 @@ def run_dbt(
             (result.warnings if status == "warn" else result.failures).append(failure)
     result.success = bool(res.success) and not result.failures and result.error is None
     return result
+
+
+def _project_fingerprint(data_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """Changes whenever the tables dbt keeps between builds could differ from a fresh build: any model, macro or
+    project file, the dbt and DuckDB versions, the data directory (landing file paths are stored)."""
+    import hashlib
+    from importlib import metadata
+
+    h = hashlib.sha256(str(Path(data_dir).resolve()).encode())
+    for path in sorted(project_dir.rglob("*")):
+        if path.is_file() and not {"target", "logs"} & set(path.relative_to(project_dir).parts):
+            h.update(str(path.relative_to(project_dir)).encode())
+            h.update(path.read_bytes())
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        h.update(metadata.version(package).encode())
+    return h.hexdigest()
+
+
+def _fingerprint_path(warehouse_path: Path) -> Path:
+    return Path(warehouse_path).with_name(Path(warehouse_path).name + ".fingerprint")
+
+
+def keep_staged(warehouse_path: Path, data_dir: Path, full_refresh: bool = False) -> bool:
+    """Keep the staging warehouse for an incremental dbt build (the landing streams are loaded once per file), or
+    delete it so dbt builds from scratch: when asked to, or when it was built by another version of the project.
+    Returns True when it was kept. The warehouse is derived data: deleting it never loses anything."""
+    warehouse_path = Path(warehouse_path)
+    marker = _fingerprint_path(warehouse_path)
+    try:
+        kept = not full_refresh and marker.read_text() == _project_fingerprint(data_dir) and warehouse_path.exists()
+    except FileNotFoundError:
+        kept = False
+    if not kept:
+        for stale in (warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal")):
+            stale.unlink(missing_ok=True)
+    # Until mark_staged() after a successful dbt build, the file is not trusted: a build that fails or dies half-way
+    # (a full disk, a kill) leaves the next one to start from scratch rather than from a state nobody checked.
+    marker.unlink(missing_ok=True)
+    return kept
+
+
+def mark_staged(warehouse_path: Path, data_dir: Path) -> None:
+    """After a successful dbt build: the staging warehouse may be kept for the next, incremental, build."""
+    from .landing import atomic_write_bytes
+
+    atomic_write_bytes(_fingerprint_path(warehouse_path), _project_fingerprint(data_dir).encode())
 
 
 def _node_results(run_result: Any) -> list[Any]:

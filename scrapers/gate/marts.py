@@ -60,6 +60,10 @@ class GateResult:
     seconds: float = 0.0
     runs: list[SuiteRun] = field(default_factory=list)
 
+    def counts(self) -> str:
+        verdict = "passed" if self.success else f"FAILED on {len(self.failures)}"
+        return f"{verdict}, {self.evaluated} expectations in {len(self.runs)} suites, {len(self.warnings)} warnings"
+
     def describe(self) -> str:
         verdict = "passed" if self.success else f"FAILED ({len(self.failures)} critical expectation(s))"
         lines = [

@@ -103,6 +103,7 @@ class Outcome:
     error: str | None = None
     reason: str | None = None  # meta.reason: the short phrase a quarantine row carries
     kwargs: dict[str, Any] = field(default_factory=dict)
+    meta_index: int | None = None  # meta._index: the expectation's position in its suite file (landing gate)
 
     @property
     def label(self) -> str:
@@ -182,7 +183,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _column_of(kwargs: dict[str, Any]) -> str | None:
+def column_of(kwargs: dict[str, Any]) -> str | None:
     if "column" in kwargs:
         return kwargs["column"]
     for pair in (("column_A", "column_B"),):
@@ -254,7 +255,7 @@ def _outcome(suite: Suite, r) -> Outcome:
     return Outcome(
         suite=suite.name,
         expectation=config.type,
-        column=_column_of(kwargs),
+        column=column_of(kwargs),
         severity=meta.get("severity", "critical"),
         why=meta.get("why", ""),
         # An expectation that could not run (a column renamed in dbt, a broken regex) counts as failed.
@@ -266,6 +267,7 @@ def _outcome(suite: Suite, r) -> Outcome:
         error=error,
         reason=meta.get("reason"),
         kwargs=kwargs,
+        meta_index=meta.get("_index"),
     )
 
 

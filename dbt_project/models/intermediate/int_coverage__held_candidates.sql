@@ -8,12 +8,26 @@
 -#}
 with
 
-links as (
+landed_links as (
     select * from {{ ref('stg_landing__links') }}
 ),
 
+{{ drop_quarantined('landed_links', 'links') }},
+
+links as (
+    select * from kept
+),
+
+-- every landed report row, with the gate's verdict (int_reports__landed holds only the rows the gate let through)
+landed_reports as (
+    select * exclude (landing_file, landing_file_size, landing_file_modified_at)
+    from {{ ref('stg_landing__reports') }}
+),
+
+{{ flag_quarantined('landed_reports', 'reports') }},
+
 reports as (
-    select * from {{ ref('int_reports__landed') }}
+    select * from flagged
 ),
 
 latest_link as (

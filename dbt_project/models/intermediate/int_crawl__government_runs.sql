@@ -3,8 +3,14 @@
 -- A run is successful (the portal could be read) unless every source failed.
 with
 
-crawl_log as (
+landed as (
     select * from {{ ref('stg_landing__crawl_log') }}
+),
+
+{{ drop_quarantined('landed', 'crawl_log') }},
+
+crawl_log as (
+    select * from kept
 ),
 
 runs as (

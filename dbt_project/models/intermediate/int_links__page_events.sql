@@ -2,8 +2,14 @@
 -- (decision `report` or `known`). int_reports__versions turns this into is_online.
 with
 
-links as (
+landed as (
     select * from {{ ref('stg_landing__links') }}
+),
+
+{{ drop_quarantined('landed', 'links') }},
+
+links as (
+    select * from kept
 ),
 
 final as (

@@ -23,7 +23,6 @@ reports as (
         publish_date,
         fetched_at
     from {{ ref('int_reports__landed') }}
-    where not is_quarantined
 ),
 
 governments as (

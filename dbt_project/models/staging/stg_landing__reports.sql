@@ -1,10 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='landing_file',
+        post_hook="{{ delete_vanished_landing_files('reports') }}",
+    )
+}}
+-- Every landed report row, loaded once per landing file (macros/landing_incremental.sql); quarantine is applied by
+-- int_reports__landed, so a row the gate holds back in a later build still drops out.
+-- depends_on: {{ source('landing', 'reports') }}
 with
 
 source as (
-    select * from {{ source('landing', 'reports') }}
+    select * from {{ landing_rows('reports') }}
 ),
-
-{{ flag_quarantined('source', 'reports') }},
 
 renamed as (
     select
@@ -25,22 +34,23 @@ renamed as (
         etag as etag,
         last_modified as last_modified,
         extractor_version as extractor_version,
+        landing_file as landing_file,
         -- numbers
         report_year as report_year,
         char_count as char_count,
         http_status as http_status,
-        quarantine_reason as quarantine_reason,
+        landing_file_size as landing_file_size,
         -- booleans
         coalesce(is_annual_report, false) as is_annual_report,
-        is_quarantined as is_quarantined,
         -- nested lists
         attachments as attachments,
         sections as sections,
         metrics as metrics,
         -- dates and timestamps
         publish_date as publish_date,
-        fetched_at as fetched_at
-    from flagged
+        fetched_at as fetched_at,
+        landing_file_modified_at as landing_file_modified_at
+    from source
 )
 
 select * from renamed
