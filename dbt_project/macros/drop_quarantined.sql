@@ -24,7 +24,7 @@ kept as (
     (unknown) from "no report was found" (missing); every model that ranks or publishes reports filters them out.
 -#}
 {% macro flag_quarantined(from_cte, stream) %}
-quarantined as (
+quarantine_reasons as (
     select
         record_id,
         string_agg(reason, '; ' order by reason) as quarantine_reason
@@ -36,11 +36,11 @@ quarantined as (
 flagged as (
     select
         {{ from_cte }}.*,
-        quarantined.record_id is not null as is_quarantined,
-        quarantined.quarantine_reason as quarantine_reason
+        quarantine_reasons.record_id is not null as is_quarantined,
+        quarantine_reasons.quarantine_reason as quarantine_reason
     from {{ from_cte }}
-    left join quarantined
-        on {{ from_cte }}.record_id = quarantined.record_id
+    left join quarantine_reasons
+        on {{ from_cte }}.record_id = quarantine_reasons.record_id
 )
 {% endmacro %}
 
