@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import filelock
 
 from .collect import ReportCollector, SourceStats
-from .discover import PageRequest, normalise_url, parse_list_page
+from .discover import Link, PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
 from .landing import Landing, new_run_id, utcnow
 from .progress import Progress
@@ -44,7 +44,7 @@ def revisit_after() -> float:
 class GovernmentResult:
     government_id: str
     run_id: str
-    status: str = "ok"  # ok | partial | failed | locked
+    status: str = "ok"  # ok | partial | failed | locked | skipped (no URL to read)
     sources: list[SourceStats] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -76,6 +76,7 @@ class CrawlSummary:
     seconds: float
     requests: int
     requests_by_host: dict[str, int] = field(default_factory=dict)  # host:port -> HTTP requests this run
+    skipped: str | None = None  # governments not crawled because no URL is known, and how many
 
     @property
     def all_failed(self) -> bool:
@@ -92,6 +93,8 @@ class CrawlSummary:
             f"{sum(r.reports_found for r in self.results)} reports found, "
             f"{sum(r.reports_new for r in self.results)} new or changed"
         ]
+        if self.skipped:
+            lines.append(f"  skipped: {self.skipped}")
         for r in self.results:
             if r.status != "ok":
                 lines.append(f"  {r.government_id}: {r.status}: {r.error}")
@@ -113,6 +116,9 @@ def crawl_government(
     landing = Landing(data_dir).ensure()
     result = GovernmentResult(gov.id, run_id)
     started = time.monotonic()
+    if not gov.crawl_urls:
+        result.status, result.error = "skipped", "no list or report URL known for this government"
+        return result
     if (landing.landing_dir / "crawl_log" / run_id / f"{gov.id}.jsonl").exists():
         # An Airflow retry of a task that already landed: the run's files are complete, do not crawl twice.
         result.error = f"already crawled in run {run_id}"
@@ -148,13 +154,16 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
     state.setdefault("links", {})
     state.setdefault("reports", {})
     _fold_in_landed_reports(landing, gov.id, state)
-    allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
+    allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
-    for list_url in gov.list_urls:
+    for list_url in gov.crawl_urls:
         stats = SourceStats(list_url=list_url, started_at=utcnow())
         result.sources.append(stats)
         try:
-            _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
+            if list_url in gov.report_urls:  # a known report page: judged as a link of itself, no list to read
+                collector.judge(Link(list_url, ""), list_url, stats, on_event)
+            else:
+                _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
         except Exception as exc:  # noqa: BLE001 - a bug on one portal must not lose the others' results
             log.exception("%s: crawling %s failed", gov.id, list_url)
             stats.fail(f"crawler error on {list_url}: {type(exc).__name__}: {exc}")
@@ -274,7 +283,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
 
 
 def _lane_key(gov: Government) -> str:
-    parts = urlsplit(gov.list_urls[0])
+    parts = urlsplit(gov.crawl_urls[0])
     return f"{site_host(parts.hostname)}:{parts.port or ''}"
 
 
@@ -294,6 +303,10 @@ def run_crawl(
     """
     run_id = run_id or new_run_id()
     started = time.monotonic()
+    skipped = [g for g in governments if not g.crawl_urls]  # nothing to read yet: coverage says unknown for them
+    governments = [g for g in governments if g.crawl_urls]
+    if skipped:
+        log.info("skipped %s", _why(skipped))
     lanes: dict[str, list[Government]] = {}
     for gov in governments:
         lanes.setdefault(_lane_key(gov), []).append(gov)
@@ -337,5 +350,14 @@ def run_crawl(
     order = {g.id: i for i, g in enumerate(governments)}
     results.sort(key=lambda r: order.get(r.government_id, 0))
     return CrawlSummary(
-        run_id, results, time.monotonic() - started, fetcher.requests_made, dict(fetcher.requests_by_host)
+        run_id, results, time.monotonic() - started, fetcher.requests_made, dict(fetcher.requests_by_host),
+        skipped=_why(skipped) if skipped else None,
+    )  # fmt: skip
+
+
+def _why(skipped: list[Government]) -> str:
+    home = sum(1 for g in skipped if g.home_url)
+    return (
+        f"{len(skipped)} governments with no list or report URL known "
+        f"({len(skipped) - home} with no URL at all, {home} with a home page only)"
     )
