@@ -177,7 +177,12 @@ def cmd_registry(args) -> int:
         by_level[gov.level] = by_level.get(gov.level, 0) + 1
     unverified = sum(1 for g in registry if not g.verified)
     levels = ", ".join(f"{k} {v}" for k, v in sorted(by_level.items()))
-    print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs")
+    best = {k: 0 for k in ("list", "report", "home", "none")}
+    for gov in registry:
+        best[gov.url_status] += 1
+    urls = ", ".join(f"{k} {v}" for k, v in best.items())
+    print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs; "
+          f"best URL known: {urls}")  # fmt: skip
     return EXIT_OK
 
 
