@@ -17,7 +17,9 @@ Runs whenever `fzzf_collect` marks the **`fzzf_landing`** asset, and by hand wit
    With `FZZF_OVERDUE_REMINDER=1`, also a separate reminder, once per report, of reports past due but still
    within their grace period.
 
-* `as_of` (YYYY-MM-DD) decides which reports are due; default: the run's day in Beijing.
+* `as_of` (YYYY-MM-DD) decides which reports are due; default: the run's day in Beijing. An `as_of` other than
+  today (Beijing) is a **what-if**: its warehouse goes to `DATA_DIR/whatif/<as_of>/warehouse.duckdb`, nothing is
+  published, no alert is sent and the alert state is not touched.
 * Without Airflow: `fzzf build --as-of 2027-06-01`, `fzzf alert`.
 """
 
@@ -53,16 +55,17 @@ def fzzf_warehouse():
     @task(pool="fzzf_duckdb", execution_timeout=dt.timedelta(hours=2))
     def build(params=None, dag_run=None) -> dict:
         """Gate, build, gate, publish."""
-        from scrapers.orchestration import build_warehouse, resolve_as_of
+        from scrapers.orchestration import build_warehouse, is_what_if, resolve_as_of
 
-        return build_warehouse(resolve_as_of(params.get("as_of"), dag_run.run_after))
+        as_of = params.get("as_of")
+        return build_warehouse(resolve_as_of(as_of, dag_run.run_after), what_if=is_what_if(as_of))
 
     @task(execution_timeout=dt.timedelta(minutes=30))
     def alerts(built: dict) -> str:
-        """Newly missing reports once, resolved lines."""
+        """Newly missing reports once, resolved lines (nothing for a what-if build)."""
         from scrapers.orchestration import alert_missing
 
-        return alert_missing(dt.date.fromisoformat(built["as_of"]))
+        return alert_missing(dt.date.fromisoformat(built["as_of"]), what_if=built.get("what_if", False))
 
     alerts(build())
 

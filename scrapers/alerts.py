@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ __all__ = [
 
 log = logging.getLogger("fzzf.alerts")
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: delivery kept per channel (sent_to / resolved_to: channel id -> when)
 # marts.report_coverage statuses that mean "the report was found". A key that leaves missing_reports with any other
 # status (not_due or overdue in a hand run with an earlier as_of; unknown when the portal could not be crawled lately)
 # is not resolved: it stays in the state, so it is neither announced as resolved nor alerted a second time later.
@@ -54,6 +56,7 @@ class AlertOutcome:
     resolved: list[dict[str, Any]] = field(default_factory=list)
     still_missing: int = 0  # missing and already alerted earlier
     withdrawn: int = 0  # alerted earlier, now in no coverage row (government removed from the registry)
+    undelivered: int = 0  # missing, and some channel has not taken the line yet (tried again next run)
     delivery: Delivery | None = None
     note: str = ""
 
@@ -75,6 +78,10 @@ class AlertOutcome:
             parts.append(self.delivery.describe())
             if not self.delivery.delivered:
                 parts.append("NOT delivered: state unchanged, the digest will be tried again on the next run")
+            elif self.delivery.failed:
+                parts.append("channels that failed get the same lines on the next run")
+        if self.undelivered:
+            parts.append(f"{self.undelivered} missing not yet delivered to every channel")
         return "; ".join(parts)
 
 
@@ -110,6 +117,9 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
             "select government_id, name, province, level, report_year, due_date, days_overdue "
             "from marts.missing_reports order by province, level, government_id, report_year",
         )
+        reasons = _reasons(con)
+        for row in missing:
+            row["reason"] = reasons.get(_key(row))
         try:
             coverage = {
                 _key(r): str(r["status"])
@@ -123,14 +133,50 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
     return missing, coverage
 
 
+def _reasons(con) -> dict[str, str]:
+    """{key: one-line reason} from marts.coverage_explained; empty for an older warehouse without it (the digest
+    still goes out, without reasons: a missing reason must never cost the alert)."""
+    try:
+        rows = _query(con, "select government_id, report_year, reason from marts.coverage_explained")
+    except Exception as exc:  # noqa: BLE001 - duckdb raises CatalogException for a missing table
+        log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
+        return {}
+    return {_key(r): r["reason"] for r in rows if r["reason"]}
+
+
 def load_state(path: Path) -> dict[str, Any]:
+    """The alert state; a file that cannot be read is set aside (kept, named in the log) and the state starts
+    empty, so the current gaps are sent again: a repeated line is better than a gap that is never sent."""
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(state, dict):
+            raise ValueError(f"a JSON {type(state).__name__}, not an object")
     except FileNotFoundError:
         return {"version": STATE_VERSION, "missing": {}}
+    except (ValueError, UnicodeDecodeError) as exc:
+        kept = path.with_name(f"{path.stem}.corrupt.{utcnow().strftime('%Y%m%dT%H%M%S')}.json")
+        os.replace(path, kept)
+        log.error("alert state %s is unreadable (%s); kept as %s; current gaps will be sent again", path, exc, kept)
+        return {"version": STATE_VERSION, "missing": {}, "recovered_from": str(kept)}
+    if state.get("version") == 1:
+        # Version 1 kept one delivery for all channels: what it recorded went to the channels configured then.
+        for row in state.get("missing", {}).values():
+            row.setdefault("sent_to", {cid: row.get("alerted_at") for cid in _current_channel_ids()})
+        state["version"] = STATE_VERSION
     if state.get("version") != STATE_VERSION:
         raise ValueError(f"{path}: alert state version {state.get('version')!r}, expected {STATE_VERSION}")
     return state
+
+
+def channel_id(url: str | None) -> str:
+    """A stable name for a channel that does not keep its secret in the state file."""
+    return "outbox" if url is None else "ch-" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+def _current_channel_ids() -> list[str]:
+    from .notify import channel_urls
+
+    return [channel_id(u) for u in channel_urls()] or [channel_id(None)]
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -138,10 +184,14 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
-    """Send every (government, year) that became missing since the last alert, once, plus resolved lines.
+    """Send every (government, year) that became missing since the last alert, once per channel, plus resolved
+    lines to the channels that had the missing line.
 
-    ``urls`` overrides the configured channels (see ``scrapers.notify``); None means "as configured".
+    Delivery is kept per channel: a channel that is down gets what it missed on a later run, and a channel that
+    took the digest never gets it twice. ``urls`` overrides the configured channels (see ``scrapers.notify``).
     """
+    from .notify import channel_urls
+
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
     warehouse = data_dir / "warehouse.duckdb"
@@ -151,45 +201,85 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     state_path = data_dir / "alerts" / "state.json"
     lock_dir = data_dir / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
+    urls = channel_urls() if urls is None else urls
+    channels: list[tuple[str, str | None]] = [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
     # Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new.
     with FileLock(str(lock_dir / "alerts.lock"), timeout=300):
         state = load_state(state_path)
+        if state.get("recovered_from"):
+            outcome.note = f"alert state was unreadable (kept as {state['recovered_from']}): current gaps sent again"
         alerted: dict[str, dict[str, Any]] = state.setdefault("missing", {})
+        before = json.dumps(state, sort_keys=True, default=str)
         missing, coverage = read_warehouse(warehouse)
         current = {_key(r): _jsonable(r) for r in missing}
-
-        outcome.newly_missing = [row for key, row in current.items() if key not in alerted]
-        outcome.still_missing = len(current) - len(outcome.newly_missing)
-        withdrawn: list[str] = []
-        for key, row in alerted.items():
-            if key in current:
-                continue
-            status = coverage.get(key)
-            if status is None:
-                if coverage:  # with no coverage table at all we cannot tell a removal from a resolution
-                    withdrawn.append(key)
-            elif status in FOUND_STATUSES:
-                outcome.resolved.append({**row, "status": status})
-        outcome.withdrawn = len(withdrawn)
-
-        if outcome.newly_missing or outcome.resolved:
-            title, body = digest(outcome.newly_missing, outcome.resolved, as_of)
-            outcome.delivery = deliver(data_dir, "missing_reports", title, body, "warning", urls=urls)
-            if not outcome.delivery.delivered:
-                return outcome
-
-        now = utcnow().isoformat()
-        for row in outcome.newly_missing:
-            alerted[_key(row)] = {**row, "alerted_on": as_of.isoformat(), "alerted_at": now}
-        for row in outcome.resolved:
-            alerted.pop(_key(row), None)
+        for key, row in current.items():
+            alerted.setdefault(key, {**row, "alerted_on": as_of.isoformat(), "sent_to": {}})
+        withdrawn = [k for k in alerted if k not in current and coverage and k not in coverage]
         for key in withdrawn:
-            alerted.pop(key, None)
-        state.update(version=STATE_VERSION, updated_at=now, last_as_of=as_of.isoformat())
-        data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-        atomic_write_bytes(state_path, data)
+            alerted.pop(key)
+        outcome.withdrawn = len(withdrawn)
+        found = {k for k in alerted if k not in current and coverage.get(k) in FOUND_STATUSES}
+
+        total = Delivery(channels=len(urls))
+        new_keys: set[str] = set()
+        resolved_keys: set[str] = set()
+        now = utcnow().isoformat()
+        for cid, url in channels:
+            new = [k for k in current if cid not in alerted[k].get("sent_to", {})]
+            resolved = [
+                k for k in found
+                if cid in alerted[k].get("sent_to", {}) and cid not in alerted[k].get("resolved_to", {})
+            ]  # fmt: skip
+            if not new and not resolved:
+                continue
+            title, body = digest(
+                [current[k] for k in new], [{**alerted[k], "status": coverage[k]} for k in resolved], as_of
+            )
+            delivery = deliver(data_dir, "missing_reports", title, body, "warning", urls=[url] if url else [])
+            total.sent += delivery.sent
+            total.failed += delivery.failed
+            total.filed = total.filed or delivery.filed
+            if not delivery.delivered:
+                continue  # this channel gets the same lines on the next run
+            new_keys.update(new)
+            resolved_keys.update(resolved)
+            for k in new:
+                alerted[k].setdefault("sent_to", {})[cid] = now
+                alerted[k].setdefault("alerted_at", now)
+            for k in resolved:
+                alerted[k].setdefault("resolved_to", {})[cid] = now
+        live = {cid for cid, _ in channels}
+        for k in found:
+            # Resolved for good once every current channel that had the missing line has the resolved line too.
+            if set(alerted[k].get("sent_to", {})) & live <= set(alerted[k].get("resolved_to", {})):
+                alerted.pop(k)
+        if total.sent or total.failed or total.filed:
+            outcome.delivery = total
+        outcome.newly_missing = [current[k] for k in current if k in new_keys]
+        outcome.resolved = [{**_row(alerted.get(k) or {}, k), "status": coverage[k]} for k in sorted(resolved_keys)]
+        pending = {k for k in current if any(c not in alerted[k]["sent_to"] for c in live)}
+        outcome.still_missing = len([k for k in current if k not in new_keys and k not in pending])
+        outcome.undelivered = len(pending)
+        # Keys never delivered anywhere stay only in the warehouse: the state records deliveries, not wishes.
+        for k in [k for k in current if not alerted[k].get("sent_to")]:
+            alerted.pop(k)
+        changed = json.dumps(state, sort_keys=True, default=str) != before
+        if changed or (not state_path.exists() and outcome.delivered):
+            state.update(version=STATE_VERSION, updated_at=now, last_as_of=as_of.isoformat())
+            state.pop("recovered_from", None)
+            data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+            atomic_write_bytes(state_path, data)
     log.info("%s", outcome.describe())
     return outcome
+
+
+def _row(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    """The alert row kept in the state for ``key`` (a resolved key may be gone from the state already)."""
+    if entry:
+        return entry
+    government_id, year = key.split("|", 1)
+    return {"government_id": government_id, "report_year": int(year), "name": government_id, "province": "",
+            "level": ""}  # fmt: skip
 
 
 def _grouped(rows: list[dict[str, Any]], line) -> list[str]:
@@ -211,13 +301,18 @@ def _grouped(rows: list[dict[str, Any]], line) -> list[str]:
     return lines
 
 
+def _missing_line(row: dict[str, Any]) -> str:
+    line = f"due {row['due_date']}, {row['days_overdue']} days overdue"
+    return f"{line}; {row['reason']}" if row.get("reason") else line
+
+
 def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date) -> tuple[str, str]:
     """Title and plain-text body: new rows grouped by province, then level; resolved rows one short line each."""
     title = f"法治政府建设年度报告: {len(newly_missing)} newly missing, {len(resolved)} resolved (as of {as_of})"
     lines: list[str] = []
     if newly_missing:
         lines.append(f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):")
-        lines += _grouped(newly_missing, lambda r: f"due {r['due_date']}, {r['days_overdue']} days overdue")
+        lines += _grouped(newly_missing, _missing_line)
     if resolved:
         if lines:
             lines.append("")

@@ -2,6 +2,10 @@
 
 Write-audit-publish: dbt never writes the file analysts read. A failure at any step leaves the published warehouse
 exactly as it was, records why, and tells the people on the alert channel.
+
+A what-if build (another day than today in Beijing, see ``scrapers.clock``) runs the same steps into
+``DATA_DIR/whatif/<as_of>/warehouse.duckdb``: it never replaces the published warehouse, sends nothing and leaves
+the alert state alone, so a question about another day cannot swallow a real alert.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from pathlib import Path
 
 from filelock import Timeout
 
+from . import registry_record
 from .landing import Landing
 from .registry import load_registry
+from .settings import DEFAULT_REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,10 @@ def staged_path(data_dir: Path) -> Path:
 
 def published_path(data_dir: Path) -> Path:
     return Path(data_dir) / "warehouse.duckdb"
+
+
+def what_if_dir(data_dir: Path, as_of: dt.date) -> Path:
+    return Path(data_dir) / "whatif" / as_of.isoformat()
 
 
 @dataclass
@@ -43,20 +53,33 @@ class BuildResult:
     alert_summary: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     warehouse: Path | None = None
+    what_if: bool = False
+    registry: Path | None = None
+    notes: list[str] = field(default_factory=list)  # things a data engineer must see: dropped rows, moved files
 
     def describe(self) -> str:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
-        lines = [
-            f"build as of {self.as_of}: " + ("PUBLISHED" if self.published else f"NOT PUBLISHED ({self.failed_step})")
-        ]
+        if self.what_if:
+            outcome = "WRITTEN (what-if: nothing published, no alerts)" if self.published else "NOT WRITTEN"
+            head = f"what-if build as of {self.as_of}: {outcome}"
+        else:
+            head = (
+                f"build as of {self.as_of}: PUBLISHED" if self.published else f"build as of {self.as_of}: NOT PUBLISHED"
+            )
+        if not self.published:
+            head += f" ({self.failed_step})"
+        lines = [head]
+        if self.registry:
+            lines.append(f"registry: {self.registry}")
         if self.message:
             lines.append(self.message)
+        lines += self.notes
         if self.landing_summary:
             lines.append(self.landing_summary)
         if self.gate_summary:
             lines.append(self.gate_summary)
         if self.published and self.warehouse:
-            lines.append(f"warehouse: {self.warehouse}")
+            lines.append(f"{'what-if warehouse' if self.what_if else 'warehouse'}: {self.warehouse}")
         if self.alert_summary:
             lines.append(self.alert_summary)
         if timings:
@@ -78,14 +101,33 @@ class _Timer:
         return False
 
 
-def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: bool = True) -> BuildResult:
-    """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``."""
+def run_build(
+    data_dir: Path,
+    registry_path: Path | None,
+    as_of: dt.date,
+    send_alerts: bool = True,
+    *,
+    what_if: bool = False,
+    drop_unregistered: bool = False,
+) -> BuildResult:
+    """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``.
+
+    ``registry_path`` None: the registry the data directory was crawled with (else the shipped one). A registry
+    that would leave out governments with landed reports stops the build (``failed_step == "registry"``) unless
+    ``drop_unregistered``. ``what_if``: write ``DATA_DIR/whatif/<as_of>/warehouse.duckdb`` instead of publishing,
+    and send nothing.
+    """
     from . import alerts, gate, publish, warehouse
 
     data_dir = Path(data_dir)
-    registry = load_registry(registry_path)  # a bad registry fails before anything is touched
+    result = BuildResult(as_of=as_of, what_if=what_if)
+    try:
+        result.registry = registry_record.choose(data_dir, registry_path, DEFAULT_REGISTRY, drop_unregistered)
+    except registry_record.RegistryMismatch as exc:
+        result.failed_step, result.message = "registry", str(exc)
+        return result
+    registry = load_registry(result.registry)  # a bad registry fails before anything is touched
     Landing(data_dir).ensure()
-    result = BuildResult(as_of=as_of)
     lock = publish.build_lock(data_dir, timeout=BUILD_LOCK_TIMEOUT)
     try:
         lock.acquire()
@@ -93,9 +135,11 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
         result.failed_step, result.message = "lock", f"another build holds {lock.lock_file}; try again when it ends"
         return result
     try:
-        _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish)
+        _build_locked(data_dir, result.registry, registry, as_of, result, gate, warehouse, publish)
     finally:
         lock.release()
+    if what_if:
+        return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
         alerts.notify_build_failure(data_dir, result)
     elif send_alerts:
@@ -105,7 +149,16 @@ def run_build(data_dir: Path, registry_path: Path, as_of: dt.date, send_alerts: 
 
 
 def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish) -> None:
-    staged = staged_path(data_dir)
+    if result.what_if:
+        staged = what_if_dir(data_dir, as_of) / "staged.duckdb"
+        target = what_if_dir(data_dir, as_of) / "warehouse.duckdb"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        staged, target = staged_path(data_dir), published_path(data_dir)
+    moved = Landing(data_dir).quarantine_unreadable(Path(data_dir) / "build" / "landing_checked.json")
+    for kept, reason in moved:
+        result.notes.append(f"unreadable landing file moved to {kept}: {reason}")
+        log.warning("unreadable landing file moved to %s: %s", kept, reason)
     with _Timer(result, "landing gate"):
         landing_gate = gate.check_landing(data_dir, as_of)
     result.quarantined = landing_gate.quarantined
@@ -125,6 +178,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         result.failed_step, result.message = "dbt build", dbt.describe()
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return
+    result.notes += _unregistered_rows(staged)
 
     with _Timer(result, "marts gate"):
         marts_gate = gate.check_marts(staged, registry, as_of)
@@ -135,6 +189,35 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         return
 
     with _Timer(result, "publish"):
-        publish.publish(staged, published_path(data_dir))
+        publish.publish(staged, target)
     result.published = True
-    result.warehouse = published_path(data_dir)
+    result.warehouse = target
+
+
+def _unregistered_rows(staged: Path) -> list[str]:
+    """Landed reports whose government is not in the build's registry: not in any mart, so say so, never silently."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(staged))
+        try:
+            rows, governments, sample = con.execute(
+                """
+                select count(*), count(distinct government_id), list(distinct government_id)[1:5]
+                from intermediate.int_reports__landed
+                where government_id not in (select government_id from staging.stg_registry__governments)
+                """
+            ).fetchone()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        log.warning("could not count landed rows outside the registry: %s", exc)
+        return []
+    if not rows:
+        return []
+    message = (
+        f"{rows} landed report row(s) of {governments} government(s) not in the registry are left out of the marts "
+        f"({', '.join(sample)})"
+    )
+    log.warning("%s", message)
+    return [message]

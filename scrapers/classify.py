@@ -11,6 +11,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# Bump when a rule below changes: the crawler then reads every list again and judges anew the links it skipped on
+# their title alone (scrapers/crawl.py), so a rule fixed later cannot leave a report skipped for good.
+CLASSIFIER_VERSION = "1"
+
 # The subject: rule-of-law government (or, from 2024, rule-of-law) work, or the older 依法行政 reports.
 _TOPIC = re.compile(r"法治政府建设|法治政府|法治建设|依法行政|法治.{0,4}建设|依法治[省市区县州旗镇乡街]")
 # What makes it a report rather than a plan or a news item.

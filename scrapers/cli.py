@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import settings
+from . import clock, settings
 from .registry import RegistryError, load_registry
 from .settings import SettingsError
 
@@ -61,8 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="dbt build, quality gate, publish")
     _add_common(p)
-    p.add_argument("--as-of", type=_date, help="decides which reports are due (default: today)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        help="decides which reports are due (default: today in Beijing); another day is a what-if: written to "
+        "DATA_DIR/whatif/<day>/, never published, no alerts",
+    )
     p.add_argument("--no-alerts", action="store_true", help="do not send alerts after publishing")
+    p.add_argument(
+        "--drop-unregistered",
+        action="store_true",
+        help="build even when the registry lacks governments whose reports are landed (they are left out)",
+    )
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse")
     _add_common(p, registry=False)
@@ -72,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("alert", help="send alerts for reports that became missing since the last alert")
     _add_common(p, registry=False)
     p.add_argument("--as-of", type=_date)
+
+    p = sub.add_parser("explain", help="why one government's report for one year is (not) in the warehouse")
+    p.add_argument("government_id", metavar="GOV_ID")
+    p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
+    p = sub.add_parser("links", help="the report links and further pages the crawler finds on one list page")
+    p.add_argument("page", metavar="PAGE_FILE_OR_URL", help="a saved list page, or an http(s) URL to fetch once")
+    p.add_argument("--url", help="the address the page was fetched from (required for a saved file)")
+    p.add_argument("--gov", metavar="ID", help="judge off-site links by this government's hosts (default: the page's)")
+    p.add_argument("--registry", help="registry YAML for --gov")
+    p.add_argument("--data-dir", help="data directory whose host locks space a live fetch from a running crawl")
+    p.add_argument("--allow-private-hosts", action="store_true", help="allow fetching from loopback/private addresses")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("registry", help="validate a registry file and summarise it")
     p.add_argument("--registry")
@@ -103,9 +128,15 @@ def cmd_crawl(args) -> int:
         politeness = replace(politeness, allow_private_hosts=True)
     if args.delay is not None:
         politeness = replace(politeness, delay=args.delay)
+    from .registry_record import record
+
+    data_dir = settings.data_dir(args.data_dir)
+    changed = record(data_dir, registry)  # the build must know which registry these landing files belong to
+    if changed:
+        print(changed)
     summary = run_crawl(
         governments,
-        data_dir=settings.data_dir(args.data_dir),
+        data_dir=data_dir,
         politeness=politeness,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
@@ -133,12 +164,18 @@ def cmd_extract(args) -> int:
 def cmd_build(args) -> int:
     from .build import run_build
 
+    as_of = args.as_of or clock.today()
     result = run_build(
         data_dir=settings.data_dir(args.data_dir),
-        registry_path=settings.registry_path(args.registry),
-        as_of=args.as_of or dt.date.today(),
+        registry_path=settings.explicit_registry_path(args.registry),
+        as_of=as_of,
         send_alerts=not args.no_alerts,
+        what_if=clock.is_what_if(as_of),
+        drop_unregistered=args.drop_unregistered,
     )
+    if result.failed_step == "registry":
+        print(f"fzzf build: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
     print(result.describe())
     return EXIT_OK if result.published else EXIT_FAILED
 
@@ -165,8 +202,62 @@ def cmd_missing(args) -> int:
 def cmd_alert(args) -> int:
     from .alerts import send_missing_alerts
 
-    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=args.as_of or dt.date.today())
+    as_of = args.as_of or clock.today()
+    if clock.is_what_if(as_of):
+        raise UsageError(
+            f"--as-of {as_of} is not today ({clock.today()}): alerts are only sent for today; "
+            "`fzzf missing --as-of` shows what would be missing then"
+        )
+    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=as_of)
     print(outcome.describe())
+    # Non-zero when something was due to go out and no channel took it (the state keeps it for the next run).
+    return EXIT_OK if outcome.delivered else EXIT_FAILED
+
+
+def cmd_explain(args) -> int:
+    from .explain import UnknownGovernment, UnreadableData, explain, render_text
+
+    registry = _load_registry(args)
+    try:
+        result = explain(settings.data_dir(args.data_dir), registry, args.government_id, args.year)
+    except UnknownGovernment as exc:
+        raise UsageError(str(exc)) from None
+    except UnreadableData as exc:
+        print(f"fzzf explain: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(result, ensure_ascii=False, default=str) if args.json else render_text(result))
+    return EXIT_OK
+
+
+def cmd_links(args) -> int:
+    from dataclasses import replace
+    from urllib.parse import urlsplit
+
+    from .pagelinks import PageError, judge_page, read_page, render_text
+
+    allowed = None
+    if args.gov:
+        registry = _load_registry(args)
+        try:
+            gov = registry.get(args.gov)
+        except KeyError:
+            raise UsageError(f"{registry.path}: no government with id {args.gov!r}") from None
+        # the crawl's own set (scrapers.crawl): its list and report URLs' hosts and extra_hosts
+        allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
+    politeness = settings.Politeness()
+    if args.allow_private_hosts:
+        politeness = replace(politeness, allow_private_hosts=True)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    try:
+        content, content_type, url, fetcher = read_page(args.page, args.url, politeness, data_dir)
+    except PageError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        result = judge_page(content, url, content_type, allowed, fetcher)
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+    print(json.dumps(result, ensure_ascii=False) if args.json else render_text(result))
     return EXIT_OK
 
 
@@ -204,6 +295,8 @@ COMMANDS = {
     "build": cmd_build,
     "missing": cmd_missing,
     "alert": cmd_alert,
+    "explain": cmd_explain,
+    "links": cmd_links,
     "registry": cmd_registry,
     "demo": cmd_demo,
     "airflow": cmd_airflow,

@@ -8,7 +8,6 @@ due for a re-check (``FZZF_REVISIT_DAYS``, default 7), and a report lands again 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -21,6 +20,8 @@ from urllib.parse import urlsplit
 
 import filelock
 
+from . import crawl_state
+from .classify import CLASSIFIER_VERSION
 from .collect import ReportCollector, SourceStats
 from .discover import Link, PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
@@ -38,6 +39,12 @@ GOV_LOCK_WAIT = float(os.environ.get("FZZF_GOV_LOCK_WAIT", "30"))  # seconds to 
 
 def revisit_after() -> float:
     return float(os.environ.get("FZZF_REVISIT_DAYS", "7")) * 86400
+
+
+def relist_after() -> float:
+    """Seconds after which a source's whole list is read again, without validators or the incremental stop: a
+    portal that files a new report on page 2 (lists not sorted by date) or edits page 3 is caught within a week."""
+    return float(os.environ.get("FZZF_RELIST_DAYS", "7")) * 86400
 
 
 @dataclass
@@ -149,10 +156,7 @@ def crawl_government(
 
 
 def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -> None:
-    state = landing.load_state(gov.id)
-    state.setdefault("sources", {})
-    state.setdefault("links", {})
-    state.setdefault("reports", {})
+    state = crawl_state.load_state(landing, gov.id)
     _fold_in_landed_reports(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
@@ -168,6 +172,9 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
             log.exception("%s: crawling %s failed", gov.id, list_url)
             stats.fail(f"crawler error on {list_url}: {type(exc).__name__}: {exc}")
         stats.finished_at = utcnow()
+    # Links that failed on an earlier run are asked again even when their list page answered 304 this time.
+    collector.retry_pending(result.sources, on_event)
+    state["classifier_version"] = CLASSIFIER_VERSION
     revisit = collector.revisit_known(result.sources, time.time() - revisit_after())
     if revisit:
         on_event("requests", revisit)
@@ -186,7 +193,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
             landing.write_rows(stream, run_for_rows, gov.id, rows)
         if stream == "reports" and rows:
             state["report_runs"] = sorted({*state.get("report_runs", []), run_for_rows})
-    landing.save_state(gov.id, state)
+    crawl_state.save_state(landing, gov.id, state)
     statuses = {s.status for s in result.sources}
     result.status = "failed" if statuses == {"failed"} else ("ok" if statuses == {"ok"} else "partial")
     errors = [s.error for s in result.sources if s.error]
@@ -201,27 +208,35 @@ def _fold_in_landed_reports(landing: Landing, government_id: str, state: dict) -
     for path in sorted((landing.landing_dir / "reports").glob(f"*/{name}.jsonl")):
         if path.parent.name in folded:
             continue
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line) if line.strip() else None
-                if not row or row.get("government_id") != government_id:
-                    continue
-                key = normalise_url(row["url"])
-                known = state["reports"].get(key)
-                if known is None or known.get("content_hash") != row["content_hash"]:
-                    state["reports"][key] = {
-                        "url": row["url"], "list_url": row["list_url"], "title": row["title"],
-                        "report_year": row["report_year"], "content_hash": row["content_hash"], "etag": row["etag"],
-                        "last_modified": row["last_modified"], "checked_at": time.time(), "gone": False,
-                    }  # fmt: skip
-                    state["links"][key] = "report"
+        for row in crawl_state.read_jsonl_lenient(path):
+            if row.get("government_id") != government_id or not row.get("url") or not row.get("content_hash"):
+                continue
+            key = normalise_url(row["url"])
+            known = state["reports"].get(key)
+            if known is None or known.get("content_hash") != row["content_hash"]:
+                state["reports"][key] = {
+                    "url": row["url"], "list_url": row.get("list_url"), "title": row.get("title"),
+                    "list_date": row.get("publish_date"), "report_year": row.get("report_year"),
+                    "content_hash": row["content_hash"], "etag": row.get("etag"),
+                    "last_modified": row.get("last_modified"), "checked_at": time.time(), "gone": False,
+                }  # fmt: skip
+                state["links"][key] = "report"
+                state["pending"].pop(key, None)
         folded.add(path.parent.name)
     state["report_runs"] = sorted(folded)
 
 
 def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event) -> None:
     source_state = state["sources"].setdefault(list_url, {})
-    incremental = bool(source_state.get("complete"))
+    # A source whose last crawl lost a page (an error on page 2, the page cap) is read in full, without validators:
+    # a 304 on its first page would say nothing about the page that was never read.
+    # So is a source not read in full for FZZF_RELIST_DAYS, and every source after a classifier change.
+    incremental = (
+        bool(source_state.get("complete"))
+        and time.time() - source_state.get("full_at", 0) < relist_after()
+        and state.get("classifier_version") == CLASSIFIER_VERSION
+    )
+    failed_pages: list[str] = []
     queue: deque[PageRequest] = deque([PageRequest(list_url)])
     queued = {queue[0].key}
     page_hashes: set[str] = set()
@@ -237,8 +252,8 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 request.url,
                 method=request.method,
                 data=dict(request.data) or None,
-                etag=source_state.get("etag") if first else None,
-                last_modified=source_state.get("last_modified") if first else None,
+                etag=source_state.get("etag") if first and incremental else None,
+                last_modified=source_state.get("last_modified") if first and incremental else None,
                 allowed_hosts=collector.allowed,
             )
         except FetchError as exc:
@@ -246,8 +261,9 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
             on_event("requests", exc.requests_made)
             if first:
                 stats.fail(f"list page {exc}")
-                return
+                return  # nothing read: what the state knew of this source is still all there is
             stats.note(f"list page {exc}")
+            failed_pages.append(request.url)
             continue
         stats.requests += resp.requests
         on_event("requests", resp.requests)
@@ -259,6 +275,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 stats.fail(message)
                 return
             stats.note(message)
+            failed_pages.append(request.url)
             continue
         if first:
             source_state["etag"], source_state["last_modified"] = resp.etag, resp.last_modified
@@ -273,13 +290,16 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)
-        if incremental and new_links == 0:
+        if incremental and new_links == 0 and not failed_pages:
             return  # everything on this page was known last time: older pages hold nothing new
         for nxt in page.next_pages:
             if nxt.key not in queued:
                 queued.add(nxt.key)
                 queue.append(nxt)
-    source_state["complete"] = stats.status != "failed"
+    source_state["complete"] = not failed_pages
+    source_state["failed_pages"] = failed_pages
+    if not incremental and not failed_pages:
+        source_state["full_at"] = time.time()
 
 
 def _lane_key(gov: Government) -> str:

@@ -91,6 +91,7 @@ class ListPage:
     next_pages: list[PageRequest] = field(default_factory=list)
     family: str = "none"  # the pagination family recognised on this page
     page_count: int | None = None
+    pager: str = ""  # how the page count and next pages were read, for people (``fzzf links``)
 
 
 def normalise_url(url: str) -> str:
@@ -224,6 +225,7 @@ def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
         count, current, prefix, suffix = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
         page.family = "createPageHTML-6" if m6 is not None else "createPageHTML-4"
         page.page_count = count
+        page.pager = f"createPageHTML: {count} pages, this is page {current}, others {prefix}_N.{suffix}"
         page.next_pages = _trs_pages(base, count, current, prefix, suffix)
         return
     m = COUNT_PAGE.search(text)
@@ -234,6 +236,7 @@ def _paginate(doc, text: str, url: str, base: str, page: ListPage) -> None:
         suffix = SUFFIX_NAME.search(text)
         page.family = "countPage"
         page.page_count = count
+        page.pager = f"var countPage = {count}" + (f", currentPage = {cur.group(1)}" if cur else "")
         page.next_pages = _trs_pages(
             base, count, int(cur.group(1)) if cur else 0, prefix.group(1) if prefix else "index",
             suffix.group(1) if suffix else "html",
@@ -272,9 +275,10 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
     query = _query_template(url, [*nexts, *numbered.values(), *([last] if last else [])])
     if query is not None:
         param, this_page, template = query
-        total = _total_pages(text, last, param)
+        total, how = _total_pages(text, last, param)
         if total is not None:
             page.family, page.page_count = "query", total
+            page.pager = f"?{param}=N: {total} pages ({how}), this is page {this_page}"
             page.next_pages = [PageRequest(_with_param(template, param, n)) for n in range(this_page + 1, total + 1)]
             return
     if current is not None:
@@ -282,10 +286,13 @@ def _pager_links(doc, text: str, url: str, base: str, page: ListPage) -> None:
     targets = [u for _, u in sorted(numbered.items())] + nexts
     if query is not None:
         page.family = "query"
+        page.pager = f"?{query[0]}=N pager links, no page count on the page"
     elif numbered:
         page.family = "numbered"
+        page.pager = f"numbered pager links {', '.join(str(n) for n in sorted(numbered))}"
     elif nexts:
         page.family = "next-link"
+        page.pager = "a 下一页 (next) link"
     seen: set[str] = {normalise_url(url)}
     for target in targets:
         key = normalise_url(target)
@@ -318,13 +325,14 @@ def _query_template(url: str, targets: list[str]) -> tuple[str, int, str] | None
     return None
 
 
-def _total_pages(text: str, last: str | None, param: str) -> int | None:
+def _total_pages(text: str, last: str | None, param: str) -> tuple[int | None, str]:
+    """The page count and where it was read (the last-page link or the "共N页" text)."""
     if last:
         m = re.search(r"[?&]" + re.escape(param) + r"=(\d+)", last)
         if m:
-            return int(m.group(1))
+            return int(m.group(1)), "from the 尾页 (last page) link"
     m = TOTAL_PAGES_TEXT.search(text)
-    return int(m.group(1)) if m else None
+    return (int(m.group(1)), "from 共N页 on the page") if m else (None, "")
 
 
 def _with_param(url: str, param: str, value: int) -> str:
@@ -348,6 +356,7 @@ def _parse_hanweb(text: str, store: str, url: str, page: ListPage) -> ListPage:
     total = int(total_m.group(1) or total_m.group(2))
     per_page = int(per_m.group(1)) if per_m else 15
     page.page_count = -(-total // per_page)
+    page.pager = f"dataproxy.jsp: totalRecord {total}, perPage {per_page}, {page.page_count} pages"
     proxy = urljoin(url, html.unescape(nextgroup.group(1)))
     parts = urlsplit(proxy)
     form = tuple((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("page",))
@@ -370,6 +379,7 @@ def _gkmlpt_start(url: str, sid: str, page: ListPage) -> ListPage:
     category = parts.fragment if parts.fragment.isdigit() else "0"
     api = urlunsplit((parts.scheme, parts.netloc, f"{prefix}/gkmlpt/api/all/{category}", f"page=1&sid={sid}", ""))
     page.family, page.next_pages = "gkmlpt", [PageRequest(api)]
+    page.pager = f"gkmlpt: records from the JSON API (sid {sid}, category {category})"
     return page
 
 
@@ -392,6 +402,7 @@ def _parse_gkmlpt(text: str, url: str, page: ListPage) -> ListPage:
     if isinstance(total, int) and articles and current == "1" and total > len(articles):
         page.page_count = -(-total // len(articles))  # the first answer's size is the page size
         page.next_pages = [PageRequest(_with_param(url, "page", n)) for n in range(2, page.page_count + 1)]
+        page.pager = f"gkmlpt API: total {total}, {len(articles)} per page, {page.page_count} pages"
     return page
 
 

@@ -212,6 +212,39 @@ class Landing:
                 rows.extend(json.loads(line) for line in fh if line.strip())
         return rows
 
+    def quarantine_unreadable(self, checked_cache: Path) -> list[tuple[Path, str]]:
+        """Move every landing file that is not JSON Lines of objects to ``DATA_DIR/quarantine/landing/`` (kept
+        byte for byte, with a ``.why`` file beside it), so one damaged file cannot stop every build.
+
+        Files are immutable, so a file checked once is not read again: ``checked_cache`` remembers (size, mtime).
+        Returns (kept copy, reason) per file moved.
+        """
+        try:
+            seen = json.loads(checked_cache.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            seen = {}
+        moved: list[tuple[Path, str]] = []
+        current: dict[str, list[int]] = {}
+        for stream in STREAMS:
+            for path in sorted((self.landing_dir / stream).glob("*/*.jsonl")):
+                rel = str(path.relative_to(self.landing_dir))
+                st = path.stat()
+                stamp = [st.st_size, st.st_mtime_ns]
+                if seen.get(rel) == stamp:
+                    current[rel] = stamp
+                    continue
+                reason = _unreadable(path)
+                if reason is None:
+                    current[rel] = stamp
+                    continue
+                kept = self.root / "quarantine" / "landing" / rel
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, kept)
+                atomic_write_bytes(kept.with_name(kept.name + ".why"), f"{path}: {reason}\n".encode())
+                moved.append((kept, reason))
+        atomic_write_bytes(checked_cache, json.dumps(current).encode("utf-8"))
+        return moved
+
     # incremental state ---------------------------------------------------------------------------------------
     def state_path(self, government_id: str) -> Path:
         return self.state_dir / f"{_safe_name(government_id)}.json"
@@ -226,6 +259,24 @@ class Landing:
     def save_state(self, government_id: str, state: Mapping[str, Any]) -> None:
         data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
         atomic_write_bytes(self.state_path(government_id), data)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a landing file cannot be read as JSON Lines of objects (naming the line), or None when it can."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 at byte {exc.start}"
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            return f"line {number}: not JSON ({exc})"
+        if not isinstance(row, dict):
+            return f"line {number}: a JSON {type(row).__name__}, not an object"
+    return None
 
 
 def _safe_name(government_id: str) -> str:

@@ -33,7 +33,20 @@ from dataclasses import dataclass
 # original and the sentence handed back is the one the page printed.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．％，\u3000\xa0", "0123456789.%,  ")
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 # A number not glued to a preceding digit or to 第 (第一次 is an ordinal, not a count). Thousands separators only in
@@ -98,78 +111,156 @@ class Topic:
 
 
 TOPICS: tuple[Topic, ...] = (
-    Topic("leader_court", r"负责人出庭|出庭应诉|出庭率", (
-        Field("leader_court_appearance_rate", "%", (r"出庭(?:应诉)?率{G}{{0,8}}?{N}" + PCT,)),
-        Field("leader_court_appearances", "次", (r"出庭(?:应诉)?{G}{{0,4}}?{N}\s*(?:人次|次)",)),
-    )),
-    Topic("admin_reconsideration", r"行政复议|复议案件|复议申请", (
-        Field("admin_reconsideration_received", "件", (
-            r"(?:收到|(?<!不予)受理|新收|接收)(?:行政)?复议{G}{{0,10}}?{N}" + COUNT,
-            r"(?:收到|(?<!不予)受理|新收|接收){G}{{0,10}}?{N}" + COUNT,
-            r"复议申请{G}{{0,4}}?{N}" + COUNT,
-        )),
-        Field("admin_reconsideration_closed", "件", (r"(?:办结|审结|结案|审理终结){G}{{0,8}}?{N}" + COUNT,)),
-        Field("admin_reconsideration_cases", "件", (r"复议案件{G}{{0,4}}?{N}" + COUNT,)),
-        Field("admin_reconsideration_corrected", "件", (r"(?:纠错|撤销|确认违法|变更){G}{{0,6}}?{N}" + COUNT,)),
-        Field("admin_reconsideration_correction_rate", "%", (r"纠错率{G}{{0,8}}?{N}" + PCT,)),
-    )),
-    Topic("admin_litigation", r"行政诉讼|行政应诉|应诉案件|行政案件|败诉", (
-        Field("admin_litigation_cases", "件", (r"(?:诉讼|应诉|行政)案件{G}{{0,6}}?{N}" + COUNT,
-                                               r"(?:行政诉讼|行政应诉){G}{{0,6}}?{N}" + COUNT)),
-        Field("admin_litigation_lost", "件", (r"败诉(?!率){G}{{0,4}}?{N}" + COUNT,)),
-        Field("admin_litigation_loss_rate", "%", (r"败诉率{G}{{0,8}}?{N}" + PCT,)),
-    )),
-    Topic("mediation", r"人民调解|调解组织|调解委员会|调委会|矛盾纠纷|调解案件|纠纷调处|调处", (
-        Field("mediation_received", "件", (r"(?:(?<!不予)受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)),
-        Field("mediation_success", "件", (r"(?:调解成功|成功调解|调处成功){G}{{0,6}}?{N}" + COUNT,)),
-        Field("mediation_success_rate", "%", (r"成功率{G}{{0,8}}?{N}" + PCT,)),
-    )),
-    Topic("admin_penalty", r"行政处罚|罚没|罚款", (
-        Field("admin_penalty_cases", "件", (r"处罚(?:案件)?{G}{{0,4}}?{N}" + COUNT,)),
-        Field("admin_penalty_amount", "元", (r"(?:罚没|罚款){G}{{0,10}}?{N}\s*元",)),
-    )),
-    Topic("normative_docs", r"规范性文件", (
-        Field("normative_docs_issued", "件", (r"(?:制定|出台|印发|制发|发布){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-        Field("normative_docs_reviewed", "件", (r"(?:审查|审核|备案){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-        Field("normative_docs_cleaned", "件", (r"清理{G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-        Field("normative_docs_retained", "件", (r"保留{G}{{0,4}}?{N}\s*(?:件|份|个|部)",)),
-        Field("normative_docs_repealed", "件", (r"(?:废止|失效){G}{{0,6}}?{N}\s*(?:件|份|个|部)",)),
-    )),
-    Topic("major_decisions", r"重大行政决策|重大决策", (
-        Field("major_decisions", "项", (r"决策(?:事项)?{G}{{0,6}}?{N}\s*(?:项|件|个)",
-                                       r"{N}\s*(?:项|件|个)(?:重大)?(?:行政)?决策")),
-    )),
-    Topic("legal_advisers", r"法律顾问", (
-        Field("legal_advisers", "名", (r"法律顾问{G}{{0,6}}?{N}\s*(?:名|人|位)",
-                                      r"{N}\s*(?:名|位)(?:政府|常年|专职|兼职|外聘)?法律顾问")),
-    )),
-    Topic("enforcement_certificates", r"执法证|执法资格|持证", (
-        Field("enforcement_certification_rate", "%", (r"持证率{G}{{0,8}}?{N}" + PCT,)),
-        Field("enforcement_certified_personnel", "人", (r"{N}\s*(?:人|名){G}{{0,2}}?(?:持有|持证|取得)",
-                                                        r"持证(?:人员)?{G}{{0,4}}?{N}\s*(?:人|名)")),
-        Field("enforcement_certificates", "个", (r"证件?{G}{{0,6}}?{N}\s*(?:个|张|件|本)",)),
-    )),
-    Topic("legal_aid", r"法律援助", (
-        Field("legal_aid_cases", "件", (r"法律援助(?:案件)?{G}{{0,6}}?{N}\s*(?:件|宗|起|人次)",)),
-    )),
-    Topic("law_supervision", r"(?:法治|依法行政|法治政府建设)(?:专项)?督察", (
-        Field("law_supervision_inspections", "次", (r"督察{G}{{0,6}}?{N}\s*(?:次|轮|批)",
-                                                   r"{N}\s*(?:次|轮|批){G}{{0,8}}?督察")),
-    )),
-    Topic("leaders_law_reports", r"述法", (
-        Field("leaders_law_reports", "人", (r"{N}\s*(?:名|位){G}{{0,10}}?述法",
-                                           r"述法{G}{{0,6}}?{N}\s*(?:人次|人|名)")),
-    )),
-    Topic("law_study", r"学法", (
-        Field("law_study_sessions", "次", (r"{N}\s*(?:场|次|期){G}{{0,10}}?学法",
-                                          r"学法(?:活动|会|讲座)?{G}{{0,4}}?{N}\s*(?:场|次|期)")),
-    )),
+    Topic(
+        "leader_court",
+        r"负责人出庭|出庭应诉|出庭率",
+        (
+            Field("leader_court_appearance_rate", "%", (r"出庭(?:应诉)?率{G}{{0,8}}?{N}" + PCT,)),
+            Field("leader_court_appearances", "次", (r"出庭(?:应诉)?{G}{{0,4}}?{N}\s*(?:人次|次)",)),
+        ),
+    ),
+    Topic(
+        "admin_reconsideration",
+        r"行政复议|复议案件|复议申请",
+        (
+            Field(
+                "admin_reconsideration_received",
+                "件",
+                (
+                    r"(?:收到|(?<!不予)受理|新收|接收)(?:行政)?复议{G}{{0,10}}?{N}" + COUNT,
+                    r"(?:收到|(?<!不予)受理|新收|接收){G}{{0,10}}?{N}" + COUNT,
+                    r"复议申请{G}{{0,4}}?{N}" + COUNT,
+                ),
+            ),
+            Field("admin_reconsideration_closed", "件", (r"(?:办结|审结|结案|审理终结){G}{{0,8}}?{N}" + COUNT,)),
+            Field("admin_reconsideration_cases", "件", (r"复议案件{G}{{0,4}}?{N}" + COUNT,)),
+            Field("admin_reconsideration_corrected", "件", (r"(?:纠错|撤销|确认违法|变更){G}{{0,6}}?{N}" + COUNT,)),
+            Field("admin_reconsideration_correction_rate", "%", (r"纠错率{G}{{0,8}}?{N}" + PCT,)),
+        ),
+    ),
+    Topic(
+        "admin_litigation",
+        r"行政诉讼|行政应诉|应诉案件|行政案件|败诉",
+        (
+            Field(
+                "admin_litigation_cases",
+                "件",
+                (r"(?:诉讼|应诉|行政)案件{G}{{0,6}}?{N}" + COUNT, r"(?:行政诉讼|行政应诉){G}{{0,6}}?{N}" + COUNT),
+            ),
+            Field("admin_litigation_lost", "件", (r"败诉(?!率){G}{{0,4}}?{N}" + COUNT,)),
+            Field("admin_litigation_loss_rate", "%", (r"败诉率{G}{{0,8}}?{N}" + PCT,)),
+        ),
+    ),
+    Topic(
+        "mediation",
+        r"人民调解|调解组织|调解委员会|调委会|矛盾纠纷|调解案件|纠纷调处|调处",
+        (
+            Field("mediation_received", "件", (r"(?:(?<!不予)受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)),
+            Field("mediation_success", "件", (r"(?:调解成功|成功调解|调处成功){G}{{0,6}}?{N}" + COUNT,)),
+            Field("mediation_success_rate", "%", (r"成功率{G}{{0,8}}?{N}" + PCT,)),
+        ),
+    ),
+    Topic(
+        "admin_penalty",
+        r"行政处罚|罚没|罚款",
+        (
+            Field("admin_penalty_cases", "件", (r"处罚(?:案件)?{G}{{0,4}}?{N}" + COUNT,)),
+            Field("admin_penalty_amount", "元", (r"(?:罚没|罚款){G}{{0,10}}?{N}\s*元",)),
+        ),
+    ),
+    Topic(
+        "normative_docs",
+        r"规范性文件",
+        (
+            Field("normative_docs_issued", "件", (r"(?:制定|出台|印发|制发|发布){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
+            Field("normative_docs_reviewed", "件", (r"(?:审查|审核|备案){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
+            Field("normative_docs_cleaned", "件", (r"清理{G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
+            Field("normative_docs_retained", "件", (r"保留{G}{{0,4}}?{N}\s*(?:件|份|个|部)",)),
+            Field("normative_docs_repealed", "件", (r"(?:废止|失效){G}{{0,6}}?{N}\s*(?:件|份|个|部)",)),
+        ),
+    ),
+    Topic(
+        "major_decisions",
+        r"重大行政决策|重大决策",
+        (
+            Field(
+                "major_decisions",
+                "项",
+                (r"决策(?:事项)?{G}{{0,6}}?{N}\s*(?:项|件|个)", r"{N}\s*(?:项|件|个)(?:重大)?(?:行政)?决策"),
+            ),
+        ),
+    ),
+    Topic(
+        "legal_advisers",
+        r"法律顾问",
+        (
+            Field(
+                "legal_advisers",
+                "名",
+                (r"法律顾问{G}{{0,6}}?{N}\s*(?:名|人|位)", r"{N}\s*(?:名|位)(?:政府|常年|专职|兼职|外聘)?法律顾问"),
+            ),
+        ),
+    ),
+    Topic(
+        "enforcement_certificates",
+        r"执法证|执法资格|持证",
+        (
+            Field("enforcement_certification_rate", "%", (r"持证率{G}{{0,8}}?{N}" + PCT,)),
+            Field(
+                "enforcement_certified_personnel",
+                "人",
+                (r"{N}\s*(?:人|名){G}{{0,2}}?(?:持有|持证|取得)", r"持证(?:人员)?{G}{{0,4}}?{N}\s*(?:人|名)"),
+            ),
+            Field("enforcement_certificates", "个", (r"证件?{G}{{0,6}}?{N}\s*(?:个|张|件|本)",)),
+        ),
+    ),
+    Topic(
+        "legal_aid",
+        r"法律援助",
+        (Field("legal_aid_cases", "件", (r"法律援助(?:案件)?{G}{{0,6}}?{N}\s*(?:件|宗|起|人次)",)),),
+    ),
+    Topic(
+        "law_supervision",
+        r"(?:法治|依法行政|法治政府建设)(?:专项)?督察",
+        (
+            Field(
+                "law_supervision_inspections",
+                "次",
+                (r"督察{G}{{0,6}}?{N}\s*(?:次|轮|批)", r"{N}\s*(?:次|轮|批){G}{{0,8}}?督察"),
+            ),
+        ),
+    ),
+    Topic(
+        "leaders_law_reports",
+        r"述法",
+        (
+            Field(
+                "leaders_law_reports",
+                "人",
+                (r"{N}\s*(?:名|位){G}{{0,10}}?述法", r"述法{G}{{0,6}}?{N}\s*(?:人次|人|名)"),
+            ),
+        ),
+    ),
+    Topic(
+        "law_study",
+        r"学法",
+        (
+            Field(
+                "law_study_sessions",
+                "次",
+                (r"{N}\s*(?:场|次|期){G}{{0,10}}?学法", r"学法(?:活动|会|讲座)?{G}{{0,4}}?{N}\s*(?:场|次|期)"),
+            ),
+        ),
+    ),
 )
 
 # Whose figure: the whole area, or the government itself. Checked in the clause first, then in the sentence up to
 # the figure; first rule that matches wins.
 SCOPES: tuple[tuple[str, str], ...] = (
-    ("government", r"本级|(?:省|市|区|县|旗|州|镇|乡)(?:人民)?政府(?:作为被告|为被告|本级)|以(?:[^，。]{0,10})?政府为被告"),
+    (
+        "government",
+        r"本级|(?:省|市|区|县|旗|州|镇|乡)(?:人民)?政府(?:作为被告|为被告|本级)|以(?:[^，。]{0,10})?政府为被告",
+    ),
     ("jurisdiction", r"全(?:省|市|区|县|旗|州|盟|镇|乡|街|街道)|各级|辖区内"),
     ("government", r"(?:省|市|区|县|旗)(?:人民)?政府(?!办)"),
 )
@@ -191,9 +282,7 @@ class _Compiled:
 def _compile() -> tuple[tuple[_Compiled, ...], re.Pattern[str]]:
     compiled = []
     for topic in TOPICS:
-        fields = tuple(
-            (f, tuple(re.compile(p.format(N=NUM, G=GAP)) for p in f.patterns)) for f in topic.fields
-        )
+        fields = tuple((f, tuple(re.compile(p.format(N=NUM, G=GAP)) for p in f.patterns)) for f in topic.fields)
         compiled.append(_Compiled(topic, re.compile(topic.trigger), fields))
     # One alternation, earlier topics first: at one position "负责人出庭应诉" is court appearance, not litigation.
     any_trigger = re.compile("|".join(f"(?P<t{i}>{t.trigger})" for i, t in enumerate(TOPICS)))
@@ -236,7 +325,7 @@ def _segments(sentence: str) -> list[tuple[int, int, int]]:
 def _scope(sentence: str, at: int) -> str:
     # Only text before the figure: "…8场专题学法，传达…全省…会议精神" is not a province-wide count.
     clause_start = max((c.end() for c in _CLAUSE_END.finditer(sentence, 0, at)), default=0)
-    for text in (sentence[clause_start:at + 1], sentence[:at + 1]):
+    for text in (sentence[clause_start : at + 1], sentence[: at + 1]):
         for name, rx in _SCOPES:
             if rx.search(text):
                 return name
@@ -304,13 +393,15 @@ def extract_metrics(body: str, sections: list[dict] | None = None) -> list[dict]
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append({
-                    "metric": field.metric,
-                    "value": value,
-                    "unit": field.unit,
-                    "scope": _scope(sentence, at),
-                    "sentence": original,
-                    "section": section_of(original),
-                })
+                out.append(
+                    {
+                        "metric": field.metric,
+                        "value": value,
+                        "unit": field.unit,
+                        "scope": _scope(sentence, at),
+                        "sentence": original,
+                        "section": section_of(original),
+                    }
+                )
         previous_topic = segments[-1][0]
     return out

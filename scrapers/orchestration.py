@@ -10,9 +10,8 @@ import datetime as dt
 import logging
 import os
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from . import settings
+from . import clock, settings
 from .alerts import GateFailed
 from .landing import new_run_id
 from .registry import load_registry
@@ -38,8 +37,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     }
 
 
-# Due dates are Chinese calendar days: a run at 23:30 UTC on 3-31 is already 4-1 in Beijing.
-REPORT_TZ = ZoneInfo("Asia/Shanghai")
+REPORT_TZ = clock.REPORT_TZ  # due dates are Chinese calendar days (scrapers.clock)
 
 
 class PortalFailed(RuntimeError):
@@ -64,7 +62,10 @@ def _no_retry(exc_type: type[Exception], message: str) -> Exception:
 
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
+    from .registry_record import record
+
     registry = load_registry(settings.registry_path())
+    record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
     selected = registry.select(only or None)
     governments = [g for g in selected if g.crawl_urls]  # no URL known: nothing to crawl, coverage says unknown
@@ -118,44 +119,61 @@ def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:
     """The day the build judges due dates by: the ``as_of`` parameter, else the run's day in Beijing."""
     if param:
         return dt.date.fromisoformat(str(param))
-    moment = run_after or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(REPORT_TZ).date()
+    if os.environ.get(clock.ENV_TODAY):
+        return clock.today()
+    return clock.today(run_after or dt.datetime.now(dt.UTC))
 
 
-def build_warehouse(as_of: dt.date) -> dict[str, Any]:
-    """Landing gate, dbt build, marts gate, publish; raise a no-retry GateFailed when a gate blocked publishing."""
+def is_what_if(param: str | None) -> bool:
+    """A run given an ``as_of`` other than today (Beijing) is a what-if; a scheduled run (no parameter) never is,
+    even when it starts after midnight: its day is the day it was scheduled for."""
+    return bool(param) and clock.is_what_if(dt.date.fromisoformat(str(param)))
+
+
+def build_warehouse(as_of: dt.date, what_if: bool = False) -> dict[str, Any]:
+    """Landing gate, dbt build, marts gate, publish; raise a no-retry GateFailed when a gate blocked publishing.
+
+    A what-if build writes its own warehouse under ``DATA_DIR/whatif/<as_of>/`` and never fails the task for a
+    gate (its result is the answer to the question asked); the alerts task then sends nothing."""
     from .build import run_build
 
     result = run_build(
         data_dir=settings.data_dir(),
-        registry_path=settings.registry_path(),
+        registry_path=settings.explicit_registry_path(),
         as_of=as_of,
         send_alerts=False,  # the DAG's own alerts task sends them, so a failed send can be retried alone
+        what_if=what_if,
     )
     text = result.describe()
     log.info("%s", text)
+    if what_if and result.failed_step not in ("lock", "registry"):
+        return {"as_of": as_of.isoformat(), "published": False, "what_if": True, "summary": text}
     if result.published:
         pass
     elif result.failed_step == "lock":  # another build was running: worth a retry
         raise BuildFailed(text)
+    elif result.failed_step == "registry":  # the registry would drop landed governments: fix it, do not retry
+        raise _no_retry(BuildFailed, text)
     elif "gate" in (result.failed_step or ""):
         raise _no_retry(GateFailed, text)
     else:  # dbt failed on these inputs: a retry would fail the same way
         raise _no_retry(BuildFailed, text)
-    return {"as_of": as_of.isoformat(), "published": True, "summary": text}
+    return {"as_of": as_of.isoformat(), "published": True, "what_if": False, "summary": text}
 
 
 class AlertsNotDelivered(RuntimeError):
     """No configured channel took the digest; it stays pending and goes out on the next run."""
 
 
-def alert_missing(as_of: dt.date) -> str:
+def alert_missing(as_of: dt.date, what_if: bool = False) -> str:
     """Send the missing-report digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
-    when no channel took a message (the state keeps it pending for the next run)."""
+    when no channel took a message (the state keeps it pending for the next run). A what-if sends nothing."""
     from .alerts import send_missing_alerts, send_overdue_reminder
 
+    if what_if:
+        text = f"what-if build as of {as_of}: no alerts sent, alert state untouched"
+        log.info("%s", text)
+        return text
     outcomes = [send_missing_alerts(settings.data_dir(), as_of)]
     if os.environ.get("FZZF_OVERDUE_REMINDER", "").strip().lower() in ("1", "true", "yes", "on"):
         outcomes.append(send_overdue_reminder(settings.data_dir(), as_of))

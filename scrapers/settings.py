@@ -63,6 +63,13 @@ def registry_path(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get("FZZF_REGISTRY") or DEFAULT_REGISTRY).resolve()
 
 
+def explicit_registry_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The registry the user named (``--registry`` or ``FZZF_REGISTRY``), or None: then a build uses the registry
+    the data directory was crawled with (``scrapers.registry_record``)."""
+    value = explicit or os.environ.get("FZZF_REGISTRY")
+    return Path(value).resolve() if value else None
+
+
 @dataclass(frozen=True)
 class Politeness:
     """How the crawler behaves towards portals. Defaults are polite; tests set delay 0."""

@@ -1,8 +1,9 @@
-{#- The build's as-of day as a DuckDB date literal: var('as_of'), or the day the run started. -#}
+{#- The build's as-of day as a DuckDB date literal: var('as_of') (fzzf always passes it, from scrapers.clock),
+    or the day the run started in Beijing, the calendar the due dates are in. -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of', '') -%}
     {%- if value is none or (value | string | trim) == '' -%}
-        date '{{ run_started_at.strftime("%Y-%m-%d") }}'
+        date '{{ run_started_at.astimezone(modules.pytz.timezone("Asia/Shanghai")).strftime("%Y-%m-%d") }}'
     {%- else -%}
         date '{{ value | string | trim }}'
     {%- endif -%}

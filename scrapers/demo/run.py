@@ -17,15 +17,19 @@ import sys
 import time
 from pathlib import Path
 
+from .. import clock
 from ..settings import REPO_DIR
 
 MARKER = ".fzzf-demo"  # only a directory the demo created itself is ever wiped by the demo
 COLLECT_DAG, WAREHOUSE_DAG = "fzzf_collect", "fzzf_warehouse"
 
 
-def airflow_env(data_dir: Path, registry: Path, airflow_home: Path) -> dict[str, str]:
-    """Environment for a project-local Airflow: SQLite metadata, no examples, the repo's DAGs, no telemetry."""
+def airflow_env(data_dir: Path, registry: Path, airflow_home: Path, as_of=None) -> dict[str, str]:
+    """Environment for a project-local Airflow: SQLite metadata, no examples, the repo's DAGs, no telemetry.
+    ``as_of``: the day the demo pretends it is (FZZF_TODAY), so its build is that day's build, not a what-if."""
     env = dict(os.environ)
+    if as_of is not None:
+        env["FZZF_TODAY"] = as_of.isoformat()
     env.update(
         {
             "AIRFLOW_HOME": str(airflow_home),
@@ -76,7 +80,7 @@ def run_demo(data_dir: Path, as_of: dt.date | None = None) -> int:
     from .portal import DemoPortal
     from .summary import print_summary
 
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     prepare_dir(data_dir)
     airflow_home = data_dir / "airflow"
     airflow_home.mkdir()
@@ -84,11 +88,11 @@ def run_demo(data_dir: Path, as_of: dt.date | None = None) -> int:
         registry = data_dir / "demo-registry.yaml"
         registry.write_text(portal.registry_yaml(), encoding="utf-8")
         print(f"demo portal: {portal.base_url} ({len(portal.governments)} governments); registry: {registry}")
-        env = airflow_env(data_dir, registry, airflow_home)
+        env = airflow_env(data_dir, registry, airflow_home, as_of)
         _airflow(["db", "migrate"], env, "Airflow metadata DB (SQLite)")
         _airflow(["dags", "test", COLLECT_DAG, as_of.isoformat()], env, "collect DAG")
     # The portal can go: the warehouse DAG works on landed files only.
-    env = airflow_env(data_dir, registry, airflow_home)
+    env = airflow_env(data_dir, registry, airflow_home, as_of)
     conf = json.dumps({"as_of": as_of.isoformat()})
     _airflow(["dags", "test", WAREHOUSE_DAG, as_of.isoformat(), "--conf", conf], env, "warehouse DAG")
     print_summary(data_dir, as_of)

@@ -23,7 +23,7 @@ from .sections import split_sections
 __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment", "extract_page", "page_from_attachment"]
 
 # Bump when output for the same bytes changes: landed records carry it, so re-extraction can be targeted.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 # Less body text than this, beside a PDF/DOCX link, means the report is the attachment.
 _MIN_BODY_CHARS = 30
@@ -44,6 +44,7 @@ class Page:
     sections: list[dict] = field(default_factory=list)
     body_in_attachment: list[str] = field(default_factory=list)
     encoding: str | None = None
+    body_method: str = "none"  # marker | selector | structural | attachment | none: how the body was found
     extractor_version: str = EXTRACTOR_VERSION
 
     def as_dict(self) -> dict:
@@ -60,6 +61,7 @@ class Page:
             "sections": [dict(s) for s in self.sections],
             "body_in_attachment": list(self.body_in_attachment),
             "encoding": self.encoding,
+            "body_method": self.body_method,
             "extractor_version": self.extractor_version,
         }
 
@@ -96,16 +98,18 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
         attachments=_meta.attachments_of(root, url),
         encoding=encoding,
     )
-    paragraphs = _body.body_lines(root, text, title)
+    paragraphs, page.body_method = _body.body_with_method(root, text, title)
     joined = "".join(paragraphs)
     if len(joined) < 4 * _MIN_BODY_CHARS and len(_CJK.findall(joined)) < _MIN_BODY_CHARS:
         documents = [a["url"] for a in page.attachments if TEXT_ATTACHMENT.search(a["url"])]
         if documents:
             page.body_in_attachment = documents
             paragraphs = []
+            page.body_method = "none"
     return _finish(page, paragraphs)
 
 
 def page_from_attachment(page: Page, content: bytes, filename_or_url: str) -> Page:
     """The page completed with the text of its attachment (the crawler calls this after fetching it)."""
+    page.body_method = "attachment"
     return _finish(page, attachment_paragraphs(content, filename_or_url))

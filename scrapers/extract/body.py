@@ -20,6 +20,12 @@ _SOURCE_BREAK = re.compile(r"[ \t\r\xa0\u3000]*\n\s*")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _BLANKS = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Fewer CJK characters than this after cleaning: the known container holds no article (a widget, a JS shell).
+_NEARLY_EMPTY = 30
+# A known container with less than this is checked against the structural candidate (it may be a widget).
+_SHORT = 200
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SENTENCE = re.compile(r"[。；，！？,;]")  # not colons: metadata lines are full of them
 
 
@@ -58,6 +64,9 @@ def linearise(root) -> list[Line]:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag == "br":
             flush()
+        elif tag == "tr" and (row := _data_row(el)) is not None:
+            flush()
+            lines.append(row)
         elif tag:
             block = tag in chrome.BLOCK_TAGS
             if block:
@@ -81,6 +90,33 @@ def linearise(root) -> list[Line]:
     return lines
 
 
+# A table row whose cells are all this short is data (one row per line, cells joined by a space); a row with a
+# long cell is page layout (old portals put the whole body in one <td>) and is linearised as blocks.
+_CELL_MAX = 80
+
+
+def _data_row(tr) -> Line | None:
+    """The row as one line, or None when it is layout (a long cell, a nested table, fewer than two filled cells).
+
+    Link text is counted, so a row of menu links is still dropped as a link list."""
+    texts, links = [], 0
+    for cell in tr:
+        if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+            continue
+        if any(True for _ in cell.iter("table")) or (cell.get("style") and _HIDDEN.search(cell.get("style"))):
+            return None
+        text = normalise("".join(cell.itertext()))
+        if len(text) > _CELL_MAX:
+            return None
+        if text:
+            texts.append(text)
+            links += sum(len(normalise("".join(a.itertext()))) for a in cell.iter("a"))
+    if len(texts) < 2:
+        return None
+    row = " ".join(texts)
+    return Line(row, min(links + len(texts) - 1, len(row)) if links else 0)
+
+
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, no_network=True)
 
 
@@ -100,10 +136,17 @@ def drop_tree(el) -> None:
         return
     if el.tail:
         prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
+        try:
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        except ValueError:  # lxml parsed control characters it will not take back: lose them, not the page
+            tail = _XML_UNSAFE.sub("", el.tail)
+            if prev is not None:
+                prev.tail = _XML_UNSAFE.sub("", prev.tail or "") + tail
+            else:
+                parent.text = _XML_UNSAFE.sub("", parent.text or "") + tail
     parent.remove(el)
 
 
@@ -138,11 +181,18 @@ def _text_len(el) -> int:
 
 
 def _density_container(root):
-    """The lowest element holding most long paragraphs (None without any): for layouts no selector knows."""
+    """The lowest element holding most of the page's sentence-like text (None without any): the structural fallback.
+
+    Own text only (a link's text is not its parent's), so menus and link lists score nothing; a paragraph repeated
+    later (a large-print or mobile copy of the article) counts once, at its first place, so the first copy wins
+    instead of their common ancestor, the whole page.
+    """
     scores: dict = {}
+    seen: set[str] = set()
     for el in root.iter("p", "div", "td", "span", "font", "li", "section", "article"):
         own = normalise((el.text or "") + "".join(c.tail or "" for c in el))
-        if _long(own):
+        if _long(own) and own not in seen:
+            seen.add(own)
             node = el
             while node is not None:
                 scores[node] = scores.get(node, 0) + len(own)
@@ -150,7 +200,8 @@ def _density_container(root):
     if not scores:
         return None
     total = max(scores.values())
-    # deepest node that still holds 80 % of the best-scoring text
+    # deepest node that still holds 80 % of the best-scoring text: siblings split by an image or a nested <div>
+    # stay together under it
     best = None
     for node, score in scores.items():
         if score >= 0.8 * total and (best is None or _depth(node) > _depth(best)):
@@ -165,12 +216,8 @@ def _depth(el) -> int:
     return d
 
 
-def find_container(root):
-    """The body container: the first known selector holding real text, else the densest text block.
-
-    A known container with little text (a page whose body is only an attachment link) still wins when the page
-    has no prose anywhere else.
-    """
+def _known_containers(root) -> list:
+    """Elements matching a known body selector, best selector first (document order within one selector)."""
     rank = {sel: k for k, sel in enumerate(chrome.BODY_SELECTORS)}
     found: list[tuple[int, object]] = []
     for el in root.iter():
@@ -187,18 +234,31 @@ def find_container(root):
         best = min(hits)
         if best < 99:
             found.append((best, el))
+    return [el for _, el in sorted(found, key=lambda pair: pair[0])]
+
+
+def find_container(root):
+    """The body container: the first known selector holding real text, else the densest text block.
+
+    A known container with little text (a page whose body is only an attachment link) still wins when the page
+    has no prose anywhere else.
+    """
+    return find_container_with_method(root)[0]
+
+
+def find_container_with_method(root) -> tuple[object, str]:
     short = None
-    for _, el in sorted(found, key=lambda pair: pair[0]):  # stable: document order within one selector
+    for el in _known_containers(root):
         n = _text_len(el)
         if n >= 40:
-            return el
+            return el, "selector"
         if n and short is None:
             short = el
     body = root.find("body")
     dense = _density_container(body if body is not None else root)
     if short is not None and (dense is None or dense is body or _text_len(dense) < 2 * _text_len(short)):
-        return short
-    return dense  # None: no prose anywhere (a truncated page, a page that is only links)
+        return short, "selector"
+    return dense, "structural"  # None: no prose anywhere (a truncated page, a page that is only links)
 
 
 def marked_fragment(text: str):
@@ -213,8 +273,12 @@ def marked_fragment(text: str):
     return None
 
 
+_FOOTNOTE = re.compile(r"[\[［]\d{1,2}[\]］]$")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Text without blanks or a trailing footnote mark (江西's bulletin heads its body with the title plus "[1]")."""
+    return _FOOTNOTE.sub("", re.sub(r"\s+", "", text))
 
 
 def _is_chrome(text: str) -> bool:
@@ -248,12 +312,49 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
     return kept
 
 
+def _related(a, b) -> bool:
+    """One element contains the other (or they are the same)."""
+    return a is b or any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
+def _cjk(lines: list[str]) -> int:
+    return sum(len(_CJK.findall(line)) for line in lines)
+
+
 def body_lines(root, page_text: str, title: str | None) -> list[str]:
     """The clean body paragraphs of a parsed page (chrome elements inside the container are removed from it)."""
+    return body_with_method(root, page_text, title)[0]
+
+
+def body_with_method(root, page_text: str, title: str | None) -> tuple[list[str], str]:
+    """The clean body paragraphs and how the body was found: ``marker`` (CMS content comments), ``selector`` (a known
+    container), ``structural`` (the densest block of sentence-like text), or ``none``.
+
+    A known container whose cleaned text is nearly nothing while the page holds real prose elsewhere (a CMS that
+    puts its article in a container of its own and reuses ``#content`` for a widget) gives way to the structural
+    fallback: an empty body on a page full of text is never the answer.
+    """
     container = marked_fragment(page_text)
+    if container is not None:
+        drop_chrome_elements(container)
+        return clean_lines(linearise(container), title), "marker"
+    container, method = find_container_with_method(root)
     if container is None:
-        container = find_container(root)
-        if container is None:
-            return []
+        return [], "none"
+    if method == "selector":
+        drop_chrome_elements(container)  # only chrome goes, so the structural pass below still sees all the prose
+        lines = clean_lines(linearise(container), title)
+        found = _cjk(lines)
+        if found >= _SHORT:
+            return lines, method
+        body = root.find("body")
+        dense = _density_container(body if body is not None else root)
+        if dense is not None and not _related(dense, container):
+            drop_chrome_elements(dense)
+            fallback = clean_lines(linearise(dense), title)
+            # a short known container is a widget when the page holds far more prose elsewhere
+            if _cjk(fallback) >= max(_NEARLY_EMPTY, 2 * found):
+                return fallback, "structural"
+        return lines, method
     drop_chrome_elements(container)
-    return clean_lines(linearise(container), title)
+    return clean_lines(linearise(container), title), method

@@ -12,6 +12,7 @@ import re
 BODY_SELECTORS: tuple[tuple[str, str], ...] = (
     ("class", "TRS_Editor"),
     ("class", "trs_editor_view"),
+    ("class", "TRS_UEDITOR"),  # TRS WCM's newer editor (内蒙古 and other 集约化 portals)
     ("id", "UCAP-CONTENT"),
     ("id", "zoom"),
     ("class", "article-content"),
@@ -96,13 +97,20 @@ CHROME_LINES: dict[str, tuple[re.Pattern[str], int]] = {
         METALINE,
     ),
     "font-size widget": (
-        re.compile(r"^字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$"),
+        re.compile(
+            r"^[【\[]?\s*字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$|"
+            r"^打印字[体號号][:：]?\s*放大"
+        ),
         WIDGET,
     ),
     "share bar": (re.compile(r"^分享到?\s*(?:[:：]|$)"), WIDGET),  # "分享到各村的短视频…" is prose
     "qr block": (re.compile(r"^(?:扫一扫|手机扫码|扫描二维码|用手机扫描)|扫一扫在手机打开当前页"), WIDGET),
     "print/close": (re.compile(r"打印本页|关闭窗口|^[【\[]\s*(?:打印|关闭|收藏|返回顶部)\s*[】\]]"), WIDGET),
     "favourite": (re.compile(r"设为首页|加入收藏|^欢迎(?:您)?(?:进入|访问)"), WIDGET),
+    "pager": (
+        re.compile(r"^(?:[\[［]\s*\d+\s*[\]］]\s*){2,}$|^(?:上一页|下一页|首页|尾页|共\s*\d+\s*页)(?:\s|$)"),
+        WIDGET,
+    ),
     "prev/next": (re.compile(r"^(?:上一篇|下一篇|上一条|下一条)[:：]?"), BLOCK),
     "attachment label": (
         re.compile(
@@ -133,14 +141,16 @@ CHROME_BY_LENGTH: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
 CUT_LINES = re.compile(r"^(?:相关(?:文章|链接|新闻|阅读|信息|稿件|文件|推荐)|延伸阅读|推荐阅读|热点文章)[:：]?$")
 
 # Labelled values on the metadata line or the 信息公开 index table.
-DATE_LABELS: tuple[str, ...] = ("发布时间", "发布日期", "更新时间", "发文日期", "时间", "日期", "成文日期")
+DATE_LABELS: tuple[str, ...] = (
+    "发布时间", "发布日期", "更新时间", "发文日期", "生成日期", "时间", "日期", "成文日期"
+)  # fmt: skip
 _LABEL_STOP = r"(?=\s|$|[|｜【\[]|发布|时间|日期|浏览|点击|作者|字体|更新|阅读|访问|责任)"
 SOURCE_VALUE = re.compile(
     r"(?:文章来源|信息来源|来源|发布机构|发布单位)[:：]\s*"
     r"(?!发布|更新|时间|日期|浏览|点击|作者|字体|[^\s:：]{1,6}[:：])([^\s:：|｜【\[]{1,40}?)" + _LABEL_STOP
 )
 DATE_VALUE = re.compile(
-    r"(?P<label>发布时间|发布日期|更新时间|发文日期|成文日期|时间|日期)[:：]\s*"
+    r"(?P<label>发布时间|发布日期|更新时间|发文日期|生成日期|成文日期|时间|日期)[:：]\s*"
     r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 
@@ -150,7 +160,10 @@ BARE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})
 
 # Standard government meta tags (names compared lower-case).
 META_TITLE = ("articletitle", "og:title", "title")
-META_DATE = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:article:published_time")
+META_DATE = (
+    "pubdate", "publishdate", "firstpublishedtime", "og:release_date", "article:published_time",
+    "og:article:published_time",
+)  # fmt: skip
 META_SOURCE = ("contentsource", "source")
 
 # Dates in detail URLs: TRS ./202301/t20230130_123.html, Hanweb /art/2023/1/30/art_1_2.html.

@@ -40,8 +40,20 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_DIGIT_GAP = re.compile(r"(?<=\d)\s+(?=[年月日号])")
+
+
 def title_of(root, tags: dict[str, str]) -> str | None:
-    """ArticleTitle meta, else the heading that the <title> repeats, else the first plausible heading, else <title>."""
+    """ArticleTitle meta, else the heading that the <title> repeats, else the first plausible heading, else <title>.
+
+    A blank between a number and 年/月/日/号 goes (中国政府网's <title> reads "2007　年末"); other blanks stay, since
+    some titles separate two issuers with one.
+    """
+    title = _title_of(root, tags)
+    return _DIGIT_GAP.sub("", title) if title else title
+
+
+def _title_of(root, tags: dict[str, str]) -> str | None:
     for name in chrome.META_TITLE:
         if tags.get(name):
             return tags[name]
@@ -74,7 +86,23 @@ _BLOCK_TAG = re.compile(
 )
 # [^<>]: a "<" never closed must not make every later "<" scan to the end of the page (quadratic on "<!--<!--…").
 _TAG = re.compile(r"<[^<>]*>")
+_BARE_LABEL = re.compile(r"(?:日期|时间|来源|发布机构)\s*[:：]$")
 _ENTITY_BLANK = re.compile(r"&(?:nbsp|ensp|emsp|#160|#xa0|#12288);", re.IGNORECASE)
+
+
+def _drop_comments(text: str) -> str:
+    """Remove HTML comments in one pass (Hanweb wraps values in ``<!--<$[信息来源]>begin-->``); an unclosed one runs
+    to the end, as a browser would have it."""
+    out, pos = [], 0
+    while (start := text.find("<!--", pos)) >= 0:
+        out.append(text[pos:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return "".join(out)
+        out.append(" ")
+        pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _drop_scripts(text: str) -> str:
@@ -96,10 +124,16 @@ def _drop_scripts(text: str) -> str:
 def info_lines(page_text: str) -> list[str]:
     """The page's text as rendered lines (block tags break, table cells and source newlines do not): where the
     metadata line and the 信息公开 index table are found. Regexes over the markup, much faster than a tree walk."""
-    text = _drop_scripts(page_text.replace("\r", " ").replace("\n", " "))
+    text = _drop_scripts(_drop_comments(page_text.replace("\r", " ").replace("\n", " ")))
     text = _ENTITY_BLANK.sub(" ", _TAG.sub(" ", _BLOCK_TAG.sub("\n", text)))
-    # only lines with a label colon can hold a labelled value
-    return [normalise(raw) for raw in text.split("\n") if "：" in raw or ":" in raw]
+    lines = [normalise(raw) for raw in text.split("\n")]
+    out = []
+    for k, line in enumerate(lines):
+        if _BARE_LABEL.search(line) and k + 1 < len(lines):
+            line = f"{line} {lines[k + 1]}"  # 信息公开 tables that put 发文日期： and its value in separate blocks
+        if "：" in line or ":" in line:  # only lines with a label colon can hold a labelled value
+            out.append(line)
+    return out
 
 
 def url_date(url: str | None) -> dt.date | None:

@@ -43,8 +43,10 @@ class LandingGateResult:
         return not self.failures
 
     def describe(self) -> str:
-        lines = [f"landing gate: {self.rows} row(s), {self.quarantined} quarantined"
-                 + ("" if self.success else ", CRITICAL FAILURE")]
+        lines = [
+            f"landing gate: {self.rows} row(s), {self.quarantined} quarantined"
+            + ("" if self.success else ", CRITICAL FAILURE")
+        ]
         by_reason: dict[str, int] = {}
         for q in self.quarantine:
             reason = f"{q['stream']}: {q['reason'].split(':')[0]}"
@@ -125,23 +127,35 @@ def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
                     continue  # no key to hold it back by: a critical record_id expectation fails the gate instead
                 held.add(record_id)
                 expectation = f"{suite.name}.{outcome.label}"
-                entries.setdefault((record_id, expectation), {
-                    "record_id": record_id,
-                    "stream": stream,
-                    "reason": _reason(outcome, row),
-                    "expectation": expectation,
-                    "quarantined_at": previous.get((record_id, expectation), now),
-                })
+                entries.setdefault(
+                    (record_id, expectation),
+                    {
+                        "record_id": record_id,
+                        "stream": stream,
+                        "reason": _reason(outcome, row),
+                        "expectation": expectation,
+                        "quarantined_at": previous.get((record_id, expectation), now),
+                    },
+                )
         result.rows += run.rows
         result.quarantined += len(held)
         result.warnings += [f"{o.summary()} — {o.why}" for o in run.failed("warning")]
         result.failures += run.failed("critical")
         failed = run.failed()
         record_validation(
-            data_dir, suite=suite.name, success=run.success, evaluated=len(run.outcomes), failed=len(failed),
-            as_of=as_of, critical_failed=len(run.failed("critical")), warnings=len(run.failed("warning")),
-            rows=run.rows, unexpected_rows=sum(o.unexpected_count for o in failed), quarantined=len(held),
-            seconds=time.monotonic() - t0, failures=[o.summary() for o in failed],
+            data_dir,
+            suite=suite.name,
+            success=run.success,
+            evaluated=len(run.outcomes),
+            failed=len(failed),
+            as_of=as_of,
+            critical_failed=len(run.failed("critical")),
+            warnings=len(run.failed("warning")),
+            rows=run.rows,
+            unexpected_rows=sum(o.unexpected_count for o in failed),
+            quarantined=len(held),
+            seconds=time.monotonic() - t0,
+            failures=[o.summary() for o in failed],
         )
 
     result.quarantine = sorted(entries.values(), key=lambda q: (q["stream"], q["record_id"], q["expectation"]))

@@ -29,8 +29,17 @@ class Failure:
 
     @classmethod
     def of(cls, o: Outcome) -> Failure:
-        return cls(o.suite, o.label, o.column, o.severity, o.why, o.unexpected_count, o.element_count,
-                   o.rows[:ROWS_SHOWN], o.error)
+        return cls(
+            o.suite,
+            o.label,
+            o.column,
+            o.severity,
+            o.why,
+            o.unexpected_count,
+            o.element_count,
+            o.rows[:ROWS_SHOWN],
+            o.error,
+        )
 
     def describe(self) -> str:
         if self.error:
@@ -53,7 +62,9 @@ class GateResult:
 
     def describe(self) -> str:
         verdict = "passed" if self.success else f"FAILED ({len(self.failures)} critical expectation(s))"
-        lines = [f"marts gate: {verdict}; {self.evaluated} expectations in {len(self.runs)} suites, {self.seconds:.1f}s"]
+        lines = [
+            f"marts gate: {verdict}; {self.evaluated} expectations in {len(self.runs)} suites, {self.seconds:.1f}s"
+        ]
         lines += [f"  critical: {f.describe()}" for f in self.failures]
         lines += [f"  warning: {w.describe()}" for w in self.warnings]
         return "\n".join(lines)
@@ -104,17 +115,32 @@ def check_marts(
     for suite, frame, error in frames:
         t0 = time.monotonic()
         if error is not None:
-            outcome = Outcome(suite=suite.name, expectation="query", column=None, severity="critical",
-                              why="The suite's frame could not be read from the warehouse.", success=False, error=error)
+            outcome = Outcome(
+                suite=suite.name,
+                expectation="query",
+                column=None,
+                severity="critical",
+                why="The suite's frame could not be read from the warehouse.",
+                success=False,
+                error=error,
+            )
             run = SuiteRun(suite=suite, outcomes=[outcome], rows=0, seconds=time.monotonic() - t0)
         else:
             run = run_suite(suite, frame, parameters, docs_dir=docs_dir(data_dir))
         runs.append(run)
         failed = run.failed()
         record_validation(
-            data_dir, suite=suite.name, success=run.success, evaluated=len(run.outcomes), failed=len(failed),
-            as_of=as_of, critical_failed=len(run.failed("critical")), warnings=len(run.failed("warning")),
-            rows=run.rows, unexpected_rows=sum(o.unexpected_count for o in failed), seconds=run.seconds,
+            data_dir,
+            suite=suite.name,
+            success=run.success,
+            evaluated=len(run.outcomes),
+            failed=len(failed),
+            as_of=as_of,
+            critical_failed=len(run.failed("critical")),
+            warnings=len(run.failed("warning")),
+            rows=run.rows,
+            unexpected_rows=sum(o.unexpected_count for o in failed),
+            seconds=run.seconds,
             failures=[o.summary() for o in failed],
         )
         result.failures += [Failure.of(o) for o in run.failed("critical")]

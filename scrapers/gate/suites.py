@@ -62,7 +62,9 @@ def load_suite(path: Path) -> Suite:
     for i, exp in enumerate(document.get("expectations") or []):
         emeta = exp.get("meta") or {}
         if emeta.get("severity") not in SEVERITIES:
-            raise SuiteError(f"{path}: expectation #{i + 1} ({exp.get('type')}): meta.severity must be one of {SEVERITIES}")
+            raise SuiteError(
+                f"{path}: expectation #{i + 1} ({exp.get('type')}): meta.severity must be one of {SEVERITIES}"
+            )
         if not str(emeta.get("why") or "").strip():
             raise SuiteError(f"{path}: expectation #{i + 1} ({exp.get('type')}): meta.why must say why it exists")
     return Suite(
@@ -109,7 +111,11 @@ class Outcome:
     def summary(self) -> str:
         if self.error:
             return f"{self.suite}: {self.label} could not run: {self.error}"
-        what = f"{self.unexpected_count} of {self.element_count} rows" if self.element_count else f"observed {self.observed}"
+        what = (
+            f"{self.unexpected_count} of {self.element_count} rows"
+            if self.element_count
+            else f"observed {self.observed}"
+        )
         return f"{self.suite}: {self.label} [{self.severity}] failed on {what}"
 
 
@@ -211,7 +217,9 @@ def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None, doc
     gx_suite = ctx.suites.add_or_update(
         ExpectationSuite(name=suite.name, expectations=expectations, meta={"description": suite.description})
     )
-    definition = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
+    definition = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
     result = definition.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters or {},

@@ -20,8 +20,13 @@ def receiver():
 MISSING_COLUMNS = "government_id, name, province, level, report_year, due_date, days_overdue"
 
 
-def publish_warehouse(data_dir: Path, missing: list[tuple], coverage: list[tuple]) -> Path:
-    """Write DATA_DIR/warehouse.duckdb the way publish does: build aside, then rename over the old one."""
+def publish_warehouse(
+    data_dir: Path, missing: list[tuple], coverage: list[tuple], reasons: list[tuple] | None = None
+) -> Path:
+    """Write DATA_DIR/warehouse.duckdb the way publish does: build aside, then rename over the old one.
+
+    ``reasons``: (government_id, report_year, reason) rows of marts.coverage_explained; None leaves the table out,
+    as in a warehouse built before it existed."""
     staged = data_dir / "build" / "warehouse.duckdb"
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.unlink(missing_ok=True)
@@ -47,6 +52,12 @@ def publish_warehouse(data_dir: Path, missing: list[tuple], coverage: list[tuple
                 )
                 names = ", ".join(cols.split(", ")[: len(row)])
                 con.execute(f"insert into marts.report_coverage ({names}) values ({', '.join('?' * len(row))})", row)
+        if reasons is not None:
+            con.execute(
+                "create table marts.coverage_explained (government_id varchar, report_year integer, reason varchar)"
+            )
+            if reasons:
+                con.executemany("insert into marts.coverage_explained values (?, ?, ?)", reasons)
     finally:
         con.close()
     published = data_dir / "warehouse.duckdb"

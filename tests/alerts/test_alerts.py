@@ -203,3 +203,97 @@ def test_overdue_reminder_is_separate_and_once_per_report(data_dir, receiver, mo
     assert len(receiver.posts) == 2
     state = json.loads((data_dir / "alerts" / "state.json").read_text(encoding="utf-8"))
     assert set(state["overdue"]) == {"zj-hz|2026", "gd|2026"} and set(state["missing"]) == {"zj-nb|2025"}
+
+
+def test_delivery_is_kept_per_channel(data_dir, receiver, monkeypatch):
+    """Issue 11, item 4: with two channels and one down, the one that was down gets the digest on the next run,
+    the one that took it does not get it twice, and resolved lines go to both."""
+    from .receiver import Receiver
+
+    with Receiver() as second:
+        monkeypatch.setenv("FZZF_ALERT_URLS", f"{receiver.url}, {second.url}")
+        publish_warehouse(data_dir, [ZJ], cov([ZJ]))
+        second.status = 500
+        first = send_missing_alerts(data_dir, AS_OF)
+        assert first.delivered and first.undelivered == 1
+        assert len(receiver.posts) == 1 and not second.posts
+        second.status = 200
+        again = send_missing_alerts(data_dir, AS_OF)
+        assert len(receiver.posts) == 1 and len(second.posts) == 1  # only the channel that was down
+        assert "1 newly missing" in second.messages()[0] and again.undelivered == 0
+        send_missing_alerts(data_dir, AS_OF)
+        assert len(receiver.posts) == 1 and len(second.posts) == 1
+        publish_warehouse(data_dir, [], [(ZJ[0], ZJ[4], "late")])
+        send_missing_alerts(data_dir, AS_OF)
+        assert "resolved" in receiver.messages()[-1] and "resolved" in second.messages()[-1]
+        assert state(data_dir)["missing"] == {}
+
+
+def test_fzzf_alert_exits_non_zero_when_nothing_could_be_delivered(data_dir, receiver, monkeypatch, capsys):
+    from scrapers import cli
+
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    monkeypatch.setenv("FZZF_TODAY", AS_OF.isoformat())
+    publish_warehouse(data_dir, [ZJ], cov([ZJ]))
+    receiver.status = 500
+    assert cli.main(["alert", "--data-dir", str(data_dir)]) == 1
+    assert "NOT delivered" in capsys.readouterr().out
+    receiver.status = 200
+    assert cli.main(["alert", "--data-dir", str(data_dir)]) == 0
+    # An alert run for another day is refused: it would record that day's gaps as sent.
+    assert cli.main(["alert", "--data-dir", str(data_dir), "--as-of", "2027-07-01"]) == 2
+
+
+def test_an_unreadable_alert_state_is_kept_and_the_gaps_sent_again(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    publish_warehouse(data_dir, [ZJ], cov([ZJ]))
+    send_missing_alerts(data_dir, AS_OF)
+    path = data_dir / "alerts" / "state.json"
+    path.write_text('{"version": 2, "missing": {"zj|2026": ', encoding="utf-8")
+    outcome = send_missing_alerts(data_dir, AS_OF)
+    assert len(receiver.posts) == 2 and len(outcome.newly_missing) == 1
+    assert "unreadable" in outcome.describe()
+    (kept,) = path.parent.glob("state.corrupt.*.json")
+    assert kept.read_text(encoding="utf-8").startswith('{"version": 2')
+    assert "zj|2026" in state(data_dir)["missing"]
+
+
+def test_each_digest_line_carries_the_reason_from_coverage_explained(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    reasons = [
+        ("zj", 2026, "no link for this year on 3 list pages"),
+        ("zj-hz", 2026, "link found, HTTP 500 on 2 runs, retrying"),
+        ("zj-nb", 2025, "only a look-alike: 政府信息公开工作年度报告"),
+    ]
+    publish_warehouse(data_dir, [ZJ, HZ, NB, GD], cov([ZJ, HZ, NB, GD]), reasons)
+
+    outcome = send_missing_alerts(data_dir, AS_OF)
+
+    assert outcome.delivered and len(receiver.posts) == 1
+    lines = receiver.posts[0]["json"]["message"].splitlines()
+    assert (
+        "  - 浙江省人民政府 [zj] 2026年度: due 2027-04-01, 61 days overdue; no link for this year on 3 list pages"
+        in lines
+    )
+    assert (
+        "  - 杭州市人民政府 [zj-hz] 2026年度: due 2027-04-01, 61 days overdue; link found, HTTP 500 on 2 runs, retrying"
+        in lines
+    )
+    assert (
+        "  - 宁波市人民政府 [zj-nb] 2025年度: due 2026-04-01, 426 days overdue; only a look-alike: 政府信息公开工作年度报告"
+        in lines
+    )
+    # A row the mart has no reason for still goes out, as before.
+    assert "  - 广东省人民政府 [gd] 2026年度: due 2027-04-01, 61 days overdue" in lines
+
+
+def test_a_warehouse_without_coverage_explained_still_sends_the_digest(data_dir, receiver, monkeypatch):
+    monkeypatch.setenv("FZZF_ALERT_URLS", receiver.url)
+    publish_warehouse(data_dir, [ZJ], cov([ZJ]), reasons=None)
+
+    outcome = send_missing_alerts(data_dir, AS_OF)
+
+    assert outcome.delivered and len(receiver.posts) == 1
+    assert receiver.posts[0]["json"]["message"].splitlines()[-1] == (
+        "  - 浙江省人民政府 [zj] 2026年度: due 2027-04-01, 61 days overdue"
+    )

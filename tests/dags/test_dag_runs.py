@@ -76,8 +76,9 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     assert "pipeline_failure" in outbox
 
 
-def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env):
+def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch):
     data_dir, _portal, receiver = pipeline_env
+    monkeypatch.setenv("FZZF_TODAY", "2015-06-01")  # today's build, not a what-if (which would only report)
     # Nothing crawled, and an as-of day before any report year is due: coverage is empty, which the marts gate's
     # critical "coverage has rows" expectation refuses to publish.
     run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2015-06-01"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from scrapers.demo.pages import FAMILIES, render_report_page
 from scrapers.demo.seeds import load_seeds
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# The independent set: real pages from public repositories (real/PROVENANCE.md), gold written by reading them.
+REAL_DIR = Path(__file__).resolve().parent / "real"
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,43 @@ def file_cases() -> list[Case]:
                 source=gold["source"],
                 report_year=gold["report_year"],
                 is_annual_report=gold["is_annual_report"],
+            )
+        )
+    return cases
+
+
+def real_pages_dir() -> Path:
+    """Where the independent set's page files are: ``FZZF_REAL_PAGES``, else ``real/pages`` (not committed)."""
+    return Path(os.environ.get("FZZF_REAL_PAGES") or REAL_DIR / "pages")
+
+
+def real_gold() -> list[tuple[str, dict]]:
+    return [(path.stem, json.loads(path.read_text(encoding="utf-8"))) for path in sorted(REAL_DIR.glob("*.json"))]
+
+
+def missing_real_pages() -> list[str]:
+    return [f"{name}.html" for name, _ in real_gold() if not (real_pages_dir() / f"{name}.html").is_file()]
+
+
+def real_cases() -> list[Case]:
+    """The independent set, one Case per page whose file is present (see ``missing_real_pages``)."""
+    cases = []
+    for name, gold in real_gold():
+        page = real_pages_dir() / f"{name}.html"
+        if not page.is_file():
+            continue
+        cases.append(
+            Case(
+                name=name,
+                family=gold["family"],
+                url=gold["url"],
+                content=page.read_bytes(),
+                title=gold["title"],
+                paragraphs=tuple(gold["paragraphs"]),
+                publish_date=dt.date.fromisoformat(gold["publish_date"]) if gold["publish_date"] else None,
+                source=gold["source"],
+                report_year=None,
+                is_annual_report=False,
             )
         )
     return cases

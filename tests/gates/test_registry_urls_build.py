@@ -66,14 +66,20 @@ def built(tmp_path_factory):
     con = duckdb.connect(str(published_path(data)), read_only=True)
     try:
         rows = con.execute(
-            "select government_id, report_year, status, unknown_reason, url_status from marts.report_coverage"
+            "select government_id, report_year, status, status_reason, url_status from marts.report_coverage"
         ).fetchall()
         statuses = {(g, y): (s, r, u) for g, y, s, r, u in rows}
         missing = con.execute("select government_id, report_year from marts.missing_reports").fetchall()
         governments = dict(con.execute("select government_id, url_status from marts.governments").fetchall())
+        explained = {
+            (g, y): (k, r)
+            for g, y, k, r in con.execute(
+                "select government_id, report_year, reason_kind, reason from marts.coverage_explained"
+            ).fetchall()
+        }
     finally:
         con.close()
-    return {"data": data, "statuses": statuses, "missing": missing, "governments": governments}
+    return {"data": data, "statuses": statuses, "missing": missing, "governments": governments, "explained": explained}
 
 
 def test_only_a_government_with_a_list_page_can_be_missing(built):
@@ -106,3 +112,10 @@ def test_the_alert_digest_names_only_the_real_gap(built):
     assert "甲县人民政府" in text
     for name in ("乙县", "丙县", "丁县"):
         assert name not in text
+
+
+def test_coverage_explained_gives_the_registry_reason(built):
+    e = built["explained"]
+    assert e[("g_none", 2022)] == ("no_list_url", "no URL known for this government")
+    assert e[("g_home", 2022)][0] == "no_list_url" and e[("g_report", 2022)][0] == "no_list_url"
+    assert e[("g_list", 2022)][0] == "no_link"  # a government with a list page keeps the crawler's evidence

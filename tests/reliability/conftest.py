@@ -44,6 +44,8 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
             "FZZF_TEST_NETLOG": str(tmp / "netlog.jsonl"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "GX_ANALYTICS_ENABLED": "False",
+            # The day fzzf pretends it is: builds as of AS_OF are then today's builds, not what-ifs.
+            "FZZF_TODAY": AS_OF.isoformat(),
         }
     )
     env.update(extra)

@@ -68,8 +68,11 @@ def crawled(tmp_path_factory):
         first_log = list(farm.log)
         farm.reset_log()
         again = run_crawl(governments, data, POLITE)
+        rerun_log = list(farm.log)
+        farm.reset_log()
+        third = run_crawl(governments, data, POLITE)
         yield {"farm": farm, "govs": govs, "data": data, "summary": summary, "again": again, "log": first_log,
-               "rerun_log": list(farm.log)}  # fmt: skip
+               "rerun_log": rerun_log, "third": third, "third_log": list(farm.log)}  # fmt: skip
 
 
 def test_precision_and_recall_are_one(crawled):
@@ -113,15 +116,37 @@ def test_every_link_decision_has_a_reason_and_bad_cases_are_logged(crawled):
     assert "dead: failed" in crawled["summary"].describe()
 
 
-def test_rerun_lands_nothing_new_and_fetches_no_report_page(crawled):
+def test_rerun_lands_nothing_new_and_rechecks_only_the_links_that_failed(crawled):
     again, log = crawled["again"], crawled["rerun_log"]
     assert sum(r.reports_new for r in again.results) == 0
     landing = Landing(crawled["data"])
     assert not [r for r in landing.read_rows("reports") if r["run_id"] == again.run_id]
-    # One conditional request per government's list page; robots.txt comes from the on-disk cache. (The dead
-    # portal's 500 is retried once, as every 5xx is.)
-    assert len([r for r in log if r.path != "/dead/"]) == len(crawled["govs"])
-    assert all(r.headers.get("if-none-match") for r in log if r.path != "/dead/")
+    # One conditional request per government's list page (robots.txt comes from the on-disk cache; the dead
+    # portal's 500 is retried once, as every 5xx is) ...
+    list_paths = {g.list_path.split("#")[0] for g in crawled["govs"]}
+    list_requests = [r for r in log if r.path in list_paths]
+    assert len(list_requests) == len(crawled["govs"])
+    assert all(r.headers.get("if-none-match") for r in list_requests)
+    # ... and, although every list answered 304, one re-check of each link that failed in run 1 (none of the
+    # reports that landed is fetched again).
+    failed_paths = {
+        urlsplit(r["url"]).path
+        for r in landing.read_rows("links")
+        if r["run_id"] == crawled["summary"].run_id and r["decision"] == "error"
+    }
+    others = {r.path for r in log if r not in list_requests and r.path != "/dead/"}
+    assert others and others <= failed_paths
+    rechecks = [r for r in landing.read_rows("links") if r["run_id"] == again.run_id]
+    assert rechecks and all(r["reason"].startswith("re-check 1: ") for r in rechecks)
+
+
+def test_third_run_waits_for_the_backoff(crawled):
+    # The second re-check of a link that keeps failing waits FZZF_RETRY_BACKOFF_HOURS (6 h by default).
+    log = crawled["third_log"]
+    list_paths = {g.list_path.split("#")[0] for g in crawled["govs"]} | {"/dead/"}
+    assert [r.path for r in log if r.path not in list_paths] == []
+    state = Landing(crawled["data"]).load_state("g0")
+    assert state["pending"] and all(p["attempts"] == 2 for p in state["pending"].values())
 
 
 def test_new_report_stops_paging_at_the_first_known_page(tmp_path):
@@ -293,19 +318,24 @@ def test_reports_landed_before_a_crash_are_not_landed_again(tmp_path):
     assert len(keys) == len(set(keys)) == 3
 
 
-def test_broken_links_are_retried_then_given_up(tmp_path, monkeypatch):
-    monkeypatch.setattr("scrapers.collect.MAX_LINK_ERRORS", 2)
+def test_a_failing_link_is_never_given_up(tmp_path, monkeypatch):
+    # Giving a report link up would turn its year `missing` while the report sits on the portal. With no backoff
+    # (FZZF_RETRY_BACKOFF_HOURS=0) it is asked on every run, however often it failed.
+    monkeypatch.setenv("FZZF_RETRY_BACKOFF_HOURS", "0")
     farm = Farm()
     gov = build_site(farm, "g0", "测试县", "127.0.0.1", "trs4", range(2022, 2024), look_alikes=False, quirks=False)
     farm.add("127.0.0.1", "/g0/202403/t20240320_023.html", Resource(b"down", status=500))  # the 2023 report
     with farm:
         (entry,) = registry(farm, [gov])
-        for n in range(3):
-            farm.sites["127.0.0.1"]["/g0/"].body += b" "  # the list changes every run: no 304 shortcut
+        for _ in range(4):
             crawl_government(entry, tmp_path, POLITE)
-            if n == 0:
-                farm.reset_log()
     broken = [r for r in farm.log if r.path == "/g0/202403/t20240320_023.html"]
-    assert len(broken) == 2  # run 2 asked again (2 attempts: retries=1); run 3 no longer asks
-    decisions = [r["decision"] for r in Landing(tmp_path).read_rows("links") if r["url"].endswith("_023.html")]
-    assert sorted(decisions) == ["error", "error", "known"]  # runs of one second sort by their random suffix
+    assert len(broken) == 8  # 4 runs x 2 attempts (retries=1)
+    rows = [r for r in Landing(tmp_path).read_rows("links") if r["url"].endswith("_023.html")]
+    assert [r["decision"] for r in rows] == ["error"] * 4
+    assert sorted(r["reason"].split(":")[0] for r in rows) == [
+        "re-check 1", "re-check 2", "re-check 3", "report page answered HTTP 500",
+    ]  # fmt: skip
+    assert {r["report_year"] for r in rows} == {2023} and {r["http_status"] for r in rows} == {500}
+    (pending,) = Landing(tmp_path).load_state("g0")["pending"].values()
+    assert pending["attempts"] == 4 and pending["report_year"] == 2023 and pending["last_status"] == 500

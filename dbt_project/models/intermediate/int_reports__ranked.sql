@@ -32,7 +32,9 @@ versions as (
         is_attachment,
         is_latest_of_page,
         publish_date,
+        page_publish_date,
         first_seen_at,
+        page_first_seen_at,
         fetched_at,
         last_gone_at
     from {{ ref('int_reports__versions') }}

@@ -23,6 +23,7 @@ reports as (
         publish_date,
         fetched_at
     from {{ ref('int_reports__landed') }}
+    where not is_quarantined
 ),
 
 governments as (
@@ -37,6 +38,10 @@ annual as (
     select
         *,
         min(fetched_at) over (partition by record_id) as first_seen_at,
+        -- The day a report came out belongs to the report (government, year, URL), not to its latest version: an
+        -- edit after the due date, or a re-extraction, must not turn an on-time report late.
+        min(fetched_at) over (partition by government_id, report_year, url) as page_first_seen_at,
+        min(publish_date) over (partition by government_id, report_year, url) as page_publish_date,
         max(fetched_at) over (partition by government_id, url) as page_last_fetched_at
     from reports
     where is_annual_report
@@ -87,7 +92,9 @@ enriched as (
         ) = 1 as is_latest_of_page,
         -- dates and timestamps
         annual.publish_date as publish_date,
+        annual.page_publish_date as page_publish_date,
         annual.first_seen_at as first_seen_at,
+        annual.page_first_seen_at as page_first_seen_at,
         annual.fetched_at as fetched_at,
         page_events.last_gone_at as last_gone_at
     from annual

@@ -9,9 +9,12 @@
       not published, as-of on or before the due date            -> not_due
       not published, past due, and the registry has no list page
         for the government (only report URLs, a home page, or
-        no URL at all: absence cannot be seen)                  -> unknown (unknown_reason says which)
+        no URL at all: absence cannot be seen)                  -> unknown (status_reason says which)
       not published, past due, and no successful crawl of the
         government's portal since as-of - unknown_after_days    -> unknown (nobody can tell)
+      not published, past due, but a link titled as the report
+        could not be fetched, or the report's text was held
+        back by the landing gate (int_coverage__held_candidates) -> unknown (a report exists; status_reason says)
       not published, past due, as-of <= due date + grace days   -> overdue
       not published, as-of > due date + grace days              -> missing
 -#}
@@ -28,6 +31,10 @@ reports as (
 
 runs as (
     select * from {{ ref('int_crawl__government_runs') }}
+),
+
+held as (
+    select * from {{ ref('int_coverage__held_candidates') }}
 ),
 
 
@@ -58,16 +65,20 @@ joined as (
         report_years.grace_end_date as grace_end_date,
         reports.publish_date as publish_date,
         case
-            when coalesce(reports.publish_date, reports.first_seen_at::date) <= {{ as_of_date() }}
-                then coalesce(reports.publish_date, reports.first_seen_at::date)
+            when coalesce(reports.page_publish_date, reports.page_first_seen_at::date) <= {{ as_of_date() }}
+                then coalesce(reports.page_publish_date, reports.page_first_seen_at::date)
         end as effective_publish_date,
-        recent_success.last_success_at as last_success_at
+        recent_success.last_success_at as last_success_at,
+        held.held_reason as held_reason
     from report_years
     left join reports
         on report_years.government_id = reports.government_id
         and report_years.report_year = reports.report_year
     left join recent_success
         on report_years.government_id = recent_success.government_id
+    left join held
+        on report_years.government_id = held.government_id
+        and report_years.report_year = held.report_year
 ),
 
 statused as (
@@ -81,6 +92,7 @@ statused as (
             -- null (a test fixture without the column) reads as a list page: the rules below decide.
             when url_status in ('report', 'home', 'none') then 'unknown'
             when last_success_at is null then 'unknown'
+            when held_reason is not null then 'unknown'
             when {{ as_of_date() }} <= grace_end_date then 'overdue'
             else 'missing'
         end as status
@@ -95,23 +107,24 @@ final as (
         record_id as record_id,
         -- strings
         status as status,
+        case
+            when status <> 'unknown' then null
+            -- registry-urls (issue 12): no list page, so a year not found cannot be seen missing
+            when url_status = 'none' then 'no URL known for this government'
+            when url_status = 'home' then 'only the portal''s home page is known: no report column to read yet'
+            when url_status = 'report' and held_reason is null
+                then 'only report URLs are known, no list page: a year not among them cannot be seen missing'
+            -- end registry-urls
+            when last_success_at is null
+                then 'portal not read successfully in the ' || {{ unknown_after_days() }} || ' days before as-of'
+            else held_reason
+        end as status_reason,
         name as name,
         province as province,
         level as level,
         title as title,
         url as url,
-        -- registry-urls (issue 12): why a row is unknown
-        case
-            when status = 'unknown' then
-                case url_status
-                    when 'none' then 'no URL known for this government'
-                    when 'home' then 'only the portal''s home page is known: no report column to read yet'
-                    when 'report' then 'only report URLs are known, no list page: a year not among them cannot be seen missing'
-                    else 'no successful crawl of the government''s portal in the last {{ unknown_after_days() }} days'
-                end
-        end as unknown_reason,
-        url_status as url_status,
-        -- end registry-urls
+        url_status as url_status,  -- registry-urls (issue 12)
         -- numbers
         report_year as report_year,
         grace_days as grace_days,

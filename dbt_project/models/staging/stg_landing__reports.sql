@@ -4,7 +4,7 @@ source as (
     select * from {{ source('landing', 'reports') }}
 ),
 
-{{ drop_quarantined('source', 'reports') }},
+{{ flag_quarantined('source', 'reports') }},
 
 renamed as (
     select
@@ -29,8 +29,10 @@ renamed as (
         report_year as report_year,
         char_count as char_count,
         http_status as http_status,
+        quarantine_reason as quarantine_reason,
         -- booleans
         coalesce(is_annual_report, false) as is_annual_report,
+        is_quarantined as is_quarantined,
         -- nested lists
         attachments as attachments,
         sections as sections,
@@ -38,7 +40,7 @@ renamed as (
         -- dates and timestamps
         publish_date as publish_date,
         fetched_at as fetched_at
-    from kept
+    from flagged
 )
 
 select * from renamed
