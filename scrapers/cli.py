@@ -275,8 +275,8 @@ def cmd_links(args) -> int:
             gov = registry.get(args.gov)
         except KeyError:
             raise UsageError(f"{registry.path}: no government with id {args.gov!r}") from None
-        # the crawl's own set (scrapers.crawl): its list URLs' hosts and extra_hosts
-        allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
+        # the crawl's own set (scrapers.crawl): its list and report URLs' hosts and extra_hosts
+        allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     politeness = settings.Politeness()
     if args.allow_private_hosts:
         politeness = replace(politeness, allow_private_hosts=True)
@@ -301,7 +301,12 @@ def cmd_registry(args) -> int:
         by_level[gov.level] = by_level.get(gov.level, 0) + 1
     unverified = sum(1 for g in registry if not g.verified)
     levels = ", ".join(f"{k} {v}" for k, v in sorted(by_level.items()))
-    print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs")
+    best = {k: 0 for k in ("list", "report", "home", "none")}
+    for gov in registry:
+        best[gov.url_status] += 1
+    urls = ", ".join(f"{k} {v}" for k, v in best.items())
+    print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs; "
+          f"best URL known: {urls}")  # fmt: skip
     return EXIT_OK
 
 

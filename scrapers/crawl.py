@@ -8,6 +8,7 @@ due for a re-check (``FZZF_REVISIT_DAYS``, default 7), and a report lands again 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -23,7 +24,7 @@ import filelock
 from . import crawl_state
 from .classify import CLASSIFIER_VERSION
 from .collect import ReportCollector, SourceStats
-from .discover import PageRequest, normalise_url, parse_list_page
+from .discover import Link, PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
 from .landing import Landing, new_run_id, utcnow
 from .locate import SourcePlan
@@ -52,7 +53,7 @@ def relist_after() -> float:
 class GovernmentResult:
     government_id: str
     run_id: str
-    status: str = "ok"  # ok | partial | failed | locked
+    status: str = "ok"  # ok | partial | failed | locked | skipped (no URL to read)
     sources: list[SourceStats] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -84,6 +85,7 @@ class CrawlSummary:
     seconds: float
     requests: int
     requests_by_host: dict[str, int] = field(default_factory=dict)  # host:port -> HTTP requests this run
+    skipped: str | None = None  # governments not crawled because no URL is known, and how many
 
     @property
     def all_failed(self) -> bool:
@@ -100,6 +102,8 @@ class CrawlSummary:
             f"{sum(r.reports_found for r in self.results)} reports found, "
             f"{sum(r.reports_new for r in self.results)} new or changed"
         ]
+        if self.skipped:
+            lines.append(f"  skipped: {self.skipped}")
         for r in self.results:
             if r.status != "ok":
                 lines.append(f"  {r.government_id}: {r.status}: {r.error}")
@@ -121,6 +125,9 @@ def crawl_government(
     landing = Landing(data_dir).ensure()
     result = GovernmentResult(gov.id, run_id)
     started = time.monotonic()
+    if not gov.crawl_urls:
+        result.status, result.error = "skipped", "no list or report URL known for this government"
+        return result
     if (landing.landing_dir / "crawl_log" / run_id / f"{gov.id}.jsonl").exists():
         # An Airflow retry of a task that already landed: the run's files are complete, do not crawl twice.
         result.error = f"already crawled in run {run_id}"
@@ -153,16 +160,20 @@ def crawl_government(
 def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -> None:
     state = crawl_state.load_state(landing, gov.id)
     _fold_in_landed_reports(landing, gov.id, state)
-    allowed = {urlsplit(u).hostname or "" for u in gov.list_urls} | set(gov.extra_hosts)
+    allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
     # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/locate.py.
     plan = SourcePlan(gov, fetcher, state, allowed, on_event=on_event)
-    for list_url in plan.walk(result.sources):
+    # Lazily: the walk looks at each source's result before it decides whether to run discovery after it.
+    for list_url in itertools.chain(plan.walk(result.sources), gov.report_urls):
         stats = SourceStats(list_url=list_url, started_at=utcnow())
         plan.charge(stats)
         result.sources.append(stats)
         try:
-            _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
+            if list_url in gov.report_urls:  # a known report page: judged as a link of itself, no list to read
+                collector.judge(Link(list_url, ""), list_url, stats, on_event)
+            else:
+                _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
         except Exception as exc:  # noqa: BLE001 - a bug on one portal must not lose the others' results
             log.exception("%s: crawling %s failed", gov.id, list_url)
             stats.fail(f"crawler error on {list_url}: {type(exc).__name__}: {exc}")
@@ -298,7 +309,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
 
 
 def _lane_key(gov: Government) -> str:
-    parts = urlsplit(gov.list_urls[0])
+    parts = urlsplit(gov.crawl_urls[0])
     return f"{site_host(parts.hostname)}:{parts.port or ''}"
 
 
@@ -318,6 +329,10 @@ def run_crawl(
     """
     run_id = run_id or new_run_id()
     started = time.monotonic()
+    skipped = [g for g in governments if not g.crawl_urls]  # nothing to read yet: coverage says unknown for them
+    governments = [g for g in governments if g.crawl_urls]
+    if skipped:
+        log.info("skipped %s", _why(skipped))
     lanes: dict[str, list[Government]] = {}
     for gov in governments:
         lanes.setdefault(_lane_key(gov), []).append(gov)
@@ -361,5 +376,14 @@ def run_crawl(
     order = {g.id: i for i, g in enumerate(governments)}
     results.sort(key=lambda r: order.get(r.government_id, 0))
     return CrawlSummary(
-        run_id, results, time.monotonic() - started, fetcher.requests_made, dict(fetcher.requests_by_host)
+        run_id, results, time.monotonic() - started, fetcher.requests_made, dict(fetcher.requests_by_host),
+        skipped=_why(skipped) if skipped else None,
+    )  # fmt: skip
+
+
+def _why(skipped: list[Government]) -> str:
+    home = sum(1 for g in skipped if g.home_url)
+    return (
+        f"{len(skipped)} governments with no list or report URL known "
+        f"({len(skipped) - home} with no URL at all, {home} with a home page only)"
     )

@@ -66,14 +66,14 @@ def _sources(gov, crawl_log: list[dict[str, Any]], state: dict[str, Any]) -> lis
     for row in crawl_log:
         by_url.setdefault(row["list_url"], []).append(row)
     out = []
-    for list_url in dict.fromkeys([*gov.list_urls, *by_url]):
+    for list_url in dict.fromkeys([*gov.crawl_urls, *by_url]):  # report URLs are sources too
         runs = sorted(by_url.get(list_url, []), key=lambda r: r.get("started_at") or "")
         read = [r for r in runs if (r.get("pages_fetched") or 0) > 0]
         last = runs[-1] if runs else {}
         out.append(
             {
                 "list_url": list_url,
-                "in_registry": list_url in gov.list_urls,
+                "in_registry": list_url in gov.crawl_urls,
                 "runs": len(runs),
                 "first_run_at": runs[0].get("started_at") if runs else None,
                 "last_run_at": last.get("finished_at") or last.get("started_at"),

@@ -541,7 +541,7 @@ class SourcePlan:
 
     # the walk -----------------------------------------------------------------------------------------------------
     def walk(self, sources: list) -> Iterator[str]:
-        for start in self.gov.list_urls:
+        for start in self.gov.list_starts:
             memo = self.memory.get(start)
             if memo is not None and not _usable(memo):
                 self.memory.pop(start)  # unreadable (a hand-edited state): as if never found

@@ -67,8 +67,10 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     registry = load_registry(settings.registry_path())
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
-    governments = registry.select(only or None)
-    log.info("crawl plan: %d government(s), landing run %s", len(governments), run_id)
+    selected = registry.select(only or None)
+    governments = [g for g in selected if g.crawl_urls]  # no URL known: nothing to crawl, coverage says unknown
+    log.info("crawl plan: %d government(s), landing run %s; %d skipped (no list or report URL known)",
+             len(governments), run_id, len(selected) - len(governments))  # fmt: skip
     return [{"government_id": g.id, "run_id": run_id} for g in governments]
 
 

@@ -18,18 +18,23 @@ import yaml
 LEVELS = ("province", "city", "county", "township", "department")
 DEFAULTS = {"reports_from": 2016, "due": "04-01", "grace_days": 30}
 
-_REQUIRED = {"id": str, "name": str, "level": str, "province": str, "list_urls": list}
+_REQUIRED = {"id": str, "name": str, "level": str, "province": str, "list_urls": list}  # list_urls: not with no_url
 _OPTIONAL = {
     "reports_from": int,
     "parent_id": str,
     "due": str,
     "grace_days": int,
-    "division_code": str,  # GB/T 2260 code when the id carries a suffix (departments)
+    "division_code": str,  # GB/T 2260 code when the id carries a suffix (departments); else the id itself
     "verified": bool,  # false: the list URL was rebuilt from a report URL and not yet seen working
     "extra_hosts": list,  # other hosts of the same government whose links may be followed
     "aliases": list,  # other names the government signs reports with
     "note": str,
+    "report_urls": list,  # report pages seen published: fetched directly, each run, beside the list pages
+    "home_url": str,  # the portal's home page (a start for column discovery; not read as a list page)
+    "no_url": bool,  # true: no URL of any kind is known yet (registered so coverage says unknown, not missing)
+    "sources": list,  # evidence per URL: [{url, evidence}], where each URL was seen
 }
+_CODE = re.compile(r"^\d{6}$")
 _DUE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
@@ -62,6 +67,33 @@ class Government:
     extra_hosts: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     note: str | None = None
+    report_urls: tuple[str, ...] = ()
+    home_url: str | None = None
+    no_url: bool = False
+    sources: tuple[tuple[str, str], ...] = ()  # (url, evidence)
+
+    @property
+    def crawl_urls(self) -> tuple[str, ...]:
+        """What the crawler reads: list pages (or, with none, the home page to find them from), then report pages."""
+        return self.list_starts + self.report_urls
+
+    @property
+    def list_starts(self) -> tuple[str, ...]:
+        """Where list reading starts: the list pages, else the portal's home page, from which column discovery
+        (scrapers/locate.py) finds the report columns. Coverage stays `unknown` for a home-page-only entry
+        until a list page is registered: a column found by discovery is a suggestion (`fzzf locate --write`)."""
+        return self.list_urls or ((self.home_url,) if self.home_url else ())
+
+    @property
+    def url_status(self) -> str:
+        """The best URL known: ``list`` (a column to read), ``report`` (report pages only), ``home``, ``none``.
+
+        Only a list page can show that a year's report is absent; coverage says ``unknown`` for the others."""
+        if self.list_urls:
+            return "list"
+        if self.report_urls:
+            return "report"
+        return "home" if self.home_url else "none"
 
     def due_date(self, report_year: int) -> dt.date:
         """The day by which the report for ``report_year`` must be public (in the following year)."""
@@ -73,6 +105,8 @@ class Government:
         row["list_urls"] = list(self.list_urls)
         row["extra_hosts"] = list(self.extra_hosts)
         row["aliases"] = list(self.aliases)
+        row["report_urls"] = list(self.report_urls)
+        row["sources"] = [{"url": u, "evidence": e} for u, e in self.sources]
         return row
 
 
@@ -123,6 +157,40 @@ def _check_url(path, entry, key, url):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RegistryError(path, f"not an absolute http(s) URL: {url!r}", entry, key)
+
+
+def _check_url_presence(path, entry, raw) -> None:
+    """An entry without any URL is allowed, but only when it says so: a forgotten URL must not pass as 'none known'."""
+    urls = [*raw["list_urls"], *(raw.get("report_urls") or []), *([raw["home_url"]] if raw.get("home_url") else [])]
+    if raw.get("no_url"):
+        if urls:
+            raise RegistryError(path, f"says no URL is known, but the entry has {urls[0]!r}", entry, "no_url")
+    elif not urls:
+        raise RegistryError(
+            path,
+            "needs at least one URL (list_urls, report_urls or home_url), or 'no_url: true' for a government "
+            "whose portal is not known yet",
+            entry,
+            "list_urls",
+        )
+
+
+def _check_sources(path, entry, raw) -> tuple[tuple[str, str], ...]:
+    """Evidence per URL; each must be about a URL of this entry, so evidence cannot outlive its URL."""
+    urls = {*raw["list_urls"], *(raw.get("report_urls") or []), raw.get("home_url")}
+    out = []
+    for item in raw.get("sources") or []:
+        if not isinstance(item, dict) or set(item) != {"url", "evidence"}:
+            raise RegistryError(path, f"each item must be a mapping with url and evidence, got {item!r}", entry,
+                                "sources")  # fmt: skip
+        if not isinstance(item["evidence"], str) or not item["evidence"].strip():
+            raise RegistryError(path, f"evidence must be a non-empty string, got {item['evidence']!r}", entry,
+                                "sources")  # fmt: skip
+        if item["url"] not in urls:
+            raise RegistryError(path, f"evidence for {item['url']!r}, which is not a URL of this entry", entry,
+                                "sources")  # fmt: skip
+        out.append((item["url"], item["evidence"].strip()))
+    return tuple(out)
 
 
 def _check_defaults(path, raw) -> dict[str, Any]:
@@ -184,6 +252,8 @@ def parse_registry(data: Any, path: Path | str) -> Registry:
             if key not in _REQUIRED and key not in _OPTIONAL:
                 allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
                 raise RegistryError(path, f"unknown key (allowed: {allowed})", label, key)
+        if raw.get("no_url") is True and "list_urls" not in raw:
+            raw = {**raw, "list_urls": []}  # nothing to list: the key may be left out (3,000 entries load faster)
         for key, expected in _REQUIRED.items():
             if key not in raw or raw[key] is None:
                 raise RegistryError(path, "missing required key", label, key)
@@ -196,10 +266,13 @@ def parse_registry(data: Any, path: Path | str) -> Registry:
                 raise RegistryError(path, "must not be empty", label, key)
         if raw["level"] not in LEVELS:
             raise RegistryError(path, f"must be one of {', '.join(LEVELS)}, got {raw['level']!r}", label, "level")
-        if not raw["list_urls"]:
-            raise RegistryError(path, "needs at least one URL", label, "list_urls")
-        for url in raw["list_urls"]:
-            _check_url(path, label, "list_urls", url)
+        for key in ("list_urls", "report_urls"):
+            for url in raw.get(key) or []:
+                _check_url(path, label, key, url)
+        if raw.get("home_url") is not None:
+            _check_url(path, label, "home_url", raw["home_url"])
+        _check_url_presence(path, label, raw)
+        sources = _check_sources(path, label, raw)
         for key in ("extra_hosts", "aliases"):
             for item in raw.get(key) or []:
                 if not isinstance(item, str) or not item.strip():
@@ -220,11 +293,16 @@ def parse_registry(data: Any, path: Path | str) -> Registry:
                 due=raw.get("due", defaults["due"]),
                 grace_days=raw.get("grace_days", defaults["grace_days"]),
                 parent_id=raw.get("parent_id"),
-                division_code=raw.get("division_code"),
+                # A plain 6-digit id is the division code itself; an id with a suffix names it explicitly.
+                division_code=raw.get("division_code") or (gid if _CODE.match(gid) else None),
                 verified=raw.get("verified", True),
                 extra_hosts=tuple(raw.get("extra_hosts") or ()),
                 aliases=tuple(raw.get("aliases") or ()),
                 note=raw.get("note"),
+                report_urls=tuple(raw.get("report_urls") or ()),
+                home_url=raw.get("home_url"),
+                no_url=raw.get("no_url", False),
+                sources=sources,
             )
         )
     for gov in governments:

@@ -291,7 +291,8 @@ def missing_reports(data_dir: Path, as_of: dt.date | None = None) -> list[dict[s
 
     Without ``as_of``: the ``marts.missing_reports`` of the last build. With ``as_of``: recomputed from
     ``marts.report_coverage`` for that day (not published by then, and ``as_of`` past due date + grace days);
-    rows the build marked ``unknown`` (portal not readable) stay out, and only the years the build covered exist.
+    rows the build marked ``unknown`` (portal not readable) and governments with no list page stay out, and only
+    the years the build covered exist.
     An absent warehouse (nothing published yet) has no missing reports.
     """
     path = published_path(data_dir)
@@ -325,6 +326,7 @@ def missing_reports(data_dir: Path, as_of: dt.date | None = None) -> list[dict[s
                 inner join marts.governments as governments
                     on coverage.government_id = governments.government_id
                 where coverage.status <> 'unknown'
+                    and governments.url_status = 'list'  -- without a list page, absence cannot be seen
                     and (coverage.effective_publish_date is null or coverage.effective_publish_date > ?::date)
                     and ?::date > coverage.grace_end_date
             ) as recomputed

@@ -17,17 +17,31 @@ FETCHED = dt.datetime(2024, 4, 20, 8, 0, 0)
 
 def write_registry(path: Path, government_ids: list[str], reports_from: int = 2021) -> Path:
     governments = [
-        {"id": gid, "name": f"测试{gid}", "level": "county", "province": "四川省",
-         "list_urls": [f"http://{gid}.example.gov.cn/fzzf/"], "reports_from": reports_from}
+        {
+            "id": gid,
+            "name": f"测试{gid}",
+            "level": "county",
+            "province": "四川省",
+            "list_urls": [f"http://{gid}.example.gov.cn/fzzf/"],
+            "reports_from": reports_from,
+        }
         for gid in government_ids
     ]
     path.write_text(yaml.safe_dump({"governments": governments}, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def record(government_id: str, seed: str = "003", *, body: str | None = None, title: str | None = None,
-           report_year: int | None = None, publish_date: dt.date | None = None, metrics: list[dict] | None = None,
-           url: str | None = None) -> dict:
+def record(
+    government_id: str,
+    seed: str = "003",
+    *,
+    body: str | None = None,
+    title: str | None = None,
+    report_year: int | None = None,
+    publish_date: dt.date | None = None,
+    metrics: list[dict] | None = None,
+    url: str | None = None,
+) -> dict:
     """A landing record as the crawler writes it, built from a clean seed report unless told otherwise."""
     s = SEEDS[seed]
     body = s.body if body is None else body
@@ -67,10 +81,27 @@ def land(data_dir: Path, records: list[dict], run_id: str | None = None) -> str:
         by_gov.setdefault(r["government_id"], []).append({**r, "run_id": run_id})
     for gid, rows in by_gov.items():
         landing.write_rows("reports", run_id, gid, rows)
-        landing.write_rows("crawl_log", run_id, gid, [{
-            "run_id": run_id, "government_id": gid, "list_url": rows[0]["list_url"], "status": "ok",
-            "pages_fetched": 1, "requests": 1 + len(rows), "links_seen": len(rows), "reports_found": len(rows),
-            "reports_new": len(rows), "links_skipped": 0, "errors": 0, "error": None,
-            "started_at": FETCHED, "finished_at": FETCHED,
-        }])
+        landing.write_rows(
+            "crawl_log",
+            run_id,
+            gid,
+            [
+                {
+                    "run_id": run_id,
+                    "government_id": gid,
+                    "list_url": rows[0]["list_url"],
+                    "status": "ok",
+                    "pages_fetched": 1,
+                    "requests": 1 + len(rows),
+                    "links_seen": len(rows),
+                    "reports_found": len(rows),
+                    "reports_new": len(rows),
+                    "links_skipped": 0,
+                    "errors": 0,
+                    "error": None,
+                    "started_at": FETCHED,
+                    "finished_at": FETCHED,
+                }
+            ],
+        )
     return run_id

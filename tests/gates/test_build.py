@@ -61,9 +61,19 @@ def builds(tmp_path_factory):
     out["B"] = run_build(data, registry, AS_OF, send_alerts=False)
     out["B_sha"] = sha(published_path(data))
 
-    bad_rate = record("g1", "003", report_year=2023, publish_date=dt.date(2024, 3, 20), body=record("g1")["body"] + "\n附：统计表。")
-    bad_rate["metrics"] = [{"metric": "leader_court_appearance_rate", "value": 1000.0, "unit": "%", "scope": "unknown",
-                            "sentence": "行政机关负责人出庭应诉率达1000%", "section": None}]
+    bad_rate = record(
+        "g1", "003", report_year=2023, publish_date=dt.date(2024, 3, 20), body=record("g1")["body"] + "\n附：统计表。"
+    )
+    bad_rate["metrics"] = [
+        {
+            "metric": "leader_court_appearance_rate",
+            "value": 1000.0,
+            "unit": "%",
+            "scope": "unknown",
+            "sentence": "行政机关负责人出庭应诉率达1000%",
+            "section": None,
+        }
+    ]
     out["bad_id"] = bad_rate["record_id"]
     land(data, [bad_rate])
     out["C"] = run_build(data, registry, AS_OF, send_alerts=False)
@@ -77,7 +87,8 @@ def test_clean_build_publishes(builds):
     assert a.quarantined == 0
     assert builds["A_sha"] is not None
     assert query(published_path(builds["data"]), "select government_id from marts.annual_reports order by 1") == [
-        ("g1",), ("g2",)
+        ("g1",),
+        ("g2",),
     ]
 
 
@@ -94,7 +105,9 @@ def test_chrome_laden_body_is_quarantined_and_the_rest_published(builds):
     assert query(wh, "select record_id, reason from marts.quarantine") == [(builds["chrome_id"], q[0]["reason"])]
     assert query(wh, f"select count(*) from marts.report_versions where record_id = '{builds['chrome_id']}'") == [(0,)]
     # g3's 2022 report is held back, so coverage does not count it as published
-    [(status,)] = query(wh, "select status from marts.report_coverage where government_id = 'g3' and report_year = 2022")
+    [(status,)] = query(
+        wh, "select status from marts.report_coverage where government_id = 'g3' and report_year = 2022"
+    )
     assert status not in ("on_time", "late")
     assert builds["B_sha"] != builds["A_sha"]
 
@@ -121,7 +134,9 @@ def test_failed_gate_result_lists_expectations_and_rows(builds):
 
 
 def test_failed_gate_sends_an_alert(builds):
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in (builds["data"] / "alerts").rglob("*") if p.is_file()]
+    texts = [
+        p.read_text(encoding="utf-8", errors="replace") for p in (builds["data"] / "alerts").rglob("*") if p.is_file()
+    ]
     assert any("marts gate" in t for t in texts), texts
 
 
@@ -129,8 +144,14 @@ def test_every_validation_is_recorded_and_published(builds):
     data = builds["data"]
     runs = read_validation_runs(data)
     suites = {r["suite"] for r in runs}
-    assert {"landing_reports", "marts_report_coverage", "marts_coverage_complete", "marts_annual_reports",
-            "marts_report_metrics", "marts_crawl_health"} <= suites
+    assert {
+        "landing_reports",
+        "marts_report_coverage",
+        "marts_coverage_complete",
+        "marts_annual_reports",
+        "marts_report_metrics",
+        "marts_crawl_health",
+    } <= suites
     # builds A, B, C (a direct check_marts call in another test may add more)
     assert [r["success"] for r in runs if r["suite"] == "marts_report_metrics"][:3] == [True, True, False]
     failed = next(r for r in runs if r["suite"] == "marts_report_metrics" and not r["success"])
@@ -175,7 +196,9 @@ def test_a_government_year_missing_from_coverage_blocks(broken):
 
 
 def test_a_status_contradicting_its_dates_blocks(broken):
-    result = broken("update marts.report_coverage set status = 'missing' where government_id = 'g1' and report_year = 2022")
+    result = broken(
+        "update marts.report_coverage set status = 'missing' where government_id = 'g1' and report_year = 2022"
+    )
     assert [f.expectation for f in result.failures] == ["expect_column_values_to_be_in_set(status_agrees_with_dates)"]
     assert result.failures[0].rows[0]["report_id"] == "g1:2022"
 

@@ -43,7 +43,9 @@ def test_every_suite_file_is_readable_and_explains_itself():
 
 def test_chrome_patterns_catch_the_raw_seeds_and_spare_the_clean_ones():
     suite = load_suite(settings.EXPECTATIONS_DIR / "landing_reports.json")
-    chrome = next(e for e in suite.expectations() if e["kwargs"].get("column") == "body" and "regex_list" in e["kwargs"])
+    chrome = next(
+        e for e in suite.expectations() if e["kwargs"].get("column") == "body" and "regex_list" in e["kwargs"]
+    )
     patterns = [re.compile(rx) for rx in chrome["kwargs"]["regex_list"]]
     for name in ("001", "002"):  # copied off portals with page chrome
         raw = next(SEED_DIR.glob(f"{name}_*.txt")).read_text(encoding="utf-8")
@@ -73,7 +75,9 @@ def test_clean_records_pass_and_bad_ones_are_quarantined_with_a_reason(tmp_path)
 
     q = quarantined(tmp_path)
     assert [(r.suite.name, r.rows) for r in result.runs] == [
-        ("landing_crawl_log", len(good) + len(bad)), ("landing_links", 0), ("landing_reports", len(good) + len(bad))
+        ("landing_crawl_log", len(good) + len(bad)),
+        ("landing_links", 0),
+        ("landing_reports", len(good) + len(bad)),
     ]
     assert result.success
     assert set(q) == {r["record_id"] for r in bad.values()}
@@ -127,11 +131,29 @@ def test_quarantine_is_rewritten_each_build_and_keeps_first_dates(tmp_path):
 
 def test_bad_crawl_log_rows_are_quarantined_under_dbts_id(tmp_path):
     run_id = land(tmp_path, [record("g1", "003")])
-    Landing(tmp_path).write_rows("crawl_log", run_id, "g2", [{
-        "run_id": run_id, "government_id": "g2", "list_url": "http://g2.example.gov.cn/fzzf/", "status": "timeout",
-        "pages_fetched": 0, "requests": 3, "links_seen": 0, "reports_found": 0, "reports_new": 0, "links_skipped": 0,
-        "errors": 3, "error": "read timeout", "started_at": "2024-04-20T08:00:00", "finished_at": "2024-04-20T08:01:00",
-    }])
+    Landing(tmp_path).write_rows(
+        "crawl_log",
+        run_id,
+        "g2",
+        [
+            {
+                "run_id": run_id,
+                "government_id": "g2",
+                "list_url": "http://g2.example.gov.cn/fzzf/",
+                "status": "timeout",
+                "pages_fetched": 0,
+                "requests": 3,
+                "links_seen": 0,
+                "reports_found": 0,
+                "reports_new": 0,
+                "links_skipped": 0,
+                "errors": 3,
+                "error": "read timeout",
+                "started_at": "2024-04-20T08:00:00",
+                "finished_at": "2024-04-20T08:01:00",
+            }
+        ],
+    )
     result = check_landing(tmp_path, AS_OF)
     expected_id = hashlib.sha256(f"{run_id}|g2|http://g2.example.gov.cn/fzzf/".encode()).hexdigest()
     q = quarantined(tmp_path)

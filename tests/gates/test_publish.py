@@ -25,7 +25,9 @@ def make_warehouse(path: Path, version: int, rows: int = 20_000) -> Path:
     con = duckdb.connect(str(path))
     con.execute("create schema if not exists marts")
     con.execute("create or replace table marts.build as select ? as version", [version])
-    con.execute(f"create or replace table marts.filler as select range as i, md5(range::varchar) as h from range({rows})")
+    con.execute(
+        f"create or replace table marts.filler as select range as i, md5(range::varchar) as h from range({rows})"
+    )
     con.close()
     return path
 
@@ -108,7 +110,10 @@ def test_kill_during_publish_leaves_a_usable_warehouse(tmp_path, stage):
     env = {**os.environ, "FZZF_TEST_PUBLISH_PAUSE": f"{stage}:60", "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrapers.publish", str(staged), str(published)],
-        cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stderr.readline()  # blocks until the publisher reaches the pause (or dies)

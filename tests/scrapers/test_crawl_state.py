@@ -25,17 +25,16 @@ def _site(farm, years=range(2021, 2024), per_page=4):
                       quirks=False)  # fmt: skip
 
 
-def _failing_then(resource: Resource, failures: int, status: int = 500, body: bytes = b"server error"):
-    """A handler answering ``status`` to the first ``failures`` requests, then ``resource``."""
-    calls = {"n": 0}
+class Switch:
+    """A handler answering ``status`` with ``body`` until ``fixed`` is set, then ``resource``. Switched by the test
+    between runs, not by counting requests: a retry after a client-side timeout on a loaded machine must not move
+    the moment the portal recovers."""
 
-    def handler(_request):
-        calls["n"] += 1
-        if calls["n"] <= failures:
-            return Resource(body, status=status, validators=False)
-        return resource
+    def __init__(self, resource: Resource, status: int = 500, body: bytes = b"server error"):
+        self.resource, self.status, self.body, self.fixed = resource, status, body, False
 
-    return handler
+    def __call__(self, _request):
+        return self.resource if self.fixed else Resource(self.body, status=self.status, validators=False)
 
 
 def _write_registry(tmp_path, farm, gov) -> str:
@@ -51,8 +50,8 @@ def test_a_link_that_failed_is_fetched_again_behind_a_304(tmp_path, capsys, monk
     farm = Farm()
     gov = _site(farm)
     real = farm.sites["127.0.0.1"][REPORT_2023]
-    # 500 for both attempts of run 1 (retries=1), then the page
-    farm.add("127.0.0.1", REPORT_2023, _failing_then(real, failures=2))
+    switch = Switch(real)  # HTTP 500 through run 1, then the page
+    farm.add("127.0.0.1", REPORT_2023, switch)
     data = tmp_path / "data"
     with farm:
         reg = _write_registry(tmp_path, farm, gov)
@@ -62,6 +61,7 @@ def test_a_link_that_failed_is_fetched_again_behind_a_304(tmp_path, capsys, monk
         for _ in range(3):
             assert cli.main(args) == 0
             outputs.append(capsys.readouterr().out)
+            switch.fixed = True
         list_requests = [r for r in farm.log if r.path == "/g0/"]
     assert "partial" in outputs[0] and "HTTP 500" in outputs[0]
     assert all(r.headers.get("if-none-match") for r in list_requests[1:])  # runs 2 and 3 asked conditionally
@@ -86,10 +86,12 @@ def test_an_error_page_in_place_of_the_report_is_not_a_final_decision(tmp_path):
         "<html><head><title>访问受限</title></head><body><div class='content'><p>访问过于频繁，请稍后再试。</p>"
         "<p>您的访问请求已被网站安全防护系统拦截，事件编号：20240320123456。如有疑问请联系网站管理员。</p></div></body></html>"
     )
-    farm.add("127.0.0.1", REPORT_2023, _failing_then(real, failures=1, status=200, body=waf.encode()))
+    switch = Switch(real, status=200, body=waf.encode())
+    farm.add("127.0.0.1", REPORT_2023, switch)
     with farm:
         (entry,) = parse_registry({"governments": [gov.registry_entry(farm)]}, "farm.yaml")
         first = crawl_government(entry, tmp_path, POLITE)
+        switch.fixed = True
         second = crawl_government(entry, tmp_path, POLITE)
     assert first.status == "partial" and second.reports_new == 1
     rows = {r["decision"]: r for r in Landing(tmp_path).read_rows("links") if r["url"].endswith(REPORT_2023)}
@@ -102,10 +104,12 @@ def test_a_list_page_that_failed_is_read_again_though_the_first_page_is_unchange
     farm = Farm()
     gov = _site(farm, years=range(2016, 2024), per_page=3)  # 8 reports on 3 pages
     page2 = "/g0/index_1.html"
-    farm.add("127.0.0.1", page2, _failing_then(farm.sites["127.0.0.1"][page2], failures=2))
+    switch = Switch(farm.sites["127.0.0.1"][page2])
+    farm.add("127.0.0.1", page2, switch)
     with farm:
         (entry,) = parse_registry({"governments": [gov.registry_entry(farm)]}, "farm.yaml")
         first = crawl_government(entry, tmp_path, POLITE)
+        switch.fixed = True
         farm.reset_log()
         second = crawl_government(entry, tmp_path, POLITE)
         second_log = list(farm.log)

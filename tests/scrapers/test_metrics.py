@@ -56,27 +56,46 @@ def test_cn_to_number_rejects_other_characters():
     ("text", "expected"),
     [
         # phrasings named in docs/domain notes
-        ("今年，共收到行政复议申请20件，已办结19件。",
-         {("admin_reconsideration_received", 20), ("admin_reconsideration_closed", 19)}),
+        (
+            "今年，共收到行政复议申请20件，已办结19件。",
+            {("admin_reconsideration_received", 20), ("admin_reconsideration_closed", 19)},
+        ),
         ("行政机关负责人出庭率达100%。", {("leader_court_appearance_rate", 100)}),
-        ("2022年，受理各类矛盾纠纷2150件，调解成功2122件，协议涉及金额2722.56元。",
-         {("mediation_received", 2150), ("mediation_success", 2122)}),
+        (
+            "2022年，受理各类矛盾纠纷2150件，调解成功2122件，协议涉及金额2722.56元。",
+            {("mediation_received", 2150), ("mediation_success", 2122)},
+        ),
         # full-width digits and signs
-        ("全区共收到行政复议申请２０件，已办结１９件，纠错率为１５．５％。",
-         {("admin_reconsideration_received", 20), ("admin_reconsideration_closed", 19),
-          ("admin_reconsideration_correction_rate", 15.5)}),
+        (
+            "全区共收到行政复议申请２０件，已办结１９件，纠错率为１５．５％。",
+            {
+                ("admin_reconsideration_received", 20),
+                ("admin_reconsideration_closed", 19),
+                ("admin_reconsideration_correction_rate", 15.5),
+            },
+        ),
         # 万 and 余
-        ("全市各级人民调解组织共受理矛盾纠纷1.2万件，调解成功1.1万余件，调解成功率达98.5%。",
-         {("mediation_received", 12000), ("mediation_success", 11000), ("mediation_success_rate", 98.5)}),
+        (
+            "全市各级人民调解组织共受理矛盾纠纷1.2万件，调解成功1.1万余件，调解成功率达98.5%。",
+            {("mediation_received", 12000), ("mediation_success", 11000), ("mediation_success_rate", 98.5)},
+        ),
         # Chinese numerals
-        ("市政府本级收到行政复议申请二十三件，审结二十件。",
-         {("admin_reconsideration_received", 23), ("admin_reconsideration_closed", 20)}),
-        ("全年新收行政应诉案件45件，败诉3件，败诉率6.7%。",
-         {("admin_litigation_cases", 45), ("admin_litigation_lost", 3), ("admin_litigation_loss_rate", 6.7)}),
-        ("全年共办理行政处罚案件1,234件，罚没款共计356.8万元。",
-         {("admin_penalty_cases", 1234), ("admin_penalty_amount", 3_568_000)}),
-        ("制定规范性文件3件，审查规范性文件12件，清理规范性文件45件。",
-         {("normative_docs_issued", 3), ("normative_docs_reviewed", 12), ("normative_docs_cleaned", 45)}),
+        (
+            "市政府本级收到行政复议申请二十三件，审结二十件。",
+            {("admin_reconsideration_received", 23), ("admin_reconsideration_closed", 20)},
+        ),
+        (
+            "全年新收行政应诉案件45件，败诉3件，败诉率6.7%。",
+            {("admin_litigation_cases", 45), ("admin_litigation_lost", 3), ("admin_litigation_loss_rate", 6.7)},
+        ),
+        (
+            "全年共办理行政处罚案件1,234件，罚没款共计356.8万元。",
+            {("admin_penalty_cases", 1234), ("admin_penalty_amount", 3_568_000)},
+        ),
+        (
+            "制定规范性文件3件，审查规范性文件12件，清理规范性文件45件。",
+            {("normative_docs_issued", 3), ("normative_docs_reviewed", 12), ("normative_docs_cleaned", 45)},
+        ),
         ("全年作出重大行政决策5项。", {("major_decisions", 5)}),
         ("聘请法律顾问8名。", {("legal_advisers", 8)}),
         ("区政府聘请5名常年法律顾问。", {("legal_advisers", 5)}),
@@ -84,37 +103,65 @@ def test_cn_to_number_rejects_other_characters():
         ("全年办理法律援助案件356件。", {("legal_aid_cases", 356)}),
         ("全年组织学法12次。", {("law_study_sessions", 12)}),
         ("出庭应诉率为 85.7 %。", {("leader_court_appearance_rate", 85.7)}),
-        ("共办理行政复议案件15件，其中维持10件，撤销2件，纠错率13.3%。",
-         {("admin_reconsideration_cases", 15), ("admin_reconsideration_corrected", 2),
-          ("admin_reconsideration_correction_rate", 13.3)}),
-        ("全市法院共受理一审行政案件1,200件，行政诉讼案件败诉率为3.2%。",
-         {("admin_litigation_cases", 1200), ("admin_litigation_loss_rate", 3.2)}),
+        (
+            "共办理行政复议案件15件，其中维持10件，撤销2件，纠错率13.3%。",
+            {
+                ("admin_reconsideration_cases", 15),
+                ("admin_reconsideration_corrected", 2),
+                ("admin_reconsideration_correction_rate", 13.3),
+            },
+        ),
+        (
+            "全市法院共受理一审行政案件1,200件，行政诉讼案件败诉率为3.2%。",
+            {("admin_litigation_cases", 1200), ("admin_litigation_loss_rate", 3.2)},
+        ),
         ("全年备案审查规范性文件12件。", {("normative_docs_reviewed", 12)}),
-        ("收到行政复议申请30件，不予受理3件，受理27件，审结25件。",
-         {("admin_reconsideration_received", 30), ("admin_reconsideration_closed", 25)}),
+        (
+            "收到行政复议申请30件，不予受理3件，受理27件，审结25件。",
+            {("admin_reconsideration_received", 30), ("admin_reconsideration_closed", 25)},
+        ),
         ("开展法治政府建设专项督察3次。", {("law_supervision_inspections", 3)}),
         ("组织45名部门主要负责人现场述法。", {("leaders_law_reports", 45)}),
         # sentences from the seed reports
-        ("2019年,我镇办理行政处罚14件,罚款金额共计27120元,行政检查21次,检查后处罚9件、办理行政许可217件。",
-         {("admin_penalty_cases", 14), ("admin_penalty_amount", 27120)}),
-        ("2019年,各级调解组织及时调处了348件,调解成功340件,成功率达97.7%,没有发生因纠纷调处不及时而引发的恶性案件发生。",
-         {("mediation_received", 348), ("mediation_success", 340), ("mediation_success_rate", 97.7)}),
+        (
+            "2019年,我镇办理行政处罚14件,罚款金额共计27120元,行政检查21次,检查后处罚9件、办理行政许可217件。",
+            {("admin_penalty_cases", 14), ("admin_penalty_amount", 27120)},
+        ),
+        (
+            "2019年,各级调解组织及时调处了348件,调解成功340件,成功率达97.7%,没有发生因纠纷调处不及时而引发的恶性案件发生。",
+            {("mediation_received", 348), ("mediation_success", 340), ("mediation_success_rate", 97.7)},
+        ),
         ("通过清理,目前,我镇有20人持有合法有效的行政执法证件。", {("enforcement_certified_personnel", 20)}),
-        ("2022年共办理行政诉讼案件10宗、行政复议案件2宗，行政诉讼案件负责人出庭应诉率达100%，通过行政机关负责人出庭。",
-         {("admin_litigation_cases", 10), ("admin_reconsideration_cases", 2), ("leader_court_appearance_rate", 100)}),
-        ("2022年，全镇共办理行政处罚案件700余宗，其中立案查处环境违法行为92宗；查处非法行医案件罚没款约129万元。",
-         {("admin_penalty_cases", 700), ("admin_penalty_amount", 1_290_000)}),
-        ("2022年以来，各调解组织共受理调解案件5911宗，成功调解5693宗，调解成功率为96.3%，涉及金额5792.14元。",
-         {("mediation_received", 5911), ("mediation_success", 5693), ("mediation_success_rate", 96.3)}),
+        (
+            "2022年共办理行政诉讼案件10宗、行政复议案件2宗，行政诉讼案件负责人出庭应诉率达100%，通过行政机关负责人出庭。",
+            {("admin_litigation_cases", 10), ("admin_reconsideration_cases", 2), ("leader_court_appearance_rate", 100)},
+        ),
+        (
+            "2022年，全镇共办理行政处罚案件700余宗，其中立案查处环境违法行为92宗；查处非法行医案件罚没款约129万元。",
+            {("admin_penalty_cases", 700), ("admin_penalty_amount", 1_290_000)},
+        ),
+        (
+            "2022年以来，各调解组织共受理调解案件5911宗，成功调解5693宗，调解成功率为96.3%，涉及金额5792.14元。",
+            {("mediation_received", 5911), ("mediation_success", 5693), ("mediation_success_rate", 96.3)},
+        ),
         ("2022年常平镇出台规范性文件6份，不存在文件程序或内容违法的情形。", {("normative_docs_issued", 6)}),
-        ("截至2022年12月28日，全区共领取全国统一行政执法证件666个，其中乡镇行政执法人员237个。",
-         {("enforcement_certificates", 666)}),
+        (
+            "截至2022年12月28日，全区共领取全国统一行政执法证件666个，其中乡镇行政执法人员237个。",
+            {("enforcement_certificates", 666)},
+        ),
         ("今年，办理公证事项1693件，提供法律援助25件，参与公益法律服务活动39件。", {("legal_aid_cases", 25)}),
-        ("对2004年1月1日至2021年12月31日止制发的规范性文件进行专项清理，其中保留147件、需修订9件、废止和失效69件。",
-         {("normative_docs_retained", 147), ("normative_docs_repealed", 69)}),
-        ("2016年,全市各级行政复议机构共收到行政复议申请31件,其中立案受理31件。已受理的案件中,审结31件,其中维持30件,撤销和确认违法1件。",
-         {("admin_reconsideration_received", 31), ("admin_reconsideration_closed", 31),
-          ("admin_reconsideration_corrected", 1)}),
+        (
+            "对2004年1月1日至2021年12月31日止制发的规范性文件进行专项清理，其中保留147件、需修订9件、废止和失效69件。",
+            {("normative_docs_retained", 147), ("normative_docs_repealed", 69)},
+        ),
+        (
+            "2016年,全市各级行政复议机构共收到行政复议申请31件,其中立案受理31件。已受理的案件中,审结31件,其中维持30件,撤销和确认违法1件。",
+            {
+                ("admin_reconsideration_received", 31),
+                ("admin_reconsideration_closed", 31),
+                ("admin_reconsideration_corrected", 1),
+            },
+        ),
         ("2022年共举办了8场领导干部专题学法。", {("law_study_sessions", 8)}),
     ],
 )
@@ -186,12 +233,18 @@ def test_seed_reports_yield_their_headline_figures():
     found = {}
     for path in sorted(SEEDS.glob("*.txt")):
         found[path.name[:3]] = figures(path.read_text(encoding="utf-8"))
-    assert {("admin_reconsideration_received", 20), ("admin_reconsideration_closed", 19),
-            ("leader_court_appearance_rate", 100), ("mediation_received", 2150),
-            ("mediation_success", 2122), ("enforcement_certificates", 666)} <= found["001"]
+    assert {
+        ("admin_reconsideration_received", 20),
+        ("admin_reconsideration_closed", 19),
+        ("leader_court_appearance_rate", 100),
+        ("mediation_received", 2150),
+        ("mediation_success", 2122),
+        ("enforcement_certificates", 666),
+    } <= found["001"]
     assert {("admin_reconsideration_received", 31), ("admin_reconsideration_closed", 31)} <= found["002"]
-    assert {("admin_litigation_cases", 10), ("admin_penalty_cases", 700),
-            ("mediation_success_rate", 96.3)} <= found["003"]
+    assert {("admin_litigation_cases", 10), ("admin_penalty_cases", 700), ("mediation_success_rate", 96.3)} <= found[
+        "003"
+    ]
     assert found["004"] == {("leader_court_appearance_rate", 100)}
     names = {f.metric for t in TOPICS for f in t.fields}
     assert {metric for s in found.values() for metric, _ in s} <= names

@@ -52,6 +52,27 @@ def test_good_registry_loads_with_defaults_applied(tmp_path):
     assert [g.id for g in reg.select(["510700"])] == ["510700"]
 
 
+def test_entries_without_a_list_page_load_and_say_what_they_have(tmp_path):
+    data = mutate(lambda d: None)
+    report = "https://www.beijing.gov.cn/gongkai/fzzfjsbg/qzf/dcq/202403/t20240327_3602388.html"
+    data["governments"] += [
+        {"id": "510722", "name": "三台县人民政府", "level": "county", "province": "四川省", "no_url": True},
+        {"id": "510723", "name": "盐亭县人民政府", "level": "county", "province": "四川省", "list_urls": [],
+         "home_url": "http://www.yanting.gov.cn/"},
+        {"id": "110101", "name": "北京市东城区人民政府", "level": "county", "province": "北京市", "list_urls": [],
+         "report_urls": [report], "sources": [{"url": report, "evidence": "pages: seen published"}]},
+    ]  # fmt: skip
+    reg = load_registry(write(tmp_path, data))
+    santai, yanting, dongcheng = reg.get("510722"), reg.get("510723"), reg.get("110101")
+    assert santai.no_url and santai.list_urls == () and santai.crawl_urls == () and santai.url_status == "none"
+    assert santai.division_code == "510722"  # a plain code id is its own division code
+    assert yanting.url_status == "home" and yanting.crawl_urls == ()
+    assert dongcheng.url_status == "report" and dongcheng.crawl_urls == (report,)
+    assert dongcheng.sources == ((report, "pages: seen published"),)
+    assert dongcheng.as_row()["sources"] == [{"url": report, "evidence": "pages: seen published"}]
+    assert reg.get("510705").url_status == "list"
+
+
 def mutate(fn):
     data = yaml.safe_load(yaml.safe_dump(GOOD, allow_unicode=True))
     fn(data)
@@ -80,6 +101,49 @@ BAD = [
     ("negative grace", lambda d: d["governments"][1].update(grace_days=-1), "'510700' (#2)", "grace_days"),
     ("duplicate id", lambda d: d["governments"][1].update(id="510705"), "'510705' (#2)", "id"),
     ("unknown default", lambda d: d["defaults"].update(deadline="04-01"), "defaults", "deadline"),
+    # URL-less entries must say so, and say so truthfully; evidence must be about the entry's own URLs.
+    ("list_urls left out", lambda d: d["governments"][0].pop("list_urls"), "'510705' (#1)", "list_urls"),
+    ("no_url with a URL", lambda d: d["governments"][0].update(no_url=True), "'510705' (#1)", "no_url"),
+    ("no_url a string", lambda d: d["governments"][0].update(no_url="yes"), "'510705' (#1)", "no_url"),
+    (
+        "no_url with a report URL",
+        lambda d: d["governments"][0].update(no_url=True, list_urls=[], report_urls=["https://a.gov.cn/t.html"]),
+        "'510705' (#1)",
+        "no_url",
+    ),
+    (
+        "relative report url",
+        lambda d: d["governments"][0].update(report_urls=["/t.html"]),
+        "'510705' (#1)",
+        "report_urls",
+    ),
+    ("home_url no scheme", lambda d: d["governments"][0].update(home_url="www.a.gov.cn"), "'510705' (#1)", "home_url"),
+    (
+        "home_url a list",
+        lambda d: d["governments"][0].update(home_url=["https://a.gov.cn/"]),
+        "'510705' (#1)",
+        "home_url",
+    ),
+    (
+        "evidence for another URL",
+        lambda d: d["governments"][0].update(sources=[{"url": "https://b.gov.cn/", "evidence": "seen"}]),
+        "'510705' (#1)",
+        "sources",
+    ),
+    (
+        "evidence missing",
+        lambda d: d["governments"][0].update(sources=[{"url": "https://www.anzhou.gov.cn/zwgk/fzzfjs/"}]),
+        "'510705' (#1)",
+        "sources",
+    ),
+    (
+        "evidence empty",
+        lambda d: d["governments"][0].update(
+            sources=[{"url": "https://www.anzhou.gov.cn/zwgk/fzzfjs/", "evidence": " "}]
+        ),
+        "'510705' (#1)",
+        "sources",
+    ),
 ]
 
 
@@ -142,3 +206,4 @@ def test_cli_registry_summary(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "2 governments (city 1, county 1)" in proc.stdout
+    assert "best URL known: list 2, report 0, home 0, none 0" in proc.stdout

@@ -40,12 +40,27 @@ def test_ids_division_codes_and_parents():
 def test_rebuilt_or_guessed_urls_are_flagged_unverified_with_a_note():
     registry = load_registry(DEFAULT_REGISTRY)
     for gov in registry:
-        assert gov.note, gov.id
-        if "rebuilt" in gov.note or "not known" in gov.note or "verify" in gov.note:
+        if gov.url_status == "none":
+            assert gov.no_url and not gov.note, gov.id  # generated from the division codes alone
+            continue
+        assert gov.note or gov.sources, gov.id  # every URL says where it came from
+        if gov.note and ("rebuilt" in gov.note or "verify" in gov.note):
             assert gov.verified is False, gov.id
+        if gov.url_status == "home":
+            assert "home" in gov.note, gov.id
     # The rows from portals.csv that public crawler code used are the verified ones.
     assert sum(g.verified for g in registry) >= 10
     assert "500000-jw" in {g.id for g in registry if g.verified}
+
+
+def test_every_government_of_the_mainland_is_registered_and_url_less_ones_say_so():
+    registry = load_registry(DEFAULT_REGISTRY)
+    levels = {lvl: sum(g.level == lvl for g in registry) for lvl in ("province", "city", "county")}
+    assert levels == {"province": 31, "city": 333, "county": 2845}
+    by_status = {s: sum(g.url_status == s for g in registry) for s in ("list", "report", "home", "none")}
+    assert by_status["none"] > 3000 and by_status["list"] >= 36 and by_status["report"] >= 40
+    # A home page is never read as a list page any more.
+    assert not [g.id for g in registry if g.home_url and g.home_url in g.list_urls]
 
 
 def test_how_to_add_a_government_is_documented_at_the_top():

@@ -6,6 +6,8 @@
     error rows once they carry the title's year) or, failing that, when its title names the year (NNNN年).
     The reason is the first that applies:
 
+      no list page in the registry (unknown rows only)     -> report_coverage's status_reason ("no URL known for
+                                                               this government", "only report URLs are known, …")
       no successful crawl since as-of - unknown_after_days -> portal not reached since D  (or: never reached / crawled)
       a report landed but its text held back by the gate    -> report_coverage's status_reason ("report found but held
                                                                back by the landing gate: …")
@@ -131,6 +133,9 @@ explained as (
         coalesce(portal.list_pages_read, 0) as list_pages_read,
         portal.last_reached_at as last_reached_at,
         case
+            -- registry-urls (issue 12): no list page in the registry; report_coverage's status_reason says what is
+            when coverage.status = 'unknown' and coverage.url_status in ('report', 'home', 'none')
+                and coverage.status_reason not like 'report found but held back%' then 'no_list_url'
             when portal.crawl_runs is null then 'never_crawled'
             when portal.last_reached_at is null or coverage.last_success_at is null then 'portal_unreached'
             -- the page was landed as the report (its link says `report`): only report_coverage knows the gate
@@ -177,6 +182,7 @@ worded as (
                 -- the crawler never gives a failed link up (scrapers.crawl_state): it stays pending, asked again
                 || ', retrying'
             when 'held_back' then status_reason
+            when 'no_list_url' then status_reason  -- registry-urls (issue 12)
             when 'repost' then 'only a ' || evidence_reason
             when 'look_alike' then 'only a look-alike: ' || regexp_extract(evidence_reason, 'look-alike: (.*)$', 1)
             when 'off_site' then 'only an off-site link: ' || coalesce(evidence_url, '')

@@ -16,7 +16,10 @@ final as (
         province as province,
         due as due,
         note as note,
+        url_status as url_status,
         list_urls as list_urls,
+        report_urls as report_urls,
+        home_url as home_url,
         extra_hosts as extra_hosts,
         aliases as aliases,
         -- numbers

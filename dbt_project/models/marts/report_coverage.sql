@@ -7,6 +7,9 @@
       published on or before the due date                       -> on_time
       published after the due date                              -> late
       not published, as-of on or before the due date            -> not_due
+      not published, past due, and the registry has no list page
+        for the government (only report URLs, a home page, or
+        no URL at all: absence cannot be seen)                  -> unknown (status_reason says which)
       not published, past due, and no successful crawl of the
         government's portal since as-of - unknown_after_days    -> unknown (nobody can tell)
       not published, past due, but a link titled as the report
@@ -57,6 +60,7 @@ joined as (
         reports.url as url,
         report_years.report_year as report_year,
         report_years.grace_days as grace_days,
+        report_years.url_status as url_status,  -- registry-urls (issue 12)
         report_years.due_date as due_date,
         report_years.grace_end_date as grace_end_date,
         reports.publish_date as publish_date,
@@ -84,6 +88,9 @@ statused as (
             when effective_publish_date <= due_date then 'on_time'
             when effective_publish_date > due_date then 'late'
             when {{ as_of_date() }} <= due_date then 'not_due'
+            -- registry-urls (issue 12): no list page known, so a report not found is not a report absent.
+            -- null (a test fixture without the column) reads as a list page: the rules below decide.
+            when url_status in ('report', 'home', 'none') then 'unknown'
             when last_success_at is null then 'unknown'
             when held_reason is not null then 'unknown'
             when {{ as_of_date() }} <= grace_end_date then 'overdue'
@@ -102,6 +109,12 @@ final as (
         status as status,
         case
             when status <> 'unknown' then null
+            -- registry-urls (issue 12): no list page, so a year not found cannot be seen missing
+            when url_status = 'none' then 'no URL known for this government'
+            when url_status = 'home' then 'only the portal''s home page is known: no report column to read yet'
+            when url_status = 'report' and held_reason is null
+                then 'only report URLs are known, no list page: a year not among them cannot be seen missing'
+            -- end registry-urls
             when last_success_at is null
                 then 'portal not read successfully in the ' || {{ unknown_after_days() }} || ' days before as-of'
             else held_reason
@@ -111,6 +124,7 @@ final as (
         level as level,
         title as title,
         url as url,
+        url_status as url_status,  -- registry-urls (issue 12)
         -- numbers
         report_year as report_year,
         grace_days as grace_days,
