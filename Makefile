@@ -27,9 +27,12 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/fzzf demo
 
+# Two workers, one test file each at a time (module fixtures such as the reliability pipeline run once); the
+# slowest tests are listed at the end so that the next person trimming the suite knows where the time goes.
+PYTEST_WORKERS ?= 2
 test: venv
 	$(BIN)/ruff check scrapers dags tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 lint: venv
 	$(BIN)/ruff check scrapers dags tests bench

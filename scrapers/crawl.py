@@ -382,8 +382,5 @@ def run_crawl(
 
 
 def _why(skipped: list[Government]) -> str:
-    home = sum(1 for g in skipped if g.home_url)
-    return (
-        f"{len(skipped)} governments with no list or report URL known "
-        f"({len(skipped) - home} with no URL at all, {home} with a home page only)"
-    )
+    # A home page is a URL to start from (column discovery), so only entries with no URL at all are skipped.
+    return f"{len(skipped)} governments with no URL known (no list, report or home page)"

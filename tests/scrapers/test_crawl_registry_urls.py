@@ -141,14 +141,13 @@ def test_run_crawl_skips_url_less_entries_with_one_summary_line(tmp_path, mixed_
 
     governments = list(load_registry(path))
     summary = run_crawl(governments, tmp_path / "d", POLITE)
-    assert [r.government_id for r in summary.results] == ["110101"]
+    # the home-page-only entry is crawled from its home page (column discovery); its portal is down here
+    assert [r.government_id for r in summary.results] == ["900002", "110101"]
+    assert summary.results[0].status == "failed"
     skipped = [line for line in summary.describe().splitlines() if "skipped" in line]
-    assert skipped == [
-        "  skipped: 2 governments with no list or report URL known (1 with no URL at all, 1 with a home page only)"
-    ]
+    assert skipped == ["  skipped: 1 governments with no URL known (no list, report or home page)"]
     assert not summary.all_failed
-    assert {r.host for r in farm.log} == {OWN}  # the home page was never asked for
-    assert {r["government_id"] for r in Landing(tmp_path / "d").read_rows("crawl_log")} == {"110101"}
+    assert {r["government_id"] for r in Landing(tmp_path / "d").read_rows("crawl_log")} == {"110101", "900002"}
     # Called directly (as a mapped Airflow task would), a URL-less government is skipped and lands nothing.
     direct = crawl_government(governments[0], tmp_path / "d2", POLITE)
     assert direct.status == "skipped" and not Landing(tmp_path / "d2").read_rows("crawl_log")
@@ -158,13 +157,13 @@ def test_cli_crawl_of_only_url_less_entries_succeeds(tmp_path, mixed_registry, c
     path, _farm = mixed_registry
     with caplog.at_level(logging.INFO, logger="fzzf.crawl"):
         code = cli.main(["crawl", "--registry", str(path), "--data-dir", str(tmp_path / "d"), "--allow-private-hosts",
-                         "--delay", "0", "--only", "900001", "900002"])  # fmt: skip
+                         "--delay", "0", "--only", "900001"])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "0 governments" in out and "skipped: 2 governments with no list or report URL known" in out
+    assert "0 governments" in out and "skipped: 1 governments with no URL known" in out
 
 
 def test_the_airflow_plan_leaves_url_less_entries_out(mixed_registry, monkeypatch):
     path, _farm = mixed_registry
     monkeypatch.setenv("FZZF_REGISTRY", str(path))
-    assert [p["government_id"] for p in orchestration.plan_crawl()] == ["110101"]
+    assert [p["government_id"] for p in orchestration.plan_crawl()] == ["900002", "110101"]

@@ -66,7 +66,8 @@ def test_entries_without_a_list_page_load_and_say_what_they_have(tmp_path):
     santai, yanting, dongcheng = reg.get("510722"), reg.get("510723"), reg.get("110101")
     assert santai.no_url and santai.list_urls == () and santai.crawl_urls == () and santai.url_status == "none"
     assert santai.division_code == "510722"  # a plain code id is its own division code
-    assert yanting.url_status == "home" and yanting.crawl_urls == ()
+    # a home page only: crawled from there (column discovery), yet coverage says unknown until a list is registered
+    assert yanting.url_status == "home" and yanting.crawl_urls == ("http://www.yanting.gov.cn/",)
     assert dongcheng.url_status == "report" and dongcheng.crawl_urls == (report,)
     assert dongcheng.sources == ((report, "pages: seen published"),)
     assert dongcheng.as_row()["sources"] == [{"url": report, "evidence": "pages: seen published"}]
