@@ -249,6 +249,7 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
             for k in resolved:
                 alerted[k].setdefault("resolved_to", {})[cid] = now
         live = {cid for cid, _ in channels}
+        resolved_rows = {k: alerted[k] for k in resolved_keys}  # kept for the outcome: the loop below may drop them
         for k in found:
             # Resolved for good once every current channel that had the missing line has the resolved line too.
             if set(alerted[k].get("sent_to", {})) & live <= set(alerted[k].get("resolved_to", {})):
@@ -256,7 +257,7 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
         if total.sent or total.failed or total.filed:
             outcome.delivery = total
         outcome.newly_missing = [current[k] for k in current if k in new_keys]
-        outcome.resolved = [{**_row(alerted.get(k) or {}, k), "status": coverage[k]} for k in sorted(resolved_keys)]
+        outcome.resolved = [{**resolved_rows[k], "status": coverage[k]} for k in sorted(resolved_keys)]
         pending = {k for k in current if any(c not in alerted[k]["sent_to"] for c in live)}
         outcome.still_missing = len([k for k in current if k not in new_keys and k not in pending])
         outcome.undelivered = len(pending)
@@ -271,15 +272,6 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
             atomic_write_bytes(state_path, data)
     log.info("%s", outcome.describe())
     return outcome
-
-
-def _row(entry: dict[str, Any], key: str) -> dict[str, Any]:
-    """The alert row kept in the state for ``key`` (a resolved key may be gone from the state already)."""
-    if entry:
-        return entry
-    government_id, year = key.split("|", 1)
-    return {"government_id": government_id, "report_year": int(year), "name": government_id, "province": "",
-            "level": ""}  # fmt: skip
 
 
 def _grouped(rows: list[dict[str, Any]], line) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .discover import normalise_url
-from .landing import Landing, atomic_write_bytes
+from .landing import Landing, atomic_write_bytes, jsonl_rows
 
 log = logging.getLogger("fzzf.crawl")
 
@@ -111,7 +111,7 @@ def rebuild_from_links(landing: Landing, government_id: str, state: dict[str, An
             state["pending"][key] = pending_entry(row, attempts=1, now=0)
 
 
-def pending_entry(row: dict[str, Any], attempts: int, now: float | None = None, status: int | None = None) -> dict:
+def pending_entry(row: dict[str, Any], attempts: int, now: float | None = None) -> dict:
     return {
         "url": row.get("url"),
         "list_url": row.get("list_url"),
@@ -120,7 +120,7 @@ def pending_entry(row: dict[str, Any], attempts: int, now: float | None = None, 
         "report_year": row.get("report_year"),
         "attempts": attempts,
         "last_reason": row.get("reason"),
-        "last_status": status if status is not None else row.get("http_status"),
+        "last_status": row.get("http_status"),
         "next_at": next_attempt_at(attempts, now),
     }
 
@@ -134,15 +134,10 @@ def read_jsonl_lenient(path: Path) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         log.warning("cannot read landing file %s: %s", path, exc)
         return rows
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            log.warning("landing file %s, line %d: not JSON (%s); skipped", path, number, exc)
-            continue
-        if isinstance(row, dict):
+    for number, row, problem in jsonl_rows(text):
+        if problem:
+            log.warning("landing file %s, line %d: %s; skipped", path, number, problem)
+        else:
             rows.append(row)
     return rows
 

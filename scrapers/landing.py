@@ -264,21 +264,31 @@ class Landing:
         atomic_write_bytes(self.state_path(government_id), data)
 
 
-def _unreadable(path: Path) -> str | None:
-    """Why a landing file cannot be read as JSON Lines of objects (naming the line), or None when it can."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 at byte {exc.start}"
+def jsonl_rows(text: str) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, row, problem) per non-blank line of a landing file: the row, or None and why it is not one."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except ValueError as exc:
-            return f"line {number}: not JSON ({exc})"
-        if not isinstance(row, dict):
-            return f"line {number}: a JSON {type(row).__name__}, not an object"
+            yield number, None, f"not JSON ({exc})"
+            continue
+        if isinstance(row, dict):
+            yield number, row, None
+        else:
+            yield number, None, f"a JSON {type(row).__name__}, not an object"
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a landing file cannot be read as JSON Lines of objects (naming the line), or None when it can."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 at byte {exc.start}"
+    for number, _row, problem in jsonl_rows(text):
+        if problem:
+            return f"line {number}: {problem}"
     return None
 
 

@@ -37,9 +37,6 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     }
 
 
-REPORT_TZ = clock.REPORT_TZ  # due dates are Chinese calendar days (scrapers.clock)
-
-
 class PortalFailed(RuntimeError):
     """Every source of one government failed this try; raised so that Airflow retries it with backoff."""
 
