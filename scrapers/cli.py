@@ -166,7 +166,7 @@ def cmd_locate(args) -> int:
     if args.budget is not None and args.budget < 1:
         raise UsageError(f"--budget must be at least 1, got {args.budget}")
 
-    from .locate import locate_governments
+    from .suggestions import locate_governments
 
     politeness = _politeness(args)
     outcome = locate_governments(

@@ -27,10 +27,10 @@ from .collect import ReportCollector, SourceStats
 from .discover import Link, PageRequest, normalise_url, parse_list_page
 from .fetch import Fetcher, FetchError, site_host
 from .landing import Landing, new_run_id, utcnow
-from .locate import SourcePlan
 from .progress import Progress
 from .registry import Government
 from .settings import Politeness
+from .source_plan import SourcePlan
 
 __all__ = ["CrawlSummary", "GovernmentResult", "crawl_government", "run_crawl"]
 
