@@ -29,7 +29,7 @@ from .landing_cache import (
     stat_key,
     table_wide_columns,
 )
-from .runs import docs_dir, record_validation
+from .runs import docs_dir, record_suite_run
 from .suites import (
     Outcome,
     Suite,
@@ -290,22 +290,7 @@ def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
         result.quarantined += len(held)
         result.warnings += [f"{o.summary()} — {o.why}" for o in run.failed("warning")]
         result.failures += run.failed("critical")
-        failed = run.failed()
-        record_validation(
-            data_dir,
-            suite=suite.name,
-            success=run.success,
-            evaluated=len(run.outcomes),
-            failed=len(failed),
-            as_of=as_of,
-            critical_failed=len(run.failed("critical")),
-            warnings=len(run.failed("warning")),
-            rows=run.rows,
-            unexpected_rows=sum(o.unexpected_count for o in failed),
-            quarantined=len(held),
-            seconds=time.monotonic() - t0,
-            failures=[o.summary() for o in failed],
-        )
+        record_suite_run(data_dir, run, as_of, quarantined=len(held), seconds=time.monotonic() - t0)
 
     result.quarantine = sorted(entries.values(), key=lambda q: (q["stream"], q["record_id"], q["expectation"]))
     payload = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in result.quarantine)

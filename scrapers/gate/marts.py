@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..registry import Registry, load_registry
-from .runs import docs_dir, record_validation
+from .runs import docs_dir, record_suite_run
 from .suites import ROWS_SHOWN, Outcome, SuiteRun, build_docs, load_suites, read_frame, run_suite
 from .warehouse_io import connect_read
 
@@ -132,21 +132,7 @@ def check_marts(
         else:
             run = run_suite(suite, frame, parameters, docs_dir=docs_dir(data_dir))
         runs.append(run)
-        failed = run.failed()
-        record_validation(
-            data_dir,
-            suite=suite.name,
-            success=run.success,
-            evaluated=len(run.outcomes),
-            failed=len(failed),
-            as_of=as_of,
-            critical_failed=len(run.failed("critical")),
-            warnings=len(run.failed("warning")),
-            rows=run.rows,
-            unexpected_rows=sum(o.unexpected_count for o in failed),
-            seconds=run.seconds,
-            failures=[o.summary() for o in failed],
-        )
+        record_suite_run(data_dir, run, as_of)
         result.failures += [Failure.of(o) for o in run.failed("critical")]
         # Marts have no quarantine: a row-level expectation there blocks like a critical one.
         result.failures += [Failure.of(o) for o in run.failed("row")]

@@ -40,6 +40,22 @@ def docs_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "gx" / "docs"
 
 
+def record_suite_run(data_dir: Path, run, as_of: dt.date | None, **extra: Any) -> dict[str, Any]:
+    """``record_validation`` for one ``SuiteRun``: its counts as both gates report them (``extra``: quarantined,
+    seconds, ... where a gate knows better)."""
+    failed = run.failed()
+    fields: dict[str, Any] = {
+        "critical_failed": len(run.failed("critical")),
+        "warnings": len(run.failed("warning")),
+        "rows": run.rows,
+        "unexpected_rows": sum(o.unexpected_count for o in failed),
+        "seconds": run.seconds,
+        "failures": [o.summary() for o in failed],
+        **extra,
+    }
+    return record_validation(data_dir, run.suite.name, run.success, len(run.outcomes), len(failed), as_of, **fields)
+
+
 def record_validation(
     data_dir: Path,
     suite: str,
