@@ -20,7 +20,6 @@ from filelock import Timeout
 
 from . import registry_record
 from .landing import Landing
-from .registry import load_registry
 from .settings import DEFAULT_REGISTRY
 
 log = logging.getLogger(__name__)
@@ -127,11 +126,11 @@ def run_build(
     data_dir = Path(data_dir)
     result = BuildResult(as_of=as_of, what_if=what_if)
     try:
-        result.registry = registry_record.choose(data_dir, registry_path, DEFAULT_REGISTRY, drop_unregistered)
+        # loaded here, so a bad registry fails before anything is touched
+        result.registry, registry = registry_record.choose(data_dir, registry_path, DEFAULT_REGISTRY, drop_unregistered)
     except registry_record.RegistryMismatch as exc:
         result.failed_step, result.message = "registry", str(exc)
         return result
-    registry = load_registry(result.registry)  # a bad registry fails before anything is touched
     Landing(data_dir).ensure()
     lock = publish.build_lock(data_dir, timeout=BUILD_LOCK_TIMEOUT)
     try:

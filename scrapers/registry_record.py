@@ -102,8 +102,11 @@ def landed_governments(data_dir: Path) -> set[str]:
     return {path.stem for stream in STREAMS for path in (base / stream).glob("*/*.jsonl")}
 
 
-def choose(data_dir: Path, explicit: Path | None, default: Path, drop_unregistered: bool = False) -> Path:
-    """The registry a build of ``data_dir`` uses: the one named, else the data directory's own, else ``default``.
+def choose(
+    data_dir: Path, explicit: Path | None, default: Path, drop_unregistered: bool = False
+) -> tuple[Path, Registry]:
+    """The registry a build of ``data_dir`` uses (its path, loaded): the one named, else the data directory's own,
+    else ``default``.
 
     Raises RegistryMismatch when the registry would leave out governments whose files are landed, unless
     ``drop_unregistered``; with the data directory's own registry that cannot happen unless it was edited by hand.
@@ -130,4 +133,4 @@ def choose(data_dir: Path, explicit: Path | None, default: Path, drop_unregister
         )
     if dropped:
         log.warning("%s: building without %d landed government(s) not in it: %s", path, len(dropped), dropped[:20])
-    return path
+    return path, registry
