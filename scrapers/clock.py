@@ -16,9 +16,10 @@ ENV_TODAY = "FZZF_TODAY"
 
 
 def today(moment: dt.datetime | None = None) -> dt.date:
-    """Beijing's calendar day at ``moment`` (default: now), unless ``FZZF_TODAY`` pins it."""
+    """Beijing's calendar day at ``moment`` (default: now), unless ``FZZF_TODAY`` pins it (for every moment: the
+    demo's and the tests' scheduled runs are on the pinned day too)."""
     pinned = os.environ.get(ENV_TODAY, "").strip()
-    if pinned and moment is None:
+    if pinned:
         from .settings import SettingsError
 
         try:

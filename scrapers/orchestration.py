@@ -116,9 +116,7 @@ def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:
     """The day the build judges due dates by: the ``as_of`` parameter, else the run's day in Beijing."""
     if param:
         return dt.date.fromisoformat(str(param))
-    if os.environ.get(clock.ENV_TODAY):
-        return clock.today()
-    return clock.today(run_after or dt.datetime.now(dt.UTC))
+    return clock.today(run_after)
 
 
 def is_what_if(param: str | None) -> bool:
