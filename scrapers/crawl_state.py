@@ -103,12 +103,19 @@ def rebuild_from_links(landing: Landing, government_id: str, state: dict[str, An
         if decision == "report":
             state["links"].setdefault(key, decision)
         elif decision == "skipped":
-            # Title and off-site skips are re-judged for free; a page judged "not a report" stays judged.
-            state["links"].setdefault(
-                key, "skipped" if str(row.get("reason", "")).startswith("page:") else "skipped-title"
-            )
+            state["links"].setdefault(key, _skip_kind(str(row.get("reason") or "")))
         elif decision == "error":
             state["pending"][key] = pending_entry(row, attempts=1, now=0)
+
+
+def _skip_kind(reason: str) -> str:
+    """The state's decision for a landed ``skipped`` row, by its reason (as ``collect.screen_link`` writes them):
+    title and off-site skips are judged again when the rules or the registry's hosts change; others stay."""
+    if reason.startswith("title:"):
+        return "skipped-title"
+    if reason.startswith("off-site:"):
+        return "skipped-offsite"
+    return "skipped"
 
 
 def pending_entry(row: dict[str, Any], attempts: int, now: float | None = None) -> dict:
