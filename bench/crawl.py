@@ -43,10 +43,10 @@ sys.path.insert(0, str(REPO / "tests"))  # the portal farm lives with the tests
 from farm.server import Farm  # noqa: E402
 from farm.sites import PAGINATION, PORTAL_STYLES, add_robots, build_portal, build_site  # noqa: E402
 
-from scrapers.crawl import run_crawl  # noqa: E402
-from scrapers.discover import normalise_url  # noqa: E402
+from scrapers.collect.crawl import run_crawl  # noqa: E402
+from scrapers.collect.discover import normalise_url  # noqa: E402
 from scrapers.landing import Landing  # noqa: E402
-from scrapers.registry import parse_registry  # noqa: E402
+from scrapers.registry.governments import parse_registry  # noqa: E402
 from scrapers.settings import Politeness  # noqa: E402
 
 YEARS = range(2015, 2025)

@@ -51,7 +51,7 @@ from airflow.sdk import dag, task
 def bench_single():
     @task
     def dbt_build():
-        from scrapers.warehouse import run_dbt
+        from scrapers.warehouse.dbt_runner import run_dbt
         data = Path(os.environ["FZZF_DATA_DIR"])
         res = run_dbt(data, Path(os.environ["FZZF_REGISTRY"]), dt.date.fromisoformat(os.environ["BENCH_AS_OF"]),
                       data / "build" / "warehouse.duckdb")
@@ -68,7 +68,7 @@ from airflow.sdk import dag
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from scrapers.settings import DBT_PROJECT_DIR
-from scrapers.warehouse import dbt_vars
+from scrapers.warehouse.dbt_runner import dbt_vars
 
 DATA = Path(os.environ["FZZF_DATA_DIR"])
 BEHAVIOR = "AFTER_EACH"
@@ -105,11 +105,11 @@ bench_cosmos()
 def main() -> int:
     import datetime as dt
 
-    from scrapers.crawl import run_crawl
+    from scrapers.collect.crawl import run_crawl
     from scrapers.demo.portal import DemoPortal
-    from scrapers.registry import load_registry
+    from scrapers.registry.governments import load_registry
     from scrapers.settings import Politeness
-    from scrapers.warehouse import run_dbt
+    from scrapers.warehouse.dbt_runner import run_dbt
 
     data = Path(os.environ["FZZF_DATA_DIR"])
     as_of = dt.date.today()

@@ -8,7 +8,7 @@ version of one page), a crawl_log row per run and a links row per report; bodies
 report-like Chinese text, split into four sections, with four metrics each. The registry has one government per ten
 records, so the coverage spine grows with the size too. Texts come from a pool of 320 generated bodies.
 
-Timed per size, each a real ``fzzf build`` (scrapers.build.run_build: landing gate, dbt, marts gate, publish; no
+Timed per size, each a real ``fzzf build`` (scrapers.warehouse.build.run_build: landing gate, dbt, marts gate, publish; no
 alerts), step by step: the full build (no gate cache, no staged warehouse), then, after a new crawl adds 1% new
 reports in one run folder, the incremental build (gate results cached per landing file, dbt loading only the new
 files). Prints each step, the ratio of each build to dbt alone, the 100,000 / 10,000 ratio, the load average.
@@ -303,8 +303,8 @@ STEPS = ("landing gate", "dbt build", "marts gate", "publish")
 
 
 def timed_build(data_dir: Path, registry: Path, label: str) -> dict[str, float]:
-    """One ``fzzf build`` (scrapers.build.run_build: landing gate, dbt, marts gate, publish; no alerts)."""
-    from scrapers.build import run_build
+    """One ``fzzf build`` (scrapers.warehouse.build.run_build: landing gate, dbt, marts gate, publish; no alerts)."""
+    from scrapers.warehouse.build import run_build
 
     result = run_build(data_dir, registry, AS_OF, send_alerts=False)
     if not result.published:

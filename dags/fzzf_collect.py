@@ -22,7 +22,7 @@ import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from scrapers.orchestration import LANDING_ASSET, task_defaults
+from scrapers.orchestration.tasks import LANDING_ASSET, task_defaults
 
 LANDING = Asset(LANDING_ASSET)
 # "none" (or empty) leaves the DAG to manual and API triggers, e.g. where an outside scheduler owns the timing.
@@ -46,7 +46,7 @@ def fzzf_collect():
     @task
     def plan(params=None) -> list[dict]:
         """One entry per government to crawl, all sharing one landing run id."""
-        from scrapers.orchestration import plan_crawl
+        from scrapers.orchestration.tasks import plan_crawl
 
         return plan_crawl(params.get("only") or None)
 
@@ -57,7 +57,7 @@ def fzzf_collect():
     )
     def crawl(government_id: str, run_id: str, ti=None) -> dict:
         """Crawl one government; fails (and so retries) only when every source of it failed."""
-        from scrapers.orchestration import crawl_one
+        from scrapers.orchestration.tasks import crawl_one
 
         get_current_context()["government_id"] = government_id
         return crawl_one(government_id, run_id, try_number=ti.try_number)
@@ -65,7 +65,7 @@ def fzzf_collect():
     @task(trigger_rule="all_done", outlets=[LANDING])
     def landed(results, outlet_events=None) -> dict:
         """Mark the landing asset when anything landed; fail the run when no government could be crawled."""
-        from scrapers.orchestration import summarise_crawl
+        from scrapers.orchestration.tasks import summarise_crawl
 
         summary = summarise_crawl(list(results))
         outlet_events[LANDING].extra = summary

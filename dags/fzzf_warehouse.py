@@ -29,7 +29,7 @@ import datetime as dt
 
 from airflow.sdk import Asset, Param, dag, task
 
-from scrapers.orchestration import LANDING_ASSET, task_defaults
+from scrapers.orchestration.tasks import LANDING_ASSET, task_defaults
 
 LANDING = Asset(LANDING_ASSET)
 
@@ -55,7 +55,7 @@ def fzzf_warehouse():
     @task(pool="fzzf_duckdb", execution_timeout=dt.timedelta(hours=2))
     def build(params=None, dag_run=None) -> dict:
         """Gate, build, gate, publish."""
-        from scrapers.orchestration import build_warehouse, is_what_if, resolve_as_of
+        from scrapers.orchestration.tasks import build_warehouse, is_what_if, resolve_as_of
 
         as_of = params.get("as_of")
         return build_warehouse(resolve_as_of(as_of, dag_run.run_after), what_if=is_what_if(as_of))
@@ -63,7 +63,7 @@ def fzzf_warehouse():
     @task(execution_timeout=dt.timedelta(minutes=30))
     def alerts(built: dict) -> str:
         """Newly missing reports once, resolved lines (nothing for a what-if build)."""
-        from scrapers.orchestration import alert_missing
+        from scrapers.orchestration.tasks import alert_missing
 
         return alert_missing(dt.date.fromisoformat(built["as_of"]), what_if=built.get("what_if", False))
 

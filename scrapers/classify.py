@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 # Bump when a rule below changes: the crawler then reads every list again and judges anew the links it skipped on
-# their title alone (scrapers/crawl.py), so a rule fixed later cannot leave a report skipped for good.
+# their title alone (scrapers/collect/crawl.py), so a rule fixed later cannot leave a report skipped for good.
 CLASSIFIER_VERSION = "1"
 
 # The subject: rule-of-law government (or, from 2024, rule-of-law) work, or the older 依法行政 reports.

@@ -13,9 +13,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import clock, logs, settings
-from .registry import RegistryError, load_registry
-from .settings import SettingsError
+from scrapers import clock, logs, settings
+from scrapers.registry.governments import RegistryError, load_registry
+from scrapers.settings import SettingsError
 
 log = logging.getLogger("fzzf")
 
@@ -142,8 +142,8 @@ def cmd_crawl(args) -> int:
     registry = _load_registry(args)
     governments = registry.select(args.only)
 
-    from .crawl import run_crawl
-    from .registry_record import record
+    from scrapers.collect.crawl import run_crawl
+    from scrapers.registry.record import record
 
     politeness = _politeness(args)
     data_dir = settings.data_dir(args.data_dir)
@@ -166,7 +166,7 @@ def cmd_locate(args) -> int:
     if args.budget is not None and args.budget < 1:
         raise UsageError(f"--budget must be at least 1, got {args.budget}")
 
-    from .suggestions import locate_governments
+    from scrapers.collect.suggestions import locate_governments
 
     politeness = _politeness(args)
     outcome = locate_governments(
@@ -177,7 +177,7 @@ def cmd_locate(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    from .extract import extract_page
+    from scrapers.extract import extract_page
 
     status = EXIT_OK
     for name in args.paths:
@@ -194,7 +194,7 @@ def cmd_extract(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import run_build
+    from scrapers.warehouse.build import run_build
 
     as_of = args.as_of or clock.today()
     result = run_build(
@@ -214,7 +214,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_missing(args) -> int:
-    from .warehouse import missing_reports
+    from scrapers.warehouse.dbt_runner import missing_reports
 
     rows = missing_reports(settings.data_dir(args.data_dir), as_of=args.as_of)
     if args.json:
@@ -233,7 +233,7 @@ def cmd_missing(args) -> int:
 
 
 def cmd_alert(args) -> int:
-    from .alerts import send_missing_alerts
+    from scrapers.alerts.digest import send_missing_alerts
 
     as_of = args.as_of or clock.today()
     if clock.is_what_if(as_of):
@@ -248,7 +248,7 @@ def cmd_alert(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .explain import UnknownGovernment, UnreadableData, explain, render_text
+    from scrapers.warehouse.explain import UnknownGovernment, UnreadableData, explain, render_text
 
     registry = _load_registry(args)
     try:
@@ -266,7 +266,7 @@ def cmd_links(args) -> int:
     from dataclasses import replace
     from urllib.parse import urlsplit
 
-    from .pagelinks import PageError, judge_page, read_page, render_text
+    from scrapers.collect.pagelinks import PageError, judge_page, read_page, render_text
 
     allowed = None
     if args.gov:
@@ -275,7 +275,7 @@ def cmd_links(args) -> int:
             gov = registry.get(args.gov)
         except KeyError:
             raise UsageError(f"{registry.path}: no government with id {args.gov!r}") from None
-        # the crawl's own set (scrapers.crawl): its list and report URLs' hosts and extra_hosts
+        # the crawl's own set (scrapers.collect.crawl): its list and report URLs' hosts and extra_hosts
         allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     politeness = settings.Politeness()
     if args.allow_private_hosts:
@@ -311,13 +311,13 @@ def cmd_registry(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo.run import run_demo
+    from scrapers.demo.run import run_demo
 
     return run_demo(data_dir=Path(args.data_dir or "data/demo").resolve(), as_of=args.as_of)
 
 
 def cmd_airflow(args) -> int:
-    from .airflow_local import run_standalone
+    from scrapers.orchestration.airflow_local import run_standalone
 
     return run_standalone(port=args.port)
 

@@ -2,7 +2,7 @@
 
 Due dates are Chinese calendar days (a run at 23:30 UTC on 3-31 is already 4-1 in Beijing). ``FZZF_TODAY``
 (YYYY-MM-DD) pins the day for the demo and the tests: the day fzzf pretends it is. A build for any other day is a
-what-if (``scrapers.build``): it writes its own file and never publishes or alerts.
+what-if (``scrapers.warehouse.build``): it writes its own file and never publishes or alerts.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def today(moment: dt.datetime | None = None) -> dt.date:
     demo's and the tests' scheduled runs are on the pinned day too)."""
     pinned = os.environ.get(ENV_TODAY, "").strip()
     if pinned:
-        from .settings import SettingsError
+        from scrapers.settings import SettingsError
 
         try:
             return dt.date.fromisoformat(pinned)

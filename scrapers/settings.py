@@ -65,7 +65,7 @@ def registry_path(explicit: str | os.PathLike | None = None) -> Path:
 
 def explicit_registry_path(explicit: str | os.PathLike | None = None) -> Path | None:
     """The registry the user named (``--registry`` or ``FZZF_REGISTRY``), or None: then a build uses the registry
-    the data directory was crawled with (``scrapers.registry_record``)."""
+    the data directory was crawled with (``scrapers.registry.record``)."""
     value = explicit or os.environ.get("FZZF_REGISTRY")
     return Path(value).resolve() if value else None
 

@@ -27,9 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
-from .documents import render_pdf
-from .pages import render_report_page
-from .seeds import SeedReport, load_seeds
+from scrapers.demo.documents import render_pdf
+from scrapers.demo.pages import render_report_page
+from scrapers.demo.seeds import SeedReport, load_seeds
 
 PER_PAGE = 3
 YEARS = 5

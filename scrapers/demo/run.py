@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from .. import clock
-from ..settings import REPO_DIR
+from scrapers import clock
+from scrapers.settings import REPO_DIR
 
 MARKER = ".fzzf-demo"  # only a directory the demo created itself is ever wiped by the demo
 COLLECT_DAG, WAREHOUSE_DAG = "fzzf_collect", "fzzf_warehouse"
@@ -77,8 +77,8 @@ def prepare_dir(data_dir: Path) -> None:
 
 
 def run_demo(data_dir: Path, as_of: dt.date | None = None) -> int:
-    from .portal import DemoPortal
-    from .summary import print_summary
+    from scrapers.demo.portal import DemoPortal
+    from scrapers.demo.summary import print_summary
 
     as_of = as_of or clock.today()
     prepare_dir(data_dir)

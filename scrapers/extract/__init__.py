@@ -12,13 +12,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ..classify import classify, report_year
-from . import body as _body
-from . import meta as _meta
-from .attachments import AttachmentError, attachment_paragraphs, extract_attachment
-from .chrome import TEXT_ATTACHMENT
-from .decode import decode_html, repair_markup
-from .sections import split_sections
+from scrapers.classify import classify, report_year
+from scrapers.extract import body as _body
+from scrapers.extract import meta as _meta
+from scrapers.extract.attachments import AttachmentError, attachment_paragraphs, extract_attachment
+from scrapers.extract.chrome import TEXT_ATTACHMENT
+from scrapers.extract.decode import decode_html, repair_markup
+from scrapers.extract.sections import split_sections
 
 __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment", "extract_page", "page_from_attachment"]
 

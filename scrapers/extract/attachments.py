@@ -11,7 +11,7 @@ import re
 import zipfile
 from urllib.parse import urlsplit
 
-from .body import normalise
+from scrapers.extract.body import normalise
 
 _INDENT = re.compile(r"^[\u3000\xa0 \t]{2,}")
 _TITLE_LIKE = re.compile(r"报告|总结|情况")

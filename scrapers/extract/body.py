@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from . import chrome
+from scrapers.extract import chrome
 
 # A source line break is no space unless it separates two Latin words or numbers (browsers differ; readers of
 # Chinese expect none, and Word-pasted runs are broken at arbitrary points).

@@ -1,11 +1,11 @@
-"""Page bytes to text for the extractor: the shared decoder (``scrapers.charset``, the same one list pages use) and
+"""Page bytes to text for the extractor: the shared decoder (``scrapers.extract.charset``, the same one list pages use) and
 markup fixed before parsing."""
 
 from __future__ import annotations
 
 import re
 
-from ..charset import decode_html
+from scrapers.extract.charset import decode_html
 
 __all__ = ["decode_html", "repair_markup"]
 

@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from urllib.parse import unquote, urljoin, urlsplit
 
-from . import chrome
-from .body import normalise
+from scrapers.extract import chrome
+from scrapers.extract.body import normalise
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]\s|--|——)\s*")
 _META_DATE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")

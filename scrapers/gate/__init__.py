@@ -1,6 +1,6 @@
 """Quality gates (Great Expectations) around the dbt build: quarantine on landing, block-or-publish on marts.
 
-Public API (used by ``scrapers.build`` and the Airflow tasks):
+Public API (used by ``scrapers.warehouse.build`` and the Airflow tasks):
 
 - ``check_landing(data_dir, as_of) -> LandingGateResult``: validates landing records, writes
   ``DATA_DIR/build/quarantine.jsonl`` (dbt's staging excludes those record ids), records the run.
@@ -13,10 +13,10 @@ Public API (used by ``scrapers.build`` and the Airflow tasks):
 Suites live in ``expectations/*.json``; GX Data Docs are written to ``DATA_DIR/gx/docs/``.
 """
 
-from .landing import LandingGateResult, check_landing, quarantine_path
-from .marts import Failure, GateResult, check_marts, expected_report_years
-from .runs import docs_dir, load_validation_runs, read_validation_runs, record_validation, runs_path
-from .suites import SuiteError, load_suite, load_suites
+from scrapers.gate.landing import LandingGateResult, check_landing, quarantine_path
+from scrapers.gate.marts import Failure, GateResult, check_marts, expected_report_years
+from scrapers.gate.runs import docs_dir, load_validation_runs, read_validation_runs, record_validation, runs_path
+from scrapers.gate.suites import SuiteError, load_suite, load_suites
 
 __all__ = [
     "Failure",

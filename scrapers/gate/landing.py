@@ -18,8 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..landing import STREAMS, Landing, atomic_write_bytes, iso, utcnow
-from .landing_cache import (
+from scrapers.gate.landing_cache import (
     MAX_BATCHES,
     Batch,
     StreamCache,
@@ -29,8 +28,8 @@ from .landing_cache import (
     stat_key,
     table_wide_columns,
 )
-from .runs import docs_dir, record_suite_run
-from .suites import (
+from scrapers.gate.runs import docs_dir, record_suite_run
+from scrapers.gate.suites import (
     Outcome,
     Suite,
     SuiteError,
@@ -41,6 +40,7 @@ from .suites import (
     read_frame,
     run_suite,
 )
+from scrapers.landing import STREAMS, Landing, atomic_write_bytes, iso, utcnow
 
 
 def quarantine_path(data_dir: Path) -> Path:

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..landing import atomic_write_bytes
-from .suites import Suite
+from scrapers.gate.suites import Suite
+from scrapers.landing import atomic_write_bytes
 
 MAX_BATCHES = 16  # more batches than this are merged into one (results are additive, so merging is exact)
 

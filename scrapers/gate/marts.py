@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..registry import Registry, load_registry
-from .runs import docs_dir, record_suite_run
-from .suites import ROWS_SHOWN, Outcome, SuiteRun, build_docs, load_suites, read_frame, run_suite
-from .warehouse_io import connect_read
+from scrapers.gate.runs import docs_dir, record_suite_run
+from scrapers.gate.suites import ROWS_SHOWN, Outcome, SuiteRun, build_docs, load_suites, read_frame, run_suite
+from scrapers.gate.warehouse_io import connect_read
+from scrapers.registry.governments import Registry, load_registry
 
 
 @dataclass

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..landing import iso, utcnow
+from scrapers.landing import iso, utcnow
 
 COLUMNS: dict[str, str] = {
     "validated_at": "TIMESTAMP",  # UTC
@@ -120,7 +120,7 @@ def load_validation_runs(data_dir: Path, warehouse_path: Path) -> int:
 
     Call it on the *staged* warehouse, before publish, in the process that ran dbt or in another one.
     """
-    from .warehouse_io import connect_rw
+    from scrapers.gate.warehouse_io import connect_rw
 
     rows = read_validation_runs(data_dir)
     con = connect_rw(warehouse_path)

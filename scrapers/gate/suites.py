@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import settings
+from scrapers import settings
 
 log = logging.getLogger(__name__)
 

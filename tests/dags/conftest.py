@@ -41,6 +41,6 @@ def load_dag(dag_id: str):
 
 
 def today_in_beijing() -> dt.date:
-    from scrapers.orchestration import resolve_as_of
+    from scrapers.orchestration.tasks import resolve_as_of
 
     return resolve_as_of(None, None)

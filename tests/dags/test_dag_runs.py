@@ -44,7 +44,7 @@ def test_collect_then_warehouse_publishes_and_alerts_once(pipeline_env):
 
     # The next day's alerts task finds the same gap: nothing is sent again (a whole second build would show the same
     # at 40 s more; tests/alerts covers the once-only rule case by case).
-    from scrapers.orchestration import alert_missing
+    from scrapers.orchestration.tasks import alert_missing
 
     assert "0 newly missing" in alert_missing(as_of)
     assert len(receiver.posts) == 1

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from scrapers.orchestration import NothingLanded, resolve_as_of, summarise_crawl
+from scrapers.orchestration.tasks import NothingLanded, resolve_as_of, summarise_crawl
 
 
 def test_summary_counts_crawled_and_failed_governments():

@@ -21,15 +21,15 @@ from farm.server import Farm, Resource
 from farm.sites import _add_list_pages, report_paragraphs
 
 from scrapers import cli
-from scrapers.build import run_build
-from scrapers.collect import SourceStats
-from scrapers.crawl import run_crawl
+from scrapers.collect.collector import SourceStats
+from scrapers.collect.crawl import run_crawl
+from scrapers.collect.discover import normalise_url
 from scrapers.demo.pages import render_report_page
 from scrapers.demo.portal import DemoPortal
-from scrapers.discover import normalise_url
 from scrapers.landing import Landing, new_run_id, utcnow
-from scrapers.registry import load_registry
+from scrapers.registry.governments import load_registry
 from scrapers.settings import Politeness
+from scrapers.warehouse.build import run_build
 
 pytestmark = pytest.mark.integration
 

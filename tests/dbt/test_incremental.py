@@ -17,7 +17,7 @@ import pytest
 from test_warehouse_build import REGISTRY, RUN_APRIL, RUN_MARCH, write_fixture
 
 from scrapers.landing import Landing
-from scrapers.warehouse import keep_staged, mark_staged, run_dbt
+from scrapers.warehouse.dbt_runner import keep_staged, mark_staged, run_dbt
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from scrapers.landing import Landing, sha256_hex
-from scrapers.warehouse import coverage_summary, missing_reports, run_dbt
+from scrapers.warehouse.dbt_runner import coverage_summary, missing_reports, run_dbt
 
 pytestmark = pytest.mark.integration
 

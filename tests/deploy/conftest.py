@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from scrapers.airflow_local import stop_group
+from scrapers.orchestration.airflow_local import stop_group
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scrapers.airflow_local import NATIVE_ONLY, POOLS, airflow_env, celery_env
+from scrapers.orchestration.airflow_local import NATIVE_ONLY, POOLS, airflow_env, celery_env
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"

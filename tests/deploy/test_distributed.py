@@ -1,7 +1,7 @@
 """The scaled-out topology, natively: PostgreSQL metadata, CeleryExecutor on Redis, an api-server, a scheduler, a
 dag-processor and two Celery workers as separate processes; one full run of both DAGs against the demo portal.
 
-The same settings as docker-compose.yml (``scrapers.airflow_local.celery_env``), on 127.0.0.1 only.
+The same settings as docker-compose.yml (``scrapers.orchestration.airflow_local.celery_env``), on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.airflow_local import airflow_bin, airflow_env, celery_env, ensure_setup
+from scrapers.orchestration.airflow_local import airflow_bin, airflow_env, celery_env, ensure_setup
 
 from .conftest import Proc, free_port, get_json, wait_for
 

@@ -356,7 +356,7 @@ def add_robots(farm: Farm, host: str) -> None:
     farm.add(host, "/robots.txt", Resource(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
 
 
-# --- portals: a home page with the report column 1-3 clicks away (column discovery, scrapers/locate.py) -------------
+# --- portals: a home page with the report column 1-3 clicks away (column discovery, scrapers/collect/locate.py) -------------
 PORTAL_STYLES = ("mega", "xxgk-tree", "js-menu", "notice-only", "sitemap", "report-news", "two-columns")
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from scrapers.demo.seeds import load_seeds
+from scrapers.extract.metrics import extract_metrics
 from scrapers.landing import Landing, new_run_id, sha256_hex
-from scrapers.metrics import extract_metrics
 
 SEEDS = {s.seed_id[:3]: s for s in load_seeds()}
 FETCHED = dt.datetime(2024, 4, 20, 8, 0, 0)

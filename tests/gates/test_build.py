@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers.build import published_path, run_build, staged_path
 from scrapers.demo.seeds import SEED_DIR
 from scrapers.gate import check_marts, quarantine_path, read_validation_runs
-from scrapers.registry import load_registry
+from scrapers.registry.governments import load_registry
+from scrapers.warehouse.build import published_path, run_build, staged_path
 
 from .helpers import land, record, write_registry
 

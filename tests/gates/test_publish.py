@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers.publish import PublishError, previous_path, publish
+from scrapers.warehouse.publish import PublishError, previous_path, publish
 
 pytestmark = pytest.mark.gates
 
@@ -109,7 +109,7 @@ def test_kill_during_publish_leaves_a_usable_warehouse(tmp_path, stage):
     staged = make_warehouse(tmp_path / "build" / "warehouse.duckdb", 2, rows=200_000)
     env = {**os.environ, "FZZF_TEST_PUBLISH_PAUSE": f"{stage}:60", "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scrapers.publish", str(staged), str(published)],
+        [sys.executable, "-m", "scrapers.warehouse.publish", str(staged), str(published)],
         cwd=REPO,
         env=env,
         stderr=subprocess.PIPE,

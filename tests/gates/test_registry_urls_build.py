@@ -18,9 +18,9 @@ import duckdb
 import pytest
 import yaml
 
-from scrapers.build import published_path, run_build
 from scrapers.landing import Landing, new_run_id
-from scrapers.warehouse import missing_reports
+from scrapers.warehouse.build import published_path, run_build
+from scrapers.warehouse.dbt_runner import missing_reports
 
 from .helpers import FETCHED, land, record
 

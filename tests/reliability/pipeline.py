@@ -76,7 +76,7 @@ MOVING = {
     "report_coverage": {"last_success_at", "status_reason"},
     "missing_reports": {"last_success_at"},
     "crawl_health": {
-        # links that failed are asked again on every rerun (scrapers/crawl_state.py); a flaky portal fails them
+        # links that failed are asked again on every rerun (scrapers/collect/state.py); a flaky portal fails them
         # with another message each time, so the last crawl's error text and status move too
         "last_error",
         "last_run_status",

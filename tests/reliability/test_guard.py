@@ -45,7 +45,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("url", "kind"), REFUSED)
 def test_guard_refuses_before_connecting(url, kind):
-    from scrapers.fetch import Fetcher, FetchError
+    from scrapers.collect.fetch import Fetcher, FetchError
     from scrapers.settings import Politeness
 
     fetcher = Fetcher(Politeness(allow_private_hosts=False, delay=0, retries=0, timeout=0.5, obey_robots=False))

@@ -13,11 +13,12 @@ import yaml
 from farm.server import Farm, Resource
 from farm.sites import PAGINATION, add_robots, build_site
 
-from scrapers import cli, crawl
-from scrapers.crawl import crawl_government, run_crawl
+from scrapers import cli
+from scrapers.collect import crawl
+from scrapers.collect.crawl import crawl_government, run_crawl
 from scrapers.demo.portal import DemoPortal
 from scrapers.landing import Landing
-from scrapers.registry import parse_registry
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import Politeness
 
 # The timeout is generous for a loaded CI machine; the farm's one slow page sleeps far longer.
@@ -296,7 +297,7 @@ def test_host_delay_holds_across_processes(tmp_path):
     ],
 )
 def test_reposts_are_told_by_a_government_signature(name, level, issuer, repost):
-    from scrapers.collect import issued_elsewhere
+    from scrapers.collect.collector import issued_elsewhere
 
     gov = parse_registry({"governments": [{"id": "1", "name": name, "level": level, "province": "x",
                                            "list_urls": ["http://a.gov.cn/"]}]}, "x.yaml").governments[0]  # fmt: skip

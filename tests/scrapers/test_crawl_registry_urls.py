@@ -12,11 +12,12 @@ import yaml
 from farm.server import Farm, Resource
 from farm.sites import build_site, report_paragraphs
 
-from scrapers import cli, orchestration
-from scrapers.crawl import crawl_government, run_crawl
+from scrapers import cli
+from scrapers.collect.crawl import crawl_government, run_crawl
 from scrapers.demo.pages import render_report_page
 from scrapers.landing import Landing
-from scrapers.registry import parse_registry
+from scrapers.orchestration import tasks as orchestration
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import Politeness
 
 POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=1.5, allow_private_hosts=True, workers=2)
@@ -137,7 +138,7 @@ def mixed_registry(tmp_path):
 
 def test_run_crawl_skips_url_less_entries_with_one_summary_line(tmp_path, mixed_registry):
     path, farm = mixed_registry
-    from scrapers.registry import load_registry
+    from scrapers.registry.governments import load_registry
 
     governments = list(load_registry(path))
     summary = run_crawl(governments, tmp_path / "d", POLITE)

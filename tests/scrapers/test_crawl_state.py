@@ -11,9 +11,9 @@ from farm.server import Farm, Resource
 from farm.sites import build_site
 
 from scrapers import cli
-from scrapers.crawl import crawl_government
+from scrapers.collect.crawl import crawl_government
 from scrapers.landing import Landing
-from scrapers.registry import parse_registry
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import Politeness
 
 POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=1.5, allow_private_hosts=True, workers=2)

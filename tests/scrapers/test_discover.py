@@ -10,8 +10,8 @@ import pytest
 from farm.server import Farm
 from farm.sites import PAGINATION, build_site
 
-from scrapers.discover import PageRequest, normalise_url, parse_list_page
-from scrapers.fetch import Fetcher
+from scrapers.collect.discover import PageRequest, normalise_url, parse_list_page
+from scrapers.collect.fetch import Fetcher
 from scrapers.settings import Politeness
 
 BASE = "http://www.example.gov.cn/zwgk/fzzfjsndbg/"

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from farm.server import Farm, Resource
 
-from scrapers.fetch import Fetcher, FetchError, decode_html
-from scrapers.hostlock import HostGate
+from scrapers.collect.fetch import Fetcher, FetchError, decode_html
+from scrapers.collect.hostlock import HostGate
 from scrapers.settings import Politeness
 
 POLITE = Politeness(delay=0, retries=2, backoff=0, timeout=2.0, allow_private_hosts=True, max_bytes=10_000)
@@ -192,7 +192,7 @@ def test_robots_crawl_delay_longer_than_ours_wins(farm):
 
 
 def test_list_pages_use_the_report_decoder_a_latin1_header_over_gbk_bytes():
-    from scrapers.discover import parse_list_page
+    from scrapers.collect.discover import parse_list_page
     from scrapers.extract import decode as extract_decode
 
     body = (

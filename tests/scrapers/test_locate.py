@@ -1,4 +1,4 @@
-"""Column discovery (scrapers/locate.py): from a portal's home page to its report columns within the request budget,
+"""Column discovery (scrapers/collect/locate.py): from a portal's home page to its report columns within the request budget,
 and the crawler using it: home-page-only registry entries, remembered columns, a column that dies, and the CLI."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from farm.server import Farm, Resource
 from farm.sites import PORTAL_STYLES, _list_html, build_portal
 
 from scrapers import cli
-from scrapers.crawl import run_crawl
-from scrapers.discover import normalise_url
-from scrapers.fetch import Fetcher
+from scrapers.collect.crawl import run_crawl
+from scrapers.collect.discover import normalise_url
+from scrapers.collect.fetch import Fetcher
+from scrapers.collect.locate import is_site_root, locate
 from scrapers.landing import Landing
-from scrapers.locate import is_site_root, locate
-from scrapers.registry import parse_registry
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import Politeness
 
 FAMILIES = ("trs4", "countpage", "hanweb", "query", "nextlink", "trs6", "pagenum")
@@ -224,7 +224,7 @@ def test_a_broken_columns_memory_is_rediscovered_not_a_crash(tmp_path):
 
 
 def test_the_site_includes_its_subdomains_but_not_its_neighbours():
-    from scrapers.locate import on_site
+    from scrapers.collect.locate import on_site
 
     portal = {"www.qx.gov.cn"}
     assert on_site("http://xxgk.qx.gov.cn/fdzdgknr/", portal)  # 信息公开 on its own subdomain

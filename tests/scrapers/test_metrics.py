@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scrapers import landing
-from scrapers.metrics import TOPICS, cn_to_number, extract_metrics, parse_number
+from scrapers.extract.metrics import TOPICS, cn_to_number, extract_metrics, parse_number
 
 SEEDS = Path(__file__).resolve().parents[2] / "scrapers" / "demo" / "seeds"
 

@@ -14,12 +14,12 @@ from farm.server import Farm
 from farm.sites import PAGINATION, add_robots, build_site
 
 from scrapers import cli
-from scrapers.crawl import run_crawl
+from scrapers.collect.crawl import run_crawl
+from scrapers.collect.discover import normalise_url
+from scrapers.collect.pagelinks import judge_page
 from scrapers.demo.portal import DemoPortal
-from scrapers.discover import normalise_url
 from scrapers.landing import Landing
-from scrapers.pagelinks import judge_page
-from scrapers.registry import parse_registry
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import Politeness
 
 POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=1.5, allow_private_hosts=True, workers=4)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from scrapers.registry import RegistryError, load_registry
+from scrapers.registry.governments import RegistryError, load_registry
 
 GOOD = {
     "defaults": {"reports_from": 2018, "grace_days": 45},

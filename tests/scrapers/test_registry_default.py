@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from scrapers.registry import load_registry
+from scrapers.registry.governments import load_registry
 from scrapers.settings import DEFAULT_REGISTRY
 
 PROVINCE_CODES = {

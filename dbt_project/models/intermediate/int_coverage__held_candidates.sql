@@ -2,7 +2,7 @@
     Per (government, report year): evidence that a report exists although none is published, so that the year is
     `unknown` (with the reason) and never `missing`:
       - a link whose title reads as that year's report, whose latest answer was an error (HTTP error, timeout,
-        an error page; the crawler keeps asking it again, see scrapers/crawl_state.py);
+        an error page; the crawler keeps asking it again, see scrapers/collect/state.py);
       - a landed report whose text the landing gate held back (chrome left, too short): the page is a report.
     A link the crawler later judged (landed, skipped) is no longer evidence: only its latest decision counts.
 -#}

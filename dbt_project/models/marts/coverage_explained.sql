@@ -179,7 +179,7 @@ worded as (
                     else regexp_replace(evidence_reason, '^re-check \d+: ', '')
                 end
                 || ' on ' || error_runs || ' run' || case when error_runs = 1 then '' else 's' end
-                -- the crawler never gives a failed link up (scrapers.crawl_state): it stays pending, asked again
+                -- the crawler never gives a failed link up (scrapers.collect.state): it stays pending, asked again
                 || ', retrying'
             when 'held_back' then status_reason
             when 'no_list_url' then status_reason  -- registry-urls (issue 12)

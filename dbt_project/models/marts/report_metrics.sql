@@ -1,4 +1,4 @@
--- One row per figure extracted from each canonical annual report (scrapers.metrics, carried by the landing record).
+-- One row per figure extracted from each canonical annual report (scrapers.extract.metrics, carried by the landing record).
 with
 
 {{ unnest_canonical('metrics', 'metric') }},

@@ -1,4 +1,4 @@
-"""The registry of governments, validated by the crawler's own code (scrapers.registry) from the file the crawler uses.
+"""The registry of governments, validated by the crawler's own code (scrapers.registry.governments) from the file the crawler uses.
 
 No seed, no copy: a registry edit is in the warehouse at the next build, and a registry the crawler would reject
 fails the build with the same message (file, entry, field).
@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from scrapers.registry import load_registry, parse_registry
+from scrapers.registry.governments import load_registry, parse_registry
 
 SCHEMA = pa.schema(
     [

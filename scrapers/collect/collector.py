@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import crawl_state
-from .classify import CLASSIFIER_VERSION, classify, title_verdict
-from .discover import Link, normalise_url
-from .fetch import Fetcher, FetchError, Response, same_site
-from .landing import Landing, sha256_hex, utcnow
+from scrapers.classify import CLASSIFIER_VERSION, classify, title_verdict
+from scrapers.collect import state as crawl_state
+from scrapers.collect.discover import Link, normalise_url
+from scrapers.collect.fetch import Fetcher, FetchError, Response, same_site
+from scrapers.landing import Landing, sha256_hex, utcnow
 
 log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
@@ -234,9 +234,9 @@ class ReportCollector:
         self._land(key, link.title, link.date, list_url, resp, stats, on_event)
 
     def _land(self, key, list_title, list_date, list_url, resp: Response, stats, on_event) -> None:
-        from .extract import EXTRACTOR_VERSION, extract_page
-        from .extract.chrome import TEXT_ATTACHMENT
-        from .metrics import extract_metrics
+        from scrapers.extract import EXTRACTOR_VERSION, extract_page
+        from scrapers.extract.chrome import TEXT_ATTACHMENT
+        from scrapers.extract.metrics import extract_metrics
 
         raw_sha = self.landing.store_raw(resp.content)
         page = extract_page(resp.content, url=resp.url)
@@ -338,7 +338,7 @@ class ReportCollector:
 
     def _from_attachment(self, page, stats, on_event):
         """A page that is only a cover for a PDF/DOCX: the report text is the attachment's."""
-        from .extract import AttachmentError, page_from_attachment
+        from scrapers.extract import AttachmentError, page_from_attachment
 
         for url in page.body_in_attachment:
             if not same_site(url, self.allowed):

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .discover import normalise_url
-from .landing import Landing, atomic_write_bytes, jsonl_rows
+from scrapers.collect.discover import normalise_url
+from scrapers.landing import Landing, atomic_write_bytes, jsonl_rows
 
 log = logging.getLogger("fzzf.crawl")
 
@@ -30,7 +30,7 @@ MAX_WAIT_HOURS = 7 * 24
 
 
 def backoff_hours() -> float:
-    from .settings import _env_float
+    from scrapers.settings import _env_float
 
     return _env_float("FZZF_RETRY_BACKOFF_HOURS", 6.0)
 

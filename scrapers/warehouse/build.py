@@ -18,9 +18,9 @@ from pathlib import Path
 
 from filelock import Timeout
 
-from . import registry_record
-from .landing import Landing
-from .settings import DEFAULT_REGISTRY
+from scrapers.landing import Landing
+from scrapers.registry import record as registry_record
+from scrapers.settings import DEFAULT_REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,10 @@ def run_build(
     ``drop_unregistered``. ``what_if``: write ``DATA_DIR/whatif/<as_of>/warehouse.duckdb`` instead of publishing,
     and send nothing. ``full_refresh``: dbt from scratch.
     """
-    from . import alerts, gate, publish, warehouse
+    from scrapers import gate
+    from scrapers.alerts import digest as alerts
+    from scrapers.warehouse import dbt_runner as warehouse
+    from scrapers.warehouse import publish
 
     data_dir = Path(data_dir)
     result = BuildResult(as_of=as_of, what_if=what_if)

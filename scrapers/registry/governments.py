@@ -80,7 +80,7 @@ class Government:
     @property
     def list_starts(self) -> tuple[str, ...]:
         """Where list reading starts: the list pages, else the portal's home page, from which column discovery
-        (scrapers/locate.py) finds the report columns. Coverage stays `unknown` for a home-page-only entry
+        (scrapers/collect/locate.py) finds the report columns. Coverage stays `unknown` for a home-page-only entry
         until a list page is registered: a column found by discovery is a suggestion (`fzzf locate --write`)."""
         return self.list_urls or ((self.home_url,) if self.home_url else ())
 

@@ -162,5 +162,7 @@ def build_lock(data_dir: Path, timeout: float = 600.0) -> FileLock:
     return FileLock(path, timeout=timeout)
 
 
-if __name__ == "__main__":  # python -m scrapers.publish STAGED PUBLISHED (the kill-during-publish test runs this)
+if (
+    __name__ == "__main__"
+):  # python -m scrapers.warehouse.publish STAGED PUBLISHED (the kill-during-publish test runs this)
     publish(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 import filelock
 import yaml
 
-from . import crawl_state
-from .fetch import Fetcher
-from .landing import Landing, atomic_write_bytes
-from .locate import LocateResult, locate
-from .source_plan import remember
+from scrapers.collect import state as crawl_state
+from scrapers.collect.fetch import Fetcher
+from scrapers.collect.locate import LocateResult, locate
+from scrapers.collect.source_plan import remember
+from scrapers.landing import Landing, atomic_write_bytes
 
 __all__ = ["SUGGESTIONS_FILE", "LocateOutcome", "locate_governments"]
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from filelock import FileLock
 
-from .landing import atomic_write_bytes, utcnow
-from .notify import Delivery, deliver
-from .registry import LEVELS
+from scrapers.alerts.channels import Delivery, deliver
+from scrapers.landing import atomic_write_bytes, utcnow
+from scrapers.registry.governments import LEVELS
 
 __all__ = [
     "AlertOutcome",
@@ -174,7 +174,7 @@ def channel_id(url: str | None) -> str:
 
 
 def _current_channel_ids() -> list[str]:
-    from .notify import channel_urls
+    from scrapers.alerts.channels import channel_urls
 
     return [channel_id(u) for u in channel_urls()] or [channel_id(None)]
 
@@ -188,9 +188,9 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     lines to the channels that had the missing line.
 
     Delivery is kept per channel: a channel that is down gets what it missed on a later run, and a channel that
-    took the digest never gets it twice. ``urls`` overrides the configured channels (see ``scrapers.notify``).
+    took the digest never gets it twice. ``urls`` overrides the configured channels (see ``scrapers.alerts.channels``).
     """
-    from .notify import channel_urls
+    from scrapers.alerts.channels import channel_urls
 
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
@@ -401,7 +401,7 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     Inside an Airflow task the failed task's own ``on_failure_callback`` sends the notice, with the DAG, run and log
     link this function cannot know; sending here too would say the same thing twice.
     """
-    from .notify import in_airflow_task
+    from scrapers.alerts.channels import in_airflow_task
 
     title = f"fzzf build as of {result.as_of} not published: {result.failed_step} failed"
     if in_airflow_task():
@@ -412,7 +412,7 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
 
 def notify_failure(context: dict[str, Any]) -> Delivery:
     """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
-    from . import settings
+    from scrapers import settings
 
     title, body = failure_message(context)
     return deliver(settings.data_dir(), "pipeline_failure", title, body, "failure")

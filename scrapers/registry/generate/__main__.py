@@ -1,4 +1,4 @@
-"""``python -m scrapers.registry_build [--out P] [--check]``: write the default registry, or check it is current."""
+"""``python -m scrapers.registry.generate [--out P] [--check]``: write the default registry, or check it is current."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..registry import RegistryError, load_registry
-from . import DEFAULT_OUT, _fmt, build, render
+from scrapers.registry.generate import DEFAULT_OUT, _fmt, build, render
+from scrapers.registry.governments import RegistryError, load_registry
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scrapers.registry_build", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scrapers.registry.generate", description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"registry to write (default {DEFAULT_OUT})")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when --out is not up to date")
     args = parser.parse_args(argv)
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
         if current != text:
-            print(f"{args.out} is out of date: run python -m scrapers.registry_build", file=sys.stderr)
+            print(f"{args.out} is out of date: run python -m scrapers.registry.generate", file=sys.stderr)
             return 1
         return 0
     tmp = args.out.with_suffix(".tmp")

@@ -1,7 +1,7 @@
 """One list page as the crawler reads it (``fzzf links``): the report links found, how each is judged before any
 report page is fetched, and the further list pages with the page count and how it was read.
 
-It runs the crawler's own parser (``scrapers.discover.parse_list_page``) and the title-level decisions of
+It runs the crawler's own parser (``scrapers.collect.discover.parse_list_page``) and the title-level decisions of
 ``ReportCollector.judge`` (off-site, then title look-alike or off-topic; same order, same reason text), so what it
 prints is what a crawl does with the page. Links that pass the title are fetched by the crawler and decided on their
 page; this command says so instead of fetching them.
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .classify import title_verdict, year_in
-from .collect import screen_link
-from .discover import Link, ListPage, parse_list_page
-from .fetch import Fetcher, FetchError
+from scrapers.classify import title_verdict, year_in
+from scrapers.collect.collector import screen_link
+from scrapers.collect.discover import Link, ListPage, parse_list_page
+from scrapers.collect.fetch import Fetcher, FetchError
 
 __all__ = ["PageError", "judge_page", "read_page", "render_text", "screen"]
 

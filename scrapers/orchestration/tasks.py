@@ -11,10 +11,10 @@ import logging
 import os
 from typing import Any
 
-from . import clock, settings
-from .alerts import GateFailed
-from .landing import new_run_id
-from .registry import load_registry
+from scrapers import clock, settings
+from scrapers.alerts.digest import GateFailed
+from scrapers.landing import new_run_id
+from scrapers.registry.governments import load_registry
 
 log = logging.getLogger("fzzf.orchestration")
 
@@ -25,7 +25,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     """``default_args`` shared by the DAGs: owner, retries with exponential backoff, the failure notifier."""
     import os
 
-    from .alerts import failure_notifier
+    from scrapers.alerts.digest import failure_notifier
 
     return {
         "owner": "data-eng",
@@ -59,7 +59,7 @@ def _no_retry(exc_type: type[Exception], message: str) -> Exception:
 
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
-    from .registry_record import record
+    from scrapers.registry.record import record
 
     registry = load_registry(settings.registry_path())
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
@@ -73,7 +73,7 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
 
 def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str, Any]:
     """Crawl one government into the landing zone and return its summary; raise PortalFailed when all failed."""
-    from .crawl import crawl_government
+    from scrapers.collect.crawl import crawl_government
 
     registry = load_registry(settings.registry_path())
     gov = registry.get(government_id)
@@ -130,8 +130,8 @@ def build_warehouse(as_of: dt.date, what_if: bool = False) -> dict[str, Any]:
 
     A what-if build writes its own warehouse under ``DATA_DIR/whatif/<as_of>/`` and never fails the task for a
     gate (its result is the answer to the question asked); the alerts task then sends nothing."""
-    from . import logs
-    from .build import run_build
+    from scrapers import logs
+    from scrapers.warehouse.build import run_build
 
     logs.quiet_libraries()  # one line per build step in the task log, not GX's hundreds of INFO lines
     result = run_build(
@@ -165,7 +165,7 @@ class AlertsNotDelivered(RuntimeError):
 def alert_missing(as_of: dt.date, what_if: bool = False) -> str:
     """Send the missing-report digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
     when no channel took a message (the state keeps it pending for the next run). A what-if sends nothing."""
-    from .alerts import send_missing_alerts, send_overdue_reminder
+    from scrapers.alerts.digest import send_missing_alerts, send_overdue_reminder
 
     if what_if:
         text = f"what-if build as of {as_of}: no alerts sent, alert state untouched"

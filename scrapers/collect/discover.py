@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import lxml.etree
 import lxml.html
 
-from .charset import decode_html
+from scrapers.extract.charset import decode_html
 
 __all__ = ["Link", "ListPage", "PageRequest", "normalise_url", "parse_list_page"]
 

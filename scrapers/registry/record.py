@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .landing import STREAMS, atomic_write_bytes, sha256_hex, utcnow
-from .registry import Registry, load_registry
+from scrapers.landing import STREAMS, atomic_write_bytes, sha256_hex, utcnow
+from scrapers.registry.governments import Registry, load_registry
 
 log = logging.getLogger("fzzf.registry")
 
@@ -111,7 +111,7 @@ def choose(
     Raises RegistryMismatch when the registry would leave out governments whose files are landed, unless
     ``drop_unregistered``; with the data directory's own registry that cannot happen unless it was edited by hand.
     """
-    from .landing import _safe_name
+    from scrapers.landing import _safe_name
 
     mine = recorded(data_dir)
     if explicit is not None:

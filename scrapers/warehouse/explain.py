@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .classify import year_in
-from .discover import normalise_url
-from .landing import Landing
-from .registry import Registry
+from scrapers.classify import year_in
+from scrapers.collect.discover import normalise_url
+from scrapers.landing import Landing
+from scrapers.registry.governments import Registry
 
 __all__ = ["UnknownGovernment", "UnreadableData", "explain", "render_text"]
 
@@ -135,8 +135,10 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
         return found
     import duckdb
 
-    from .alerts import _connect  # read-only, and tolerant of a handle a just-finished dbt run still holds
-    from .warehouse import _rows as _query
+    from scrapers.alerts.digest import (
+        _connect,  # read-only, and tolerant of a handle a just-finished dbt run still holds
+    )
+    from scrapers.warehouse.dbt_runner import _rows as _query
 
     con = _connect(path)
     try:
@@ -163,8 +165,8 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
 
 def _next_crawl(gov, year: int, links, state: dict[str, Any], published: bool) -> list[str]:
     """What the next crawl does about this year, from the crawl state: its ``pending`` links are asked again once
-    their backoff has run (``scrapers.crawl_state``), whether or not their list page changed."""
-    from .crawl import revisit_after
+    their backoff has run (``scrapers.collect.state``), whether or not their list page changed."""
+    from scrapers.collect.crawl import revisit_after
 
     plans: list[str] = []
     pending = state.get("pending") or {}

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .settings import REPO_DIR
+from scrapers.settings import REPO_DIR
 
 DAGS_DIR = REPO_DIR / "dags"
 LOCAL_HOME = REPO_DIR / ".airflow"

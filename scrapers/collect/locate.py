@@ -8,8 +8,8 @@ report link on any page sits in. Every page fetched is scored by the annual-repo
 ``parse_list_page`` and ``title_verdict``); the pages holding some are the columns, minus those whose reports another
 column lists too (a home page's news block, a topic page's "latest" box).
 
-The crawler's side (which list URLs to crawl, what the state remembers) is ``scrapers.source_plan``; the
-``fzzf locate`` command's (discovery per government, suggestions file) is ``scrapers.suggestions``.
+The crawler's side (which list URLs to crawl, what the state remembers) is ``scrapers.collect.source_plan``; the
+``fzzf locate`` command's (discovery per government, suggestions file) is ``scrapers.collect.suggestions``.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from .charset import decode_html
-from .classify import title_verdict
-from .discover import PAGER_WORDS, normalise_url, parse_list_page
-from .fetch import Fetcher, FetchError, same_site, site_host
+from scrapers.classify import title_verdict
+from scrapers.collect.discover import PAGER_WORDS, normalise_url, parse_list_page
+from scrapers.collect.fetch import Fetcher, FetchError, same_site, site_host
+from scrapers.extract.charset import decode_html
 
 __all__ = ["DEAD", "Column", "LocateResult", "default_budget", "is_site_root", "locate", "recheck_days"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .landing import Landing
-from .settings import DBT_PROJECT_DIR
+from scrapers.landing import Landing
+from scrapers.settings import DBT_PROJECT_DIR
 
 __all__ = [
     "DbtFailure",
@@ -229,7 +229,7 @@ def keep_staged(warehouse_path: Path, data_dir: Path, full_refresh: bool = False
 
 def mark_staged(warehouse_path: Path, data_dir: Path) -> None:
     """After a successful dbt build: the staging warehouse may be kept for the next, incremental, build."""
-    from .landing import atomic_write_bytes
+    from scrapers.landing import atomic_write_bytes
 
     atomic_write_bytes(_fingerprint_path(warehouse_path), _project_fingerprint(data_dir).encode())
 

@@ -1,5 +1,5 @@
 """Which list URLs the crawler reads for one government: the registry's, with home pages resolved to the report
-columns that discovery (``scrapers.locate``) finds on them.
+columns that discovery (``scrapers.collect.locate``) finds on them.
 
 Found columns are remembered in the crawl state (``state["columns"]``, with the click path and the links judged),
 re-checked rarely, and looked for again when a remembered column dies (404, redesign) or a registry page lists no
@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
-from .discover import normalise_url
-from .fetch import Fetcher
-from .locate import DEAD, LocateResult, default_budget, is_site_root, locate, recheck_days
+from scrapers.collect.discover import normalise_url
+from scrapers.collect.fetch import Fetcher
+from scrapers.collect.locate import DEAD, LocateResult, default_budget, is_site_root, locate, recheck_days
 
 __all__ = ["SourcePlan", "remember"]
 

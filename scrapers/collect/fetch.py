@@ -24,10 +24,10 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from .charset import decode_html
-from .hostlock import HostGate, host_key
-from .landing import atomic_write_bytes
-from .settings import Politeness
+from scrapers.collect.hostlock import HostGate, host_key
+from scrapers.extract.charset import decode_html
+from scrapers.landing import atomic_write_bytes
+from scrapers.settings import Politeness
 
 __all__ = ["FetchError", "Fetcher", "Response", "decode_html", "same_site", "site_host"]
 

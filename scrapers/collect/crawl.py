@@ -21,16 +21,16 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from . import crawl_state
-from .classify import CLASSIFIER_VERSION
-from .collect import ReportCollector, SourceStats
-from .discover import Link, PageRequest, normalise_url, parse_list_page
-from .fetch import Fetcher, FetchError, site_host
-from .landing import Landing, new_run_id, utcnow
-from .progress import Progress
-from .registry import Government
-from .settings import Politeness
-from .source_plan import SourcePlan
+from scrapers.classify import CLASSIFIER_VERSION
+from scrapers.collect import state as crawl_state
+from scrapers.collect.collector import ReportCollector, SourceStats
+from scrapers.collect.discover import Link, PageRequest, normalise_url, parse_list_page
+from scrapers.collect.fetch import Fetcher, FetchError, site_host
+from scrapers.collect.progress import Progress
+from scrapers.collect.source_plan import SourcePlan
+from scrapers.landing import Landing, new_run_id, utcnow
+from scrapers.registry.governments import Government
+from scrapers.settings import Politeness
 
 __all__ = ["CrawlSummary", "GovernmentResult", "crawl_government", "run_crawl"]
 
@@ -162,7 +162,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
     _fold_in_landed_reports(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
-    # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/locate.py.
+    # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/collect/locate.py.
     plan = SourcePlan(gov, fetcher, state, allowed, on_event=on_event)
     # Lazily: the walk looks at each source's result before it decides whether to run discovery after it.
     for list_url in itertools.chain(plan.walk(result.sources), gov.report_urls):
