@@ -29,7 +29,7 @@ COPY --chown=50000:0 dags ./dags
 COPY --chown=50000:0 dbt_project ./dbt_project
 COPY --chown=50000:0 expectations ./expectations
 # Editable on purpose: the package finds dbt_project/ and expectations/ beside itself (scrapers.settings.REPO_DIR).
-RUN pip install --no-deps -e . && python -c "import scrapers.cli, scrapers.alerts.digest"
+RUN pip install --no-deps -e . && python -c "import scrapers.cli, scrapers.alerts.missing, scrapers.alerts.failures"
 
 USER 50000
 VOLUME ["/data"]

@@ -233,7 +233,7 @@ def cmd_missing(args) -> int:
 
 
 def cmd_alert(args) -> int:
-    from scrapers.alerts.digest import send_missing_alerts
+    from scrapers.alerts.missing import send_missing_alerts
 
     as_of = args.as_of or clock.today()
     if clock.is_what_if(as_of):

@@ -1,4 +1,5 @@
-"""Judging the links of one government's list pages and landing the reports among them (used by ``crawl``).
+"""One government's crawl, link by link: judge (``judge``), fetch and read (``report_page``), land (``land``), and
+keep the incremental state current (used by ``crawl``).
 
 Each link gets one decision with its reason (landing stream ``links``): ``report``, ``skipped`` (look-alike, off the
 site, duplicate text), ``known`` (judged in an earlier run), ``gone`` (collected before, now 404/410) or ``error``.
@@ -6,7 +7,7 @@ The title decides first; only a title that is a report or ambiguous costs a requ
 
 A link that got no usable answer (HTTP error, timeout, an error or WAF page where the report should be) is never
 judged for good: it stays in the state's ``pending`` and is asked again on later runs with a backoff
-(``crawl_state.next_attempt_at``), whether or not its list page changed. Its rows carry the year of its title, so
+(``state.next_attempt_at``), whether or not its list page changed. Its rows carry the year of its title, so
 coverage can say ``unknown`` for that year rather than ``missing``.
 """
 
@@ -15,110 +16,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from scrapers.classify import CLASSIFIER_VERSION, classify, title_verdict
+from scrapers.classify import CLASSIFIER_VERSION
+from scrapers.collect import land, report_page
 from scrapers.collect import state as crawl_state
 from scrapers.collect.discover import Link, normalise_url
 from scrapers.collect.fetch import Fetcher, FetchError, Response, same_site
-from scrapers.landing import Landing, sha256_hex, utcnow
+from scrapers.collect.judge import duplicate_of, judge_page, screen_link, title_year
+from scrapers.collect.source_stats import SourceStats
+from scrapers.landing import Landing, sha256_hex
 
 log = logging.getLogger("fzzf.crawl")
 GONE_STATUSES = (404, 410)
-TRUNCATED = ("...", "…", "..")
-MIN_REPORT_TEXT = 20  # fewer characters of body: the page holds no report text at all
-MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
-
-
-# An answer in place of the report that only says the portal refused or failed: a WAF challenge, a rate limit, a
-# "page not found" served with HTTP 200. Judging the link "not a report" on it would lose the report for good.
-SOFT_ERROR = re.compile(
-    r"访问受限|访问被拒绝|访问过于频繁|请求过于频繁|安全验证|人机验证|请输入验证码|滑动验证|防火墙|拦截|"
-    r"页面不存在|页面未找到|找不到页面|您访问的页面|文章不存在|信息不存在|已被删除|系统繁忙|服务器繁忙|"
-    r"Not Found|Access Denied|Forbidden|Too Many Requests|Service Unavailable|Bad Gateway|Request Rejected",
-    re.IGNORECASE,
-)
-_GOVERNMENT_SUFFIX = re.compile(r"(人民政府|政府|街道办事处|办事处)$")
-_NOISE = re.compile(r"中共\S*?委(员会)?|人民政府|政府|办事处|\s")
-
-
-def _core(name: str) -> str:
-    return _NOISE.sub("", name)
-
-
-def issued_elsewhere(gov, issuer: str | None) -> str | None:
-    """A reason when the page is signed by another government (a repost), else None.
-
-    Only a *government* signature counts against a page: a department signing a government's report is usually
-    the drafting 司法局. A department's site reposting its government's report is caught by level.
-    """
-    if not issuer or not _GOVERNMENT_SUFFIX.search(issuer):
-        return None
-    mine = [_core(n) for n in (gov.name, *gov.aliases) if _core(n)]
-    theirs = _core(issuer)
-    if gov.level == "department":
-        if any(theirs == m for m in mine):
-            return None
-    elif any(theirs in m or m in theirs for m in mine):
-        return None
-    return f"repost: signed by {issuer}, not by {gov.name}"
-
-
-@dataclass
-class SourceStats:
-    """Counts for one list URL in one run: becomes one ``crawl_log`` row."""
-
-    list_url: str
-    started_at: dt.datetime = field(default_factory=utcnow)
-    finished_at: dt.datetime | None = None
-    status: str = "ok"
-    pages_fetched: int = 0
-    requests: int = 0
-    links_seen: int = 0
-    reports_found: int = 0
-    reports_new: int = 0
-    links_skipped: int = 0
-    errors: int = 0
-    error: str | None = None
-
-    def fail(self, message: str) -> None:
-        self.status = "failed"
-        self.errors += 1
-        self.error = self.error or message
-
-    def note(self, message: str, count: bool = True) -> None:
-        """A problem that loses part of the source, not all of it."""
-        self.errors += int(count)
-        self.error = self.error or message
-        if self.status == "ok":
-            self.status = "partial"
-
-    def settle(self) -> None:
-        if self.status == "ok" and self.errors:
-            self.status = "partial"
-        self.finished_at = self.finished_at or utcnow()
-
-    def row(self, run_id: str, government_id: str) -> dict[str, Any]:
-        return {
-            "run_id": run_id,
-            "government_id": government_id,
-            "list_url": self.list_url,
-            "status": self.status,
-            "pages_fetched": self.pages_fetched,
-            "requests": self.requests,
-            "links_seen": self.links_seen,
-            "reports_found": self.reports_found,
-            "reports_new": self.reports_new,
-            "links_skipped": self.links_skipped,
-            "errors": self.errors,
-            "error": self.error,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-        }
 
 
 class ReportCollector:
@@ -169,7 +80,7 @@ class ReportCollector:
             when = dt.datetime.fromtimestamp(pending["next_at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             self._link(list_url, link.url, link.title, "error",
                        f"pending: {pending.get('last_reason')}; {pending.get('attempts')} attempt(s), next after {when}",
-                       _title_year(link.title), pending.get("last_status"))  # fmt: skip
+                       title_year(link.title), pending.get("last_status"))  # fmt: skip
             return 0
         attempt = int((pending or {}).get("attempts", 0)) + 1
         self._note = f"re-check {attempt - 1}" if pending is not None else None
@@ -180,17 +91,17 @@ class ReportCollector:
             log.exception("%s: %s", self.gov.id, link.url)
             stats.note(f"crawler error on {link.url}: {type(exc).__name__}: {exc}")
             self._link(list_url, link.url, link.title, "error", f"crawler error: {type(exc).__name__}: {exc}",
-                       _title_year(link.title))  # fmt: skip
+                       title_year(link.title))  # fmt: skip
         finally:
             self._note = None
         if key in self.state["links"]:
             self.state["pending"].pop(key, None)
         else:
-            # No usable answer: asked again on a later run (crawl_state.next_attempt_at), never given up.
+            # No usable answer: asked again on a later run (state.next_attempt_at), never given up.
             last = self.links[-1] if len(self.links) > rows_before else {"reason": "no answer"}
             entry = crawl_state.pending_entry(
                 {**last, "url": link.url, "list_url": list_url, "title": link.title,
-                 "date": link.date.isoformat() if link.date else None, "report_year": _title_year(link.title)},
+                 "date": link.date.isoformat() if link.date else None, "report_year": title_year(link.title)},
                 attempts=attempt,
             )  # fmt: skip
             entry["first_failed_at"] = (pending or {}).get("first_failed_at") or time.time()
@@ -221,7 +132,7 @@ class ReportCollector:
             stats.requests += exc.requests_made
             on_event("requests", exc.requests_made)
             stats.note(f"report page {exc}")
-            self._link(list_url, link.url, link.title, "error", str(exc), _title_year(link.title))
+            self._link(list_url, link.url, link.title, "error", str(exc), title_year(link.title))
             return
         stats.requests += resp.requests
         on_event("requests", resp.requests)
@@ -229,138 +140,41 @@ class ReportCollector:
         if not resp.ok:
             stats.note(f"report page {link.url}: HTTP {resp.status}")
             self._link(list_url, link.url, link.title, "error", f"report page answered HTTP {resp.status}",
-                       _title_year(link.title), resp.status)  # fmt: skip
+                       title_year(link.title), resp.status)  # fmt: skip
             return
         self._land(key, link.title, link.date, list_url, resp, stats, on_event)
 
     def _land(self, key, list_title, list_date, list_url, resp: Response, stats, on_event) -> None:
-        from scrapers.extract import EXTRACTOR_VERSION, extract_page
-        from scrapers.extract.chrome import TEXT_ATTACHMENT
-        from scrapers.extract.metrics import extract_metrics
-
-        raw_sha = self.landing.store_raw(resp.content)
-        page = extract_page(resp.content, url=resp.url)
-        if not page.body_in_attachment and len(page.body or "") < MIN_PAGE_BODY:
-            # A cover page whose few lines (title, "附件：…pdf") pass the extractor's own threshold.
-            page.body_in_attachment = [a["url"] for a in page.attachments if TEXT_ATTACHMENT.search(a.get("url", ""))]
-        if page.body_in_attachment:
-            page = self._from_attachment(page, stats, on_event)
-        body = page.body or ""
-        if len(body.strip()) < MIN_REPORT_TEXT:
-            # Binary junk served as text/html, a script-only shell, a broken page: a report row with no text would
-            # hide the government's report from coverage. An error is retried on later runs instead.
-            what = f"{len(body.strip())} characters" if body.strip() else "no text"
-            stats.note(f"report page {resp.url}: {what} after extraction (binary, broken or empty page)")
-            self._link(list_url, resp.url, list_title, "error", f"no report text on the page ({what})",
-                       _title_year(list_title), resp.status)  # fmt: skip
-            return
-        sections = list(page.sections or [])
-        # The list title is what the portal files the link under; a truncated one gives way to the page's own.
-        title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
+        page, raw_sha = report_page.read(resp, self.landing, self.fetcher, self.allowed, stats, on_event)
         publish_date = page.publish_date or list_date
-        refused = _error_page(page, body, title_verdict(list_title or "") is True)
-        if refused:
-            # The answer is an error or WAF page, not the report: any decision made on it would be final.
-            stats.note(f"report page {resp.url}: an error page, not the report ({refused})")
-            self._link(list_url, resp.url, list_title, "error", f"error page in place of the report ({refused})",
-                       _title_year(list_title), resp.status)  # fmt: skip
+        verdict = judge_page(self.gov, page, list_title, publish_date, resp.url)
+        if verdict.decision == "error":
+            stats.note(verdict.crawl_note)
+            self._link(list_url, resp.url, verdict.title, "error", verdict.reason, verdict.report_year, resp.status)
             return
-        decision = classify(title, body, publish_date)
-        if not decision.is_annual_report:
+        if verdict.decision == "skipped":
             self.state["links"][key] = "skipped"
             stats.links_skipped += 1
-            self._link(list_url, resp.url, title, "skipped", f"page: {decision.reason}", decision.report_year,
-                       resp.status)  # fmt: skip
+            self._link(list_url, resp.url, verdict.title, "skipped", verdict.reason, verdict.report_year, resp.status)
             return
-        elsewhere = issued_elsewhere(self.gov, page.issuer)
-        if elsewhere:
-            self.state["links"][key] = "skipped"
+        content_hash = sha256_hex(page.body or "")
+        duplicate = duplicate_of(self.state["reports"], key, content_hash)
+        if duplicate:
+            self.state["links"][key] = "duplicate"
             stats.links_skipped += 1
-            self._link(list_url, resp.url, title, "skipped", elsewhere, decision.report_year, resp.status)
+            self._link(list_url, resp.url, verdict.title, "skipped", f"duplicate: same text as {duplicate}",
+                       verdict.report_year, resp.status)  # fmt: skip
             return
-        content_hash = sha256_hex(body)
-        for other_key, other in self.state["reports"].items():
-            if other_key != key and other.get("content_hash") == content_hash and not other.get("gone"):
-                self.state["links"][key] = "duplicate"
-                stats.links_skipped += 1
-                self._link(list_url, resp.url, title, "skipped", f"duplicate: same text as {other['url']}",
-                           decision.report_year, resp.status)  # fmt: skip
-                return
         previous = self.state["reports"].get(key)
         stats.reports_found += 1
         if previous is None or previous.get("content_hash") != content_hash:
             stats.reports_new += 1
             on_event("reports", 1)
-            record_id = sha256_hex(f"{self.gov.id}\x1f{resp.url}\x1f{content_hash}")
-            self.reports.append(
-                {
-                    "record_id": record_id,
-                    "run_id": self.run_id,
-                    "government_id": self.gov.id,
-                    "list_url": list_url,
-                    "url": resp.url,
-                    "title": title,
-                    "report_year": decision.report_year,
-                    "publish_date": publish_date,
-                    "source": page.source,
-                    "issuer": page.issuer,
-                    "body": body,
-                    "char_count": len(body),
-                    "content_hash": content_hash,
-                    "raw_sha256": raw_sha,
-                    "is_annual_report": True,
-                    "decision_reason": decision.reason,
-                    "attachments": list(page.attachments or []),
-                    "sections": sections,
-                    "metrics": extract_metrics(body, sections),
-                    "http_status": resp.status,
-                    "etag": resp.etag,
-                    "last_modified": resp.last_modified,
-                    "extractor_version": EXTRACTOR_VERSION,
-                    "fetched_at": utcnow(),
-                }
-            )
+            self.reports.append(land.report_record(self.gov.id, self.run_id, list_url, resp, page, verdict,
+                                                   publish_date, content_hash, raw_sha))  # fmt: skip
         self.state["links"][key] = "report"
-        self.state["reports"][key] = {
-            "url": resp.url,
-            "list_url": list_url,
-            "title": title,
-            # the list's date: a re-check of the page must not lose the publication day when the page states none
-            "list_date": list_date.isoformat() if isinstance(list_date, dt.date) else list_date,
-            "report_year": decision.report_year,
-            "content_hash": content_hash,
-            "etag": resp.etag,
-            "last_modified": resp.last_modified,
-            "checked_at": time.time(),
-            "gone": False,
-        }
-        self._link(list_url, resp.url, title, "report", decision.reason, decision.report_year, resp.status)
-
-    def _from_attachment(self, page, stats, on_event):
-        """A page that is only a cover for a PDF/DOCX: the report text is the attachment's."""
-        from scrapers.extract import AttachmentError, page_from_attachment
-
-        for url in page.body_in_attachment:
-            if not same_site(url, self.allowed):
-                stats.note(f"attachment {url} is off the site; not fetched")
-                continue
-            try:
-                resp = self.fetcher.fetch(url, allowed_hosts=self.allowed)
-            except FetchError as exc:
-                stats.requests += exc.requests_made
-                stats.note(f"attachment {exc}")
-                continue
-            stats.requests += resp.requests
-            on_event("requests", resp.requests)
-            if not resp.ok:
-                stats.note(f"attachment {url}: HTTP {resp.status}")
-                continue
-            self.landing.store_raw(resp.content)
-            try:
-                return page_from_attachment(page, resp.content, url)
-            except AttachmentError as exc:
-                stats.note(f"attachment {url}: {exc}")
-        return page
+        self.state["reports"][key] = land.state_report(resp, list_url, list_date, verdict, content_hash)
+        self._link(list_url, resp.url, verdict.title, "report", verdict.reason, verdict.report_year, resp.status)
 
     # re-checks of known reports -------------------------------------------------------------------------------
     def revisit_known(self, sources: list[SourceStats], cutoff: float) -> int:
@@ -411,49 +225,6 @@ class ReportCollector:
     def _link(self, list_url, url, title, decision, reason, year, status=None) -> dict[str, Any]:
         if self._note:
             reason = f"{self._note}: {reason}"
-        row = {
-            "run_id": self.run_id,
-            "government_id": self.gov.id,
-            "list_url": list_url,
-            "url": url,
-            "title": title,
-            "decision": decision,
-            "reason": reason,
-            "report_year": year,
-            "http_status": status,
-            "seen_at": utcnow(),
-        }
+        row = land.link_row(self.run_id, self.gov.id, list_url, url, title, decision, reason, year, status)
         self.links.append(row)
         return row
-
-
-def screen_link(link: Link, allowed: set[str]) -> tuple[str, str] | None:
-    """The decision on a new link before any request is spent on it: ``(state decision, reason)`` when it is
-    skipped (off the government's sites, or a look-alike by its title), None when its page must be fetched.
-    ``ReportCollector.judge`` and ``fzzf links`` both use it, so what ``links`` shows is what the crawl does."""
-    if not same_site(link.url, allowed):
-        return "skipped-offsite", f"off-site: {urlsplit(link.url).hostname} is not this government's site"
-    if title_verdict(link.title) is False:
-        return "skipped-title", f"title: {classify(link.title, None, link.date).reason}"
-    return None
-
-
-def _title_year(title: str | None) -> int | None:
-    """The year a link's title reports on, when the title reads as an annual report (so that a year whose only
-    candidate could not be fetched is known to have one); None for titles that do not."""
-    if not title or title_verdict(title) is not True:
-        return None
-    return classify(title).report_year
-
-
-def _error_page(page, body: str, title_says_report: bool) -> str | None:
-    """Why the answer looks like an error page rather than a report, or None. A short page that says it refused
-    (访问受限, 页面不存在, …) is one; so is a page of a few lines and no attachment behind a link titled as a report."""
-    if len(body) >= MIN_PAGE_BODY * 2:
-        return None
-    match = SOFT_ERROR.search(f"{page.title or ''}\n{body[:500]}")
-    if match:
-        return f"says {match.group(0)!r}"
-    if title_says_report and len(body) < MIN_PAGE_BODY and not page.attachments:
-        return f"{len(body)} characters of text and no attachment"
-    return None

@@ -23,11 +23,12 @@ import filelock
 
 from scrapers.classify import CLASSIFIER_VERSION
 from scrapers.collect import state as crawl_state
-from scrapers.collect.collector import ReportCollector, SourceStats
+from scrapers.collect.collector import ReportCollector
 from scrapers.collect.discover import Link, PageRequest, normalise_url, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError, site_host
 from scrapers.collect.progress import Progress
 from scrapers.collect.source_plan import SourcePlan
+from scrapers.collect.source_stats import SourceStats
 from scrapers.landing import Landing, new_run_id, utcnow
 from scrapers.registry.governments import Government
 from scrapers.settings import Politeness

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapers.classify import title_verdict, year_in
-from scrapers.collect.collector import screen_link
 from scrapers.collect.discover import Link, ListPage, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError
+from scrapers.collect.judge import screen_link
 
 __all__ = ["PageError", "judge_page", "read_page", "render_text", "screen"]
 
@@ -37,7 +37,7 @@ class Screened:
 
 def screen(link: Link, allowed: set[str]) -> Screened:
     """The decision ``ReportCollector.judge`` makes on a new link before it spends a request on it
-    (``collect.screen_link``, the crawler's own code)."""
+    (``judge.screen_link``, the crawler's own code)."""
     skip = screen_link(link, allowed)
     if skip is not None:
         return Screened("skipped", skip[1])

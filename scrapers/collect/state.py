@@ -109,7 +109,7 @@ def rebuild_from_links(landing: Landing, government_id: str, state: dict[str, An
 
 
 def _skip_kind(reason: str) -> str:
-    """The state's decision for a landed ``skipped`` row, by its reason (as ``collect.screen_link`` writes them):
+    """The state's decision for a landed ``skipped`` row, by its reason (as ``judge.screen_link`` writes them):
     title and off-site skips are judged again when the rules or the registry's hosts change; others stay."""
     if reason.startswith("title:"):
         return "skipped-title"

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from scrapers import clock, settings
-from scrapers.alerts.digest import GateFailed
+from scrapers.alerts.failures import GateFailed
 from scrapers.landing import new_run_id
 from scrapers.registry.governments import load_registry
 
@@ -25,7 +25,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     """``default_args`` shared by the DAGs: owner, retries with exponential backoff, the failure notifier."""
     import os
 
-    from scrapers.alerts.digest import failure_notifier
+    from scrapers.alerts.failures import failure_notifier
 
     return {
         "owner": "data-eng",
@@ -165,7 +165,7 @@ class AlertsNotDelivered(RuntimeError):
 def alert_missing(as_of: dt.date, what_if: bool = False) -> str:
     """Send the missing-report digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
     when no channel took a message (the state keeps it pending for the next run). A what-if sends nothing."""
-    from scrapers.alerts.digest import send_missing_alerts, send_overdue_reminder
+    from scrapers.alerts.missing import send_missing_alerts, send_overdue_reminder
 
     if what_if:
         text = f"what-if build as of {as_of}: no alerts sent, alert state untouched"

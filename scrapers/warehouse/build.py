@@ -122,7 +122,7 @@ def run_build(
     and send nothing. ``full_refresh``: dbt from scratch.
     """
     from scrapers import gate
-    from scrapers.alerts import digest as alerts
+    from scrapers.alerts import failures, missing
     from scrapers.warehouse import dbt_runner as warehouse
     from scrapers.warehouse import publish
 
@@ -148,10 +148,10 @@ def run_build(
     if what_if:
         return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
-        alerts.notify_build_failure(data_dir, result)
+        failures.notify_build_failure(data_dir, result)
     elif send_alerts:
         with _Timer(result, "alerts") as step:
-            result.alert_summary = alerts.send_missing_alerts(data_dir, as_of).describe()
+            result.alert_summary = missing.send_missing_alerts(data_dir, as_of).describe()
             step.counts = result.alert_summary.partition(": ")[2]
     return result
 

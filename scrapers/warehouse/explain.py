@@ -135,9 +135,8 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
         return found
     import duckdb
 
-    from scrapers.alerts.digest import (
-        _connect,  # read-only, and tolerant of a handle a just-finished dbt run still holds
-    )
+    # read-only, and tolerant of a handle a just-finished dbt run still holds
+    from scrapers.alerts.published import connect as _connect
     from scrapers.warehouse.dbt_runner import _rows as _query
 
     con = _connect(path)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from scrapers.alerts.channels import channel_urls, deliver
-from scrapers.alerts.digest import digest, send_missing_alerts, send_overdue_reminder
+from scrapers.alerts.missing import digest, send_missing_alerts, send_overdue_reminder
 
 from .conftest import publish_warehouse
 

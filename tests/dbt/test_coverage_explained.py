@@ -21,9 +21,9 @@ from farm.server import Farm, Resource
 from farm.sites import _add_list_pages, report_paragraphs
 
 from scrapers import cli
-from scrapers.collect.collector import SourceStats
 from scrapers.collect.crawl import run_crawl
 from scrapers.collect.discover import normalise_url
+from scrapers.collect.source_stats import SourceStats
 from scrapers.demo.pages import render_report_page
 from scrapers.demo.portal import DemoPortal
 from scrapers.landing import Landing, new_run_id, utcnow

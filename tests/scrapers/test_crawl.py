@@ -297,7 +297,7 @@ def test_host_delay_holds_across_processes(tmp_path):
     ],
 )
 def test_reposts_are_told_by_a_government_signature(name, level, issuer, repost):
-    from scrapers.collect.collector import issued_elsewhere
+    from scrapers.collect.judge import issued_elsewhere
 
     gov = parse_registry({"governments": [{"id": "1", "name": name, "level": level, "province": "x",
                                            "list_urls": ["http://a.gov.cn/"]}]}, "x.yaml").governments[0]  # fmt: skip

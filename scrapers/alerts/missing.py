@@ -1,19 +1,16 @@
-"""Alerts: newly missing reports sent once as one digest, a "resolved" line when a report turns up, failure notices.
+"""Missing reports sent once as one digest per channel, a "resolved" line when a report turns up, and the optional
+overdue reminder (past due, still in the grace period).
 
-The published warehouse (``DATA_DIR/warehouse.duckdb``, ``marts.missing_reports``) says what is missing now;
-``DATA_DIR/alerts/state.json`` says what was already sent. The difference is the digest. State is written only
-after a channel took the message, so a webhook that is down means the same digest is tried again next run, and
-never that it is silently lost or sent twice.
+The published warehouse (``marts.missing_reports``) says what is missing now; the alert state says what each
+channel was already told. The difference is the digest. Delivery is kept per channel, so a webhook that is down
+means the same lines are tried again on the next run, never that they are lost or sent twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,32 +18,26 @@ from typing import Any
 from filelock import FileLock
 
 from scrapers.alerts.channels import Delivery, deliver
-from scrapers.landing import atomic_write_bytes, utcnow
+from scrapers.alerts.published import connect, query, read_warehouse
+from scrapers.alerts.state import (
+    STATE_VERSION,
+    channel_id,
+    jsonable,
+    load_state,
+    save_state,
+    state_path,
+)
+from scrapers.alerts.state import key as _key
+from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
-
-__all__ = [
-    "AlertOutcome",
-    "GateFailed",
-    "failure_message",
-    "failure_notifier",
-    "notify_build_failure",
-    "notify_failure",
-    "send_missing_alerts",
-    "send_overdue_reminder",
-]
 
 log = logging.getLogger("fzzf.alerts")
 
-STATE_VERSION = 2  # 2: delivery kept per channel (sent_to / resolved_to: channel id -> when)
 # marts.report_coverage statuses that mean "the report was found". A key that leaves missing_reports with any other
 # status (not_due or overdue in a hand run with an earlier as_of; unknown when the portal could not be crawled lately)
 # is not resolved: it stays in the state, so it is neither announced as resolved nor alerted a second time later.
 FOUND_STATUSES = frozenset({"on_time", "late"})
 DIGEST_LINE_LIMIT = 300  # a first run over years of backlog must not produce a message no channel accepts
-
-
-class GateFailed(Exception):
-    """A quality gate blocked publishing. The failure notifier titles these as gate failures, not as crashes."""
 
 
 @dataclass
@@ -85,104 +76,6 @@ class AlertOutcome:
         return "; ".join(parts)
 
 
-def _key(row: dict[str, Any]) -> str:
-    return f"{row['government_id']}|{int(row['report_year'])}"
-
-
-def _connect(path: Path):
-    import duckdb
-
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.ConnectionException as exc:
-        # A process that has just run dbt on this file still holds it open read-write; DuckDB then refuses a
-        # second handle with another configuration, but gives one with the same (default) configuration.
-        if "different configuration" not in str(exc):
-            raise
-        return duckdb.connect(str(path))
-
-
-def _query(con, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Missing rows and {key: coverage status} from the published warehouse."""
-    con = _connect(warehouse)
-    try:
-        missing = _query(
-            con,
-            "select government_id, name, province, level, report_year, due_date, days_overdue "
-            "from marts.missing_reports order by province, level, government_id, report_year",
-        )
-        reasons = _reasons(con)
-        for row in missing:
-            row["reason"] = reasons.get(_key(row))
-        try:
-            coverage = {
-                _key(r): str(r["status"])
-                for r in _query(con, "select government_id, report_year, status from marts.report_coverage")
-            }
-        except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
-            log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
-            coverage = {}
-    finally:
-        con.close()
-    return missing, coverage
-
-
-def _reasons(con) -> dict[str, str]:
-    """{key: one-line reason} from marts.coverage_explained; empty for an older warehouse without it (the digest
-    still goes out, without reasons: a missing reason must never cost the alert)."""
-    try:
-        rows = _query(con, "select government_id, report_year, reason from marts.coverage_explained")
-    except Exception as exc:  # noqa: BLE001 - duckdb raises CatalogException for a missing table
-        log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
-        return {}
-    return {_key(r): r["reason"] for r in rows if r["reason"]}
-
-
-def load_state(path: Path) -> dict[str, Any]:
-    """The alert state; a file that cannot be read is set aside (kept, named in the log) and the state starts
-    empty, so the current gaps are sent again: a repeated line is better than a gap that is never sent."""
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(state, dict):
-            raise ValueError(f"a JSON {type(state).__name__}, not an object")
-    except FileNotFoundError:
-        return {"version": STATE_VERSION, "missing": {}}
-    except (ValueError, UnicodeDecodeError) as exc:
-        kept = path.with_name(f"{path.stem}.corrupt.{utcnow().strftime('%Y%m%dT%H%M%S')}.json")
-        os.replace(path, kept)
-        log.error("alert state %s is unreadable (%s); kept as %s; current gaps will be sent again", path, exc, kept)
-        return {"version": STATE_VERSION, "missing": {}, "recovered_from": str(kept)}
-    if state.get("version") == 1:
-        # Version 1 kept one delivery for all channels: what it recorded went to the channels configured then.
-        for row in state.get("missing", {}).values():
-            row.setdefault("sent_to", {cid: row.get("alerted_at") for cid in _current_channel_ids()})
-        state["version"] = STATE_VERSION
-    if state.get("version") != STATE_VERSION:
-        raise ValueError(f"{path}: alert state version {state.get('version')!r}, expected {STATE_VERSION}")
-    return state
-
-
-def channel_id(url: str | None) -> str:
-    """A stable name for a channel that does not keep its secret in the state file."""
-    return "outbox" if url is None else "ch-" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
-
-
-def _current_channel_ids() -> list[str]:
-    from scrapers.alerts.channels import channel_urls
-
-    return [channel_id(u) for u in channel_urls()] or [channel_id(None)]
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
-
-
 def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
     """Send every (government, year) that became missing since the last alert, once per channel, plus resolved
     lines to the channels that had the missing line.
@@ -198,20 +91,20 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     if not warehouse.exists():
         outcome.note = f"no published warehouse at {warehouse} yet; nothing to compare"
         return outcome
-    state_path = data_dir / "alerts" / "state.json"
+    path = state_path(data_dir)
     lock_dir = data_dir / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     urls = channel_urls() if urls is None else urls
     channels: list[tuple[str, str | None]] = [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
     # Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new.
     with FileLock(str(lock_dir / "alerts.lock"), timeout=300):
-        state = load_state(state_path)
+        state = load_state(path)
         if state.get("recovered_from"):
             outcome.note = f"alert state was unreadable (kept as {state['recovered_from']}): current gaps sent again"
         alerted: dict[str, dict[str, Any]] = state.setdefault("missing", {})
         before = json.dumps(state, sort_keys=True, default=str)
         missing, coverage = read_warehouse(warehouse)
-        current = {_key(r): _jsonable(r) for r in missing}
+        current = {_key(r): jsonable(r) for r in missing}
         for key, row in current.items():
             alerted.setdefault(key, {**row, "alerted_on": as_of.isoformat(), "sent_to": {}})
         withdrawn = [k for k in alerted if k not in current and coverage and k not in coverage]
@@ -265,11 +158,10 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
         for k in [k for k in current if not alerted[k].get("sent_to")]:
             alerted.pop(k)
         changed = json.dumps(state, sort_keys=True, default=str) != before
-        if changed or (not state_path.exists() and outcome.delivered):
+        if changed or (not path.exists() and outcome.delivered):
             state.update(version=STATE_VERSION, updated_at=now, last_as_of=as_of.isoformat())
             state.pop("recovered_from", None)
-            data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-            atomic_write_bytes(state_path, data)
+            save_state(path, state)
     log.info("%s", outcome.describe())
     return outcome
 
@@ -331,18 +223,18 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
         return outcome
     (data_dir / "locks").mkdir(parents=True, exist_ok=True)
     with FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300):
-        state = load_state(data_dir / "alerts" / "state.json")
+        state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
-        con = _connect(warehouse)
+        con = connect(warehouse)
         try:
-            rows = _query(
+            rows = query(
                 con,
                 "select government_id, name, province, level, report_year, due_date, grace_end_date, days_overdue "
                 "from marts.report_coverage where status = 'overdue' order by province, level, government_id",
             )
         finally:
             con.close()
-        current = {_key(r): _jsonable(r) for r in rows}
+        current = {_key(r): jsonable(r) for r in rows}
         outcome.newly_missing = [row for key, row in current.items() if key not in reminded]
         outcome.still_missing = len(current) - len(outcome.newly_missing)
         if outcome.newly_missing:
@@ -359,79 +251,5 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
         # Keys that left `overdue` (found, or now missing) are forgotten: the state stays the size of the backlog.
         state["overdue"] = {k: reminded.get(k) or {**current[k], "reminded_on": as_of.isoformat()} for k in current}
         state.update(version=STATE_VERSION, updated_at=utcnow().isoformat())
-        data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-        atomic_write_bytes(data_dir / "alerts" / "state.json", data)
+        save_state(state_path(data_dir), state)
     return outcome
-
-
-# Pipeline failures --------------------------------------------------------------------------------------------
-
-
-def failure_message(context: dict[str, Any]) -> tuple[str, str]:
-    """Title and body for a failed task or gate, from an Airflow task context."""
-    ti = context.get("ti") or context.get("task_instance")
-    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
-    task_id = getattr(ti, "task_id", "?")
-    map_index = getattr(ti, "map_index", -1)
-    run_id = getattr(ti, "run_id", None) or context.get("run_id", "?")
-    exc = context.get("exception")
-    gate = isinstance(exc, GateFailed) or type(exc).__name__ == "GateFailed"
-    what = "quality gate failed, nothing published" if gate else "task failed"
-    task_label = task_id if map_index in (None, -1) else f"{task_id}[{map_index}]"
-    title = f"fzzf {what}: {dag_id}.{task_label}"
-    try:
-        log_url = ti.log_url if ti is not None else "?"
-    except Exception:  # a context without the API's base_url config still deserves a notice
-        log_url = "?"
-    body = "\n".join(
-        [
-            f"DAG: {dag_id}",
-            f"Task: {task_label} (try {getattr(ti, 'try_number', '?')})",
-            f"Run: {run_id}",
-            f"Log: {log_url}",
-            f"Error: {type(exc).__name__}: {exc}" if exc is not None else "Error: (no exception in the context)",
-        ]
-    )
-    return title, body
-
-
-def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
-    """Tell the data engineers a build was not published (``run_build`` calls this with its ``BuildResult``).
-
-    Inside an Airflow task the failed task's own ``on_failure_callback`` sends the notice, with the DAG, run and log
-    link this function cannot know; sending here too would say the same thing twice.
-    """
-    from scrapers.alerts.channels import in_airflow_task
-
-    title = f"fzzf build as of {result.as_of} not published: {result.failed_step} failed"
-    if in_airflow_task():
-        log.warning("%s (the task's failure callback notifies)\n%s", title, result.describe())
-        return None
-    return deliver(data_dir, "build_failure", title, result.describe(), "failure")
-
-
-def notify_failure(context: dict[str, Any]) -> Delivery:
-    """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
-    from scrapers import settings
-
-    title, body = failure_message(context)
-    return deliver(settings.data_dir(), "pipeline_failure", title, body, "failure")
-
-
-@functools.cache
-def _notifier_class():
-    # Built on first use: the class needs airflow.sdk (2 s to import), which the `fzzf alert` CLI never needs.
-    from airflow.sdk import BaseNotifier
-
-    class FzzfFailureNotifier(BaseNotifier):
-        """Airflow notifier for ``on_failure_callback``: failed tasks and failed gates to the fzzf channels."""
-
-        def notify(self, context):
-            notify_failure(context)
-
-    return FzzfFailureNotifier
-
-
-def failure_notifier():
-    """An Airflow ``BaseNotifier`` for ``on_failure_callback`` lists; it titles ``GateFailed`` as a gate failure."""
-    return _notifier_class()()

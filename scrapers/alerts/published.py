@@ -1,0 +1,67 @@
+"""What the published warehouse says: the missing reports (with their one-line reasons) and every
+(government, year)'s coverage status. Read-only; an older warehouse without a table still gives the digest."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapers.alerts.state import key as _key
+
+log = logging.getLogger("fzzf.alerts")
+
+
+def connect(path: Path):
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        # A process that has just run dbt on this file still holds it open read-write; DuckDB then refuses a
+        # second handle with another configuration, but gives one with the same (default) configuration.
+        if "different configuration" not in str(exc):
+            raise
+        return duckdb.connect(str(path))
+
+
+def query(con, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Missing rows and {key: coverage status} from the published warehouse."""
+    con = connect(warehouse)
+    try:
+        missing = query(
+            con,
+            "select government_id, name, province, level, report_year, due_date, days_overdue "
+            "from marts.missing_reports order by province, level, government_id, report_year",
+        )
+        reasons = _reasons(con)
+        for row in missing:
+            row["reason"] = reasons.get(_key(row))
+        try:
+            coverage = {
+                _key(r): str(r["status"])
+                for r in query(con, "select government_id, report_year, status from marts.report_coverage")
+            }
+        except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
+            log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
+            coverage = {}
+    finally:
+        con.close()
+    return missing, coverage
+
+
+def _reasons(con) -> dict[str, str]:
+    """{key: one-line reason} from marts.coverage_explained; empty for an older warehouse without it (the digest
+    still goes out, without reasons: a missing reason must never cost the alert)."""
+    try:
+        rows = query(con, "select government_id, report_year, reason from marts.coverage_explained")
+    except Exception as exc:  # noqa: BLE001 - duckdb raises CatalogException for a missing table
+        log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
+        return {}
+    return {_key(r): r["reason"] for r in rows if r["reason"]}
