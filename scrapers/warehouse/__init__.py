@@ -1,0 +1,2 @@
+"""The warehouse build (write-audit-publish): ``build.run_build`` runs the landing gate, dbt (``dbt_runner``) into a
+staged DuckDB file, the marts gate and ``publish`` (atomic); ``explain`` says why one report is or is not there."""

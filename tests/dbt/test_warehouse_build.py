@@ -270,7 +270,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 def test_build_runs_models_tests_and_unit_tests(built):
     *_, result = built
-    assert result.counts.get("success", 0) == 22  # models: 5 staging, 7 intermediate, 10 marts
+    assert result.counts.get("success", 0) == 23  # models: 5 staging, 8 intermediate, 10 marts
     assert result.counts.get("pass", 0) >= 60  # data tests and unit tests
     assert not result.failures and not result.warnings
 

@@ -33,6 +33,10 @@ page_events as (
     select * from {{ ref('int_links__page_events') }}
 ),
 
+issuers as (
+    select * from {{ ref('int_reports__issuers') }}
+),
+
 annual as (
     select
         *,
@@ -75,14 +79,8 @@ enriched as (
             or page_events.last_gone_at
             < greatest(annual.page_last_fetched_at, coalesce(page_events.last_listed_at, '-infinity'::timestamp))
         ) as is_online,
-        (
-            annual.issuer is null
-            or trim(annual.issuer) = ''
-            or annual.issuer = governments.name
-            or list_contains(governments.aliases, annual.issuer)
-            or contains(annual.issuer, regexp_replace(governments.name, '人民政府$', ''))
-            or contains(governments.name, regexp_replace(annual.issuer, '人民政府$', ''))
-        ) as is_own_issuer,
+        -- no signature, or one the crawler's rule accepts (int_reports__issuers applies it)
+        coalesce(issuers.is_own_issuer, true) as is_own_issuer,
         regexp_matches(coalesce(annual.title, ''), '解读|图解|问答|答记者问') as is_interpretation,
         regexp_matches(lower(annual.url), '\.(pdf|docx?|wps|ofd|xlsx?)([?#].*)?$') as is_attachment,
         row_number() over (
@@ -102,6 +100,9 @@ enriched as (
     left join page_events
         on annual.government_id = page_events.government_id
         and annual.url = page_events.url
+    left join issuers
+        on annual.government_id = issuers.government_id
+        and annual.issuer = issuers.issuer
 )
 
 select * from enriched
