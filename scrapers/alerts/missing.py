@@ -18,7 +18,7 @@ from typing import Any
 from filelock import FileLock
 
 from scrapers.alerts.channels import Delivery, deliver
-from scrapers.alerts.published import connect, query, read_warehouse
+from scrapers.alerts.published import read_warehouse
 from scrapers.alerts.state import (
     STATE_VERSION,
     channel_id,
@@ -30,6 +30,8 @@ from scrapers.alerts.state import (
 from scrapers.alerts.state import key as _key
 from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
+from scrapers.warehouse.connect import connect_read as connect
+from scrapers.warehouse.connect import rows as query
 
 log = logging.getLogger("fzzf.alerts")
 
@@ -76,6 +78,21 @@ class AlertOutcome:
         return "; ".join(parts)
 
 
+def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
+    """The published warehouse, or None (with a note on the outcome) before anything was published."""
+    warehouse = data_dir / "warehouse.duckdb"
+    if not warehouse.exists():
+        outcome.note = f"no published warehouse at {warehouse} yet; nothing to compare"
+        return None
+    return warehouse
+
+
+def _alerts_lock(data_dir: Path) -> FileLock:
+    """Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new."""
+    (data_dir / "locks").mkdir(parents=True, exist_ok=True)
+    return FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300)
+
+
 def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
     """Send every (government, year) that became missing since the last alert, once per channel, plus resolved
     lines to the channels that had the missing line.
@@ -87,17 +104,13 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
 
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = data_dir / "warehouse.duckdb"
-    if not warehouse.exists():
-        outcome.note = f"no published warehouse at {warehouse} yet; nothing to compare"
+    warehouse = _published(data_dir, outcome)
+    if warehouse is None:
         return outcome
     path = state_path(data_dir)
-    lock_dir = data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
     urls = channel_urls() if urls is None else urls
     channels: list[tuple[str, str | None]] = [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
-    # Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new.
-    with FileLock(str(lock_dir / "alerts.lock"), timeout=300):
+    with _alerts_lock(data_dir):
         state = load_state(path)
         if state.get("recovered_from"):
             outcome.note = f"alert state was unreadable (kept as {state['recovered_from']}): current gaps sent again"
@@ -217,12 +230,10 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
     """
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = data_dir / "warehouse.duckdb"
-    if not warehouse.exists():
-        outcome.note = f"no published warehouse at {warehouse} yet"
+    warehouse = _published(data_dir, outcome)
+    if warehouse is None:
         return outcome
-    (data_dir / "locks").mkdir(parents=True, exist_ok=True)
-    with FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300):
+    with _alerts_lock(data_dir):
         state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
         con = connect(warehouse)

@@ -8,27 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.alerts.state import key as _key
+from scrapers.warehouse.connect import connect_read as connect
+from scrapers.warehouse.connect import rows as query
 
 log = logging.getLogger("fzzf.alerts")
-
-
-def connect(path: Path):
-    import duckdb
-
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.ConnectionException as exc:
-        # A process that has just run dbt on this file still holds it open read-write; DuckDB then refuses a
-        # second handle with another configuration, but gives one with the same (default) configuration.
-        if "different configuration" not in str(exc):
-            raise
-        return duckdb.connect(str(path))
-
-
-def query(con, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:

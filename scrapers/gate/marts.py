@@ -11,8 +11,8 @@ import pandas as pd
 
 from scrapers.gate.runs import docs_dir, record_suite_run
 from scrapers.gate.suites import ROWS_SHOWN, Outcome, SuiteRun, build_docs, load_suites, read_frame, run_suite
-from scrapers.gate.warehouse_io import connect_read
 from scrapers.registry.governments import Registry, load_registry
+from scrapers.warehouse.connect import connect_read
 
 
 @dataclass

@@ -120,7 +120,7 @@ def load_validation_runs(data_dir: Path, warehouse_path: Path) -> int:
 
     Call it on the *staged* warehouse, before publish, in the process that ran dbt or in another one.
     """
-    from scrapers.gate.warehouse_io import connect_rw
+    from scrapers.warehouse.connect import connect_rw
 
     rows = read_validation_runs(data_dir)
     con = connect_rw(warehouse_path)

@@ -136,8 +136,8 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
     import duckdb
 
     # read-only, and tolerant of a handle a just-finished dbt run still holds
-    from scrapers.alerts.published import connect as _connect
-    from scrapers.warehouse.dbt_runner import _rows as _query
+    from scrapers.warehouse.connect import connect_read as _connect
+    from scrapers.warehouse.connect import rows as _query
 
     con = _connect(path)
     try:

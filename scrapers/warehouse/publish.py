@@ -60,7 +60,7 @@ def _test_pause(stage: str) -> None:
 
 
 def _checkpoint(staged: Path) -> None:
-    # Plain connection: in the process that ran dbtRunner this shares dbt's open instance (see gate.warehouse_io).
+    # Plain connection: in the process that ran dbtRunner this shares dbt's open instance (see warehouse.connect).
     con = duckdb.connect(str(staged))
     try:
         con.execute("checkpoint")

@@ -31,3 +31,10 @@ def connect_read(path: Path) -> duckdb.DuckDBPyConnection:
         if "configuration" not in str(exc):
             raise
         return duckdb.connect(str(path))
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """The result of ``sql`` as one dict per row, keyed by column name."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
