@@ -44,3 +44,19 @@ def airflow_db() -> Path:
     proc = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return _AIRFLOW_HOME
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the groups into node ids
+def pytest_collection_modifyitems(config, items):
+    """Groups for ``--dist loadgroup`` (make test): each file stays on one worker, as with ``loadfile``, so its
+    module fixtures are built once; and every file that uses the reliability ``pipeline`` (a session fixture of
+    about 80 s) joins one group, so that long run is built on one worker only, not on each."""
+    by_file: dict[str, str] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if "pipeline" in getattr(item, "fixturenames", ()):
+            by_file[path] = "reliability-pipeline"
+        by_file.setdefault(path, path)
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(by_file[item.nodeid.split("::")[0]]))
