@@ -32,7 +32,7 @@ demo: venv
 PYTEST_WORKERS ?= 2
 test: venv
 	$(BIN)/ruff check scrapers dags tests bench
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 lint: venv
 	$(BIN)/ruff check scrapers dags tests bench

@@ -6,7 +6,9 @@ before any test module imports airflow.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -46,17 +48,26 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the groups into node ids
-def pytest_collection_modifyitems(config, items):
-    """Groups for ``--dist loadgroup`` (make test): each file stays on one worker, as with ``loadfile``, so its
-    module fixtures are built once; and every file that uses the reliability ``pipeline`` (a session fixture of
-    about 80 s) joins one group, so that long run is built on one worker only, not on each."""
-    by_file: dict[str, str] = {}
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        if "pipeline" in getattr(item, "fixturenames", ()):
-            by_file[path] = "reliability-pipeline"
-        by_file.setdefault(path, path)
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(by_file[item.nodeid.split("::")[0]]))
+_USES_PIPELINE = re.compile(r"def \w+\([^)]*\bpipeline\b")  # a test or a fixture of the file takes it
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (make test), except that every file whose tests take the reliability ``pipeline`` (a
+    session fixture of about 80 s) shares one scope: that long run is then built on one worker, not on each.
+    (xdist's own ``loadgroup`` cannot do this with pytest 9: it rewrites ``item._nodeid``, which pytest 9 dropped.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "reliability-pipeline" if _uses_pipeline(path) else path
+
+    return FileScheduling(config, log)
+
+
+@functools.cache
+def _uses_pipeline(path: str) -> bool:
+    file = Path(__file__).resolve().parent.parent / path
+    return file.suffix == ".py" and file.exists() and bool(_USES_PIPELINE.search(file.read_text(encoding="utf-8")))
