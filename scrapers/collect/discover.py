@@ -19,6 +19,7 @@ import lxml.etree
 import lxml.html
 
 from scrapers.extract.charset import decode_html
+from scrapers.extract.chrome import CHROME_MARKERS, CHROME_TITLE_EXTRA
 
 __all__ = ["Link", "ListPage", "PageRequest", "normalise_url", "parse_list_page"]
 
@@ -167,10 +168,7 @@ def _join(base: str, href: str) -> str | None:
 
 # Words only site chrome carries (footer, breadcrumb). Broken markup (an unclosed attribute, a stray </html>)
 # can put chrome text inside an anchor no footer container encloses; no report title holds these words.
-CHROME_TITLE = re.compile(
-    r"ICP备|主办单位|承办单位|网站标识码|版权所有|当前位置|您的位置|您现在的位置|浏览次数|点击数|发布时间|字体|分享到|"
-    r"扫一扫|打印本页|关闭窗口|设为首页|加入收藏|上一篇|下一篇|相关文章|附件下载|责任编辑|索引号|var |document\.|[{}]"
-)
+CHROME_TITLE = re.compile("|".join(re.escape(m) for m in sorted(CHROME_MARKERS | CHROME_TITLE_EXTRA)))
 
 
 def _links(doc, base: str) -> list[Link]:

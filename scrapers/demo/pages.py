@@ -4,7 +4,7 @@ Each CMS family is data: a page skeleton, how one paragraph is marked up, how th
 which encoding and charset declaration the family uses. ``render_report_page`` fills a family's templates with a
 report; the chrome (breadcrumb, 来源/发布时间/浏览次数 line, 字体【大 中 小】, share/QR blocks, print/close, prev/next,
 related reports, 附件下载, 责任编辑, footer) is what the seeds and real portals show, and is what a clean extractor
-must drop. ``CHROME_MARKERS`` lists strings that never occur in a clean body.
+must drop. ``scrapers.extract.chrome.CHROME_MARKERS`` lists strings that never occur in a clean body.
 """
 
 from __future__ import annotations
@@ -16,16 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from string import Template
-
-# Strings that belong to page chrome only: a clean body containing any of them has kept chrome.
-CHROME_MARKERS: frozenset[str] = frozenset(
-    {
-        "您的位置", "当前位置", "浏览次数", "点击数", "发布时间", "字体", "【大 中 小】", "分享到",
-        "扫一扫在手机打开当前页", "打印本页", "关闭窗口", "设为首页", "加入收藏", "上一篇", "下一篇",
-        "相关文章", "附件下载", "责任编辑", "主办单位", "ICP备", "网站标识码", "索引号", "var ",
-        "document.", "{", "}",
-    }
-)  # fmt: skip
 
 # Chrome blocks shared by the families, as template snippets ($site_name etc. are filled per page).
 _BLOCKS = {

@@ -182,3 +182,45 @@ ISSUER_LINE = re.compile(
     r"([\u4e00-\u9fff（）()]{2,30}(?:人民政府|街道办事处|办事处|管理委员会|管委会|委员会|办公室|政府|局|厅))$"
 )
 DOC_HEADER = re.compile(r"^([\u4e00-\u9fff]{2,30}(?:人民政府|办事处|管理委员会|管委会))(?:办公室)?文件$")
+
+
+# What chrome left in a clean text looks like. One home, read by the landing suite (expectations/landing_reports.json
+# takes LEFTOVER_PATTERNS through "$package"), by discovery (a link text holding a marker is chrome, not a title:
+# collect.discover.CHROME_TITLE) and by the demo and the extraction tests (CHROME_MARKERS never occur in a clean body).
+# Literal strings only page chrome carries: breadcrumbs, hit counters, font and share widgets, footers, script text.
+CHROME_MARKERS: frozenset[str] = frozenset(
+    {
+        "您的位置", "当前位置", "浏览次数", "点击数", "发布时间", "字体", "【大 中 小】", "分享到",
+        "扫一扫在手机打开当前页", "打印本页", "关闭窗口", "设为首页", "加入收藏", "上一篇", "下一篇",
+        "相关文章", "附件下载", "责任编辑", "主办单位", "ICP备", "网站标识码", "索引号", "var ",
+        "document.", "{", "}",
+    }
+)  # fmt: skip
+# Footer and breadcrumb words a link text may carry but a body legitimately could not be checked for literally.
+CHROME_TITLE_EXTRA: frozenset[str] = frozenset({"承办单位", "版权所有", "您现在的位置", "扫一扫"})
+# The landing gate's check on bodies: narrower than CHROME_MARKERS where a bare word (发布时间, 字体) can occur in
+# report prose; a labelled form (发布时间：2024, 字体：) cannot. A body matching one waits in quarantine.
+LEFTOVER_PATTERNS: tuple[str, ...] = (
+    "分享到",
+    "扫一扫",
+    r"字体\s*[:：]",
+    r"字号\s*[:：]",
+    r"【\s*大\s*中\s*小\s*】",
+    "浏览次数",
+    r"点击数\s*[:：]",
+    "阅读次数",
+    "打印本页",
+    "关闭窗口",
+    r"【\s*打印\s*】",
+    "ICP备",
+    "公网安备",
+    "网站标识码",
+    "您的位置",
+    r"当前位置\s*[:：]",
+    "上一篇",
+    "下一篇",
+    "设为首页",
+    "加入收藏",
+    r"主办单位\s*[:：]",
+    r"发布时间\s*[:：]\s*\d{4}",
+)

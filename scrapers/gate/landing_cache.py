@@ -92,9 +92,10 @@ _CODE = ("landing.py", "landing_cache.py", "suites.py")
 
 
 def fingerprint(suite: Suite, parameters: dict[str, Any], columns: dict[str, str]) -> str:
-    """Changes whenever a cached verdict could: suite file, parameters, stream columns, gate code, GX version."""
+    """Changes whenever a cached verdict could: suite (as resolved), parameters, stream columns, gate code, GX version."""
     h = hashlib.sha256()
-    h.update(suite.path.read_bytes())
+    # the resolved suite: a "$package" value (chrome markers, look-alikes) that changes re-checks every file
+    h.update(json.dumps(suite.document, sort_keys=True, ensure_ascii=False, default=str).encode())
     h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     h.update(json.dumps(columns, sort_keys=True).encode())
     here = Path(__file__).parent

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import json
 import logging
 import math
@@ -67,6 +68,11 @@ def load_suite(path: Path) -> Suite:
             )
         if not str(emeta.get("why") or "").strip():
             raise SuiteError(f"{path}: expectation #{i + 1} ({exp.get('type')}): meta.why must say why it exists")
+        kwargs = exp.get("kwargs") or {}
+        for name, value in kwargs.items():
+            if isinstance(value, dict) and "$package" in value:
+                kwargs[name] = _from_package(value["$package"], f"{path}: expectation #{i + 1} ({exp.get('type')}), "
+                                             f"kwargs.{name}")  # fmt: skip
     return Suite(
         name=document["name"],
         path=Path(path),
@@ -75,6 +81,19 @@ def load_suite(path: Path) -> Suite:
         description=meta.get("description", ""),
         document=document,
     )
+
+
+def _from_package(reference: str, where: str) -> Any:
+    """The value a suite takes from the package (``{"$package": "module:NAME"}``), so that a rule the code applies
+    (chrome markers, look-alike titles) has one home and the suite cannot drift from it. A tuple becomes a list, a set a sorted list."""
+    module_name, _, attr = str(reference).partition(":")
+    try:
+        value = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SuiteError(f"{where}: cannot resolve $package {reference!r}: {exc}") from None
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def load_suites(prefix: str, directory: Path | None = None) -> list[Suite]:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scrapers.demo.pages import CHROME_MARKERS
+from scrapers.extract.chrome import CHROME_MARKERS
 
 PERFECT = 0.99
 _BLANKS = re.compile(r"[\s\u3000\xa0]+")

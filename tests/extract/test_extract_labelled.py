@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from scrapers.demo.pages import CHROME_MARKERS, FAMILIES, FAMILIES_DATA
+from scrapers.demo.pages import FAMILIES, FAMILIES_DATA
+from scrapers.extract.chrome import CHROME_MARKERS
 
 from .labelled import all_cases, file_cases, generated_cases, run_project
 from .scoring import chrome_left, score_page, score_set

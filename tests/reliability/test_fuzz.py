@@ -1,7 +1,7 @@
 """Property-based fuzzing of the extractor and the list-page parser with generated pages.
 
 The generator assembles pages from body paragraphs, chrome blocks (every block carries strings of
-``scrapers.demo.pages.CHROME_MARKERS``) and structural noise: varying containers and paragraph markup, stray
+``scrapers.extract.chrome.CHROME_MARKERS``) and structural noise: varying containers and paragraph markup, stray
 ``</html>``, unclosed tags, broken comments, NULs, random bytes, five encodings with right, wrong or missing
 declarations, and pathological shapes (deep nesting, long runs of markup). Properties: no exception, a time bound per
 page, output that is valid UTF-8 with no chrome marker in a body or a list-item title, and only http(s) links.
@@ -30,7 +30,7 @@ FUZZ = settings(
 
 
 def _markers() -> frozenset[str]:
-    from scrapers.demo.pages import CHROME_MARKERS
+    from scrapers.extract.chrome import CHROME_MARKERS
 
     return CHROME_MARKERS
 
