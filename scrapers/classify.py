@@ -23,23 +23,24 @@ _REPORT = re.compile(
     r"情况汇报|工作汇报"
 )
 
-# Look-alikes, checked in order: the first that matches names the reason.
+# Look-alikes, checked in order: the first that matches names the reason. Groups are non-capturing: the landing
+# suite runs these patterns in pandas, which warns on capture groups.
 LOOK_ALIKES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("政府信息公开工作年度报告", re.compile(r"(政府)?信息公开.{0,6}(年度)?报告|政务公开.{0,6}报告")),
+    ("政府信息公开工作年度报告", re.compile(r"(?:政府)?信息公开.{0,6}(?:年度)?报告|政务公开.{0,6}报告")),
     # a plan for the year; "…情况和下一年度工作安排的报告" is still a report
     ("工作要点", re.compile(r"工作要点|任务分工|责任清单|^(?!.*(?:情况|总结)).*(?:工作计划|工作安排)")),
     ("实施方案", re.compile(r"实施方案|实施意见|实施纲要|规划")),
     # 2021-2025, 2021—25年; a date (2024-03-01) is not a range: _normalise cuts dates out first
     (
         "five-year summary",
-        re.compile(r"(19|20)\d\d\s*[-—–~至到－]+\s*(19|20)?\d\d(?![\d.\-/])\s*年?|五年|十三五|十四五"),
+        re.compile(r"(?:19|20)\d\d\s*[-—–~至到－]+\s*(?:19|20)?\d\d(?![\d.\-/])\s*年?|五年|十三五|十四五"),
     ),
     ("示范创建", re.compile(r"示范创建|示范地区|示范项目|创建.{0,4}示范")),
     ("评估报告", re.compile(r"评估报告|评估结果|考核结果|督察报告|第三方评估")),
     ("政策解读/图解", re.compile(r"解读|图解|一图读懂|问答|答记者问")),
     ("述法报告", re.compile(r"述法")),
     ("news about a meeting", re.compile(r"召开|审议|研究部署|听取|会议|座谈|调研|培训|通报|举办|专题学习|动员")),
-    ("repost", re.compile(r"^[【\[]?(转载|转发)|关于转发|[【\[]转[】\]]")),
+    ("repost", re.compile(r"^[【\[]?(?:转载|转发)|关于转发|[【\[]转[】\]]")),
     ("notice", re.compile(r"通知$|通知》|的通知|征求意见|公示$|公告$")),
 )
 
