@@ -8,7 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from scrapers.alerts.channels import Delivery, deliver
+from scrapers import settings
+from scrapers.alerts.channels import Delivery, deliver, in_airflow_task
 
 log = logging.getLogger("fzzf.alerts")
 
@@ -51,8 +52,6 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     Inside an Airflow task the failed task's own ``on_failure_callback`` sends the notice, with the DAG, run and log
     link this function cannot know; sending here too would say the same thing twice.
     """
-    from scrapers.alerts.channels import in_airflow_task
-
     title = f"fzzf build as of {result.as_of} not published: {result.failed_step} failed"
     if in_airflow_task():
         log.warning("%s (the task's failure callback notifies)\n%s", title, result.describe())
@@ -62,8 +61,6 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
 
 def notify_failure(context: dict[str, Any]) -> Delivery:
     """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
-    from scrapers import settings
-
     title, body = failure_message(context)
     return deliver(settings.data_dir(), "pipeline_failure", title, body, "failure")
 

@@ -17,21 +17,20 @@ from typing import Any
 
 from filelock import FileLock
 
-from scrapers.alerts.channels import Delivery, deliver
+from scrapers.alerts.channels import Delivery, channel_urls, deliver
 from scrapers.alerts.published import read_warehouse
 from scrapers.alerts.state import (
     STATE_VERSION,
     channel_id,
     jsonable,
     load_state,
+    report_key,
     save_state,
     state_path,
 )
-from scrapers.alerts.state import key as _key
 from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
-from scrapers.warehouse.connect import connect_read as connect
-from scrapers.warehouse.connect import rows as query
+from scrapers.warehouse.connect import connect_read, rows
 
 log = logging.getLogger("fzzf.alerts")
 
@@ -100,8 +99,6 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     Delivery is kept per channel: a channel that is down gets what it missed on a later run, and a channel that
     took the digest never gets it twice. ``urls`` overrides the configured channels (see ``scrapers.alerts.channels``).
     """
-    from scrapers.alerts.channels import channel_urls
-
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
     warehouse = _published(data_dir, outcome)
@@ -117,7 +114,7 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
         alerted: dict[str, dict[str, Any]] = state.setdefault("missing", {})
         before = json.dumps(state, sort_keys=True, default=str)
         missing, coverage = read_warehouse(warehouse)
-        current = {_key(r): jsonable(r) for r in missing}
+        current = {report_key(r): jsonable(r) for r in missing}
         for key, row in current.items():
             alerted.setdefault(key, {**row, "alerted_on": as_of.isoformat(), "sent_to": {}})
         withdrawn = [k for k in alerted if k not in current and coverage and k not in coverage]
@@ -236,16 +233,16 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
     with _alerts_lock(data_dir):
         state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
-        con = connect(warehouse)
+        con = connect_read(warehouse)
         try:
-            rows = query(
+            found = rows(
                 con,
                 "select government_id, name, province, level, report_year, due_date, grace_end_date, days_overdue "
                 "from marts.report_coverage where status = 'overdue' order by province, level, government_id",
             )
         finally:
             con.close()
-        current = {_key(r): jsonable(r) for r in rows}
+        current = {report_key(r): jsonable(r) for r in found}
         outcome.newly_missing = [row for key, row in current.items() if key not in reminded]
         outcome.still_missing = len(current) - len(outcome.newly_missing)
         if outcome.newly_missing:

@@ -7,29 +7,28 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from scrapers.alerts.state import key as _key
-from scrapers.warehouse.connect import connect_read as connect
-from scrapers.warehouse.connect import rows as query
+from scrapers.alerts.state import report_key
+from scrapers.warehouse.connect import connect_read, rows
 
 log = logging.getLogger("fzzf.alerts")
 
 
 def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Missing rows and {key: coverage status} from the published warehouse."""
-    con = connect(warehouse)
+    con = connect_read(warehouse)
     try:
-        missing = query(
+        missing = rows(
             con,
             "select government_id, name, province, level, report_year, due_date, days_overdue "
             "from marts.missing_reports order by province, level, government_id, report_year",
         )
         reasons = _reasons(con)
         for row in missing:
-            row["reason"] = reasons.get(_key(row))
+            row["reason"] = reasons.get(report_key(row))
         try:
             coverage = {
-                _key(r): str(r["status"])
-                for r in query(con, "select government_id, report_year, status from marts.report_coverage")
+                report_key(r): str(r["status"])
+                for r in rows(con, "select government_id, report_year, status from marts.report_coverage")
             }
         except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
             log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
@@ -43,8 +42,8 @@ def _reasons(con) -> dict[str, str]:
     """{key: one-line reason} from marts.coverage_explained; empty for an older warehouse without it (the digest
     still goes out, without reasons: a missing reason must never cost the alert)."""
     try:
-        rows = query(con, "select government_id, report_year, reason from marts.coverage_explained")
+        explained = rows(con, "select government_id, report_year, reason from marts.coverage_explained")
     except Exception as exc:  # noqa: BLE001 - duckdb raises CatalogException for a missing table
         log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
         return {}
-    return {_key(r): r["reason"] for r in rows if r["reason"]}
+    return {report_key(r): r["reason"] for r in explained if r["reason"]}

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from scrapers.alerts.channels import channel_urls
 from scrapers.landing import atomic_write_bytes, utcnow
 
 log = logging.getLogger("fzzf.alerts")
@@ -26,7 +27,7 @@ def state_path(data_dir: Path) -> Path:
     return Path(data_dir) / "alerts" / "state.json"
 
 
-def key(row: dict[str, Any]) -> str:
+def report_key(row: dict[str, Any]) -> str:
     return f"{row['government_id']}|{int(row['report_year'])}"
 
 
@@ -60,8 +61,6 @@ def channel_id(url: str | None) -> str:
 
 
 def current_channel_ids() -> list[str]:
-    from scrapers.alerts.channels import channel_urls
-
     return [channel_id(u) for u in channel_urls()] or [channel_id(None)]
 
 

@@ -136,10 +136,9 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
     import duckdb
 
     # read-only, and tolerant of a handle a just-finished dbt run still holds
-    from scrapers.warehouse.connect import connect_read as _connect
-    from scrapers.warehouse.connect import rows as _query
+    from scrapers.warehouse.connect import connect_read, rows
 
-    con = _connect(path)
+    con = connect_read(path)
     try:
         for part, sql in (
             ("coverage", "select * from marts.report_coverage where government_id = ? and report_year = ?"),
@@ -152,11 +151,11 @@ def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
             ),
         ):
             try:
-                rows = _query(con, sql, [gov_id, year])
+                part_rows = rows(con, sql, [gov_id, year])
             except duckdb.Error as exc:  # an older warehouse without the mart: say so, show the rest
                 log.info("warehouse %s: %s", path, exc)
                 continue
-            found[part] = rows if part == "versions" else (rows[0] if rows else {})
+            found[part] = part_rows if part == "versions" else (part_rows[0] if part_rows else {})
     finally:
         con.close()
     return found
