@@ -196,7 +196,8 @@ CHROME_MARKERS: frozenset[str] = frozenset(
         "document.", "{", "}",
     }
 )  # fmt: skip
-# Footer and breadcrumb words a link text may carry but a body legitimately could not be checked for literally.
+# Further footer and breadcrumb words discovery drops from link texts. They are not CHROME_MARKERS only because the
+# demo families do not render them, and the extraction tests check that every marker appears in the demo pages.
 CHROME_TITLE_EXTRA: frozenset[str] = frozenset({"承办单位", "版权所有", "您现在的位置", "扫一扫"})
 # The landing gate's check on bodies: narrower than CHROME_MARKERS where a bare word (发布时间, 字体) can occur in
 # report prose; a labelled form (发布时间：2024, 字体：) cannot. A body matching one waits in quarantine.

@@ -85,14 +85,12 @@ def load_suite(path: Path) -> Suite:
 
 def _from_package(reference: str, where: str) -> Any:
     """The value a suite takes from the package (``{"$package": "module:NAME"}``), so that a rule the code applies
-    (chrome markers, look-alike titles) has one home and the suite cannot drift from it. A tuple becomes a list, a set a sorted list."""
+    (chrome markers, look-alike titles) has one home and the suite cannot drift from it. A tuple becomes a list."""
     module_name, _, attr = str(reference).partition(":")
     try:
         value = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError) as exc:
         raise SuiteError(f"{where}: cannot resolve $package {reference!r}: {exc}") from None
-    if isinstance(value, frozenset | set):
-        return sorted(value)
     return list(value) if isinstance(value, tuple) else value
 
 
