@@ -122,6 +122,8 @@ def issued_elsewhere(gov, issuer: str | None) -> str | None:
 
     Only a *government* signature counts against a page: a department signing a government's report is usually
     the drafting 司法局. A department's site reposting its government's report is caught by level.
+    Reads ``gov.name``, ``gov.aliases`` and ``gov.level`` only: dbt's ``int_reports__issuers`` passes registry
+    rows with just those, so a rule that needs more must add it there too.
     """
     if not issuer or not _GOVERNMENT_SUFFIX.search(issuer):
         return None
