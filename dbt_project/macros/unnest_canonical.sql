@@ -1,9 +1,12 @@
 {#-
     The list column `list_column` (sections or metrics) of every canonical annual report, one row per element:
     report_id, record_id, government_id, report_year, the element as `element_name` and its 1-based index as
-    `element_name`_index. Both report_sections and report_metrics start from this.
+    `element_name`_index. Both report_sections and report_metrics start from this; both are incremental per report
+    (macros/canonical_incremental.sql), so on an incremental run only the reports in `to_build` are unnested.
 -#}
 {% macro unnest_canonical(list_column, element_name) %}
+{{ canonical_to_build(canonical_built_from()) }},
+
 canonical as (
     select
         report_id,
@@ -12,8 +15,7 @@ canonical as (
         government_id,
         report_year,
         fetched_at
-    from {{ ref('int_reports__ranked') }}
-    where is_canonical
+    from to_build
 ),
 
 landed as (
@@ -48,3 +50,19 @@ unnested as (
     from reports
 )
 {% endmacro %}
+
+{#- What a row of report_sections or report_metrics is built from: the report it belongs to and the landed row whose
+    list it unnests (that row's key, and what it was made of). -#}
+{% macro canonical_built_from() -%}
+    {{ return(['government_id', 'report_year', 'record_id', 'run_id', 'fetched_at', 'raw_sha256', 'extractor_version']) }}
+{%- endmacro %}
+
+{#- The config of report_sections and report_metrics. -#}
+{% macro unnest_canonical_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ forget_changed_reports(canonical_built_from()) }}",
+        post_hook="{{ remember_built_from(canonical_built_from()) }}",
+    ) }}
+{%- endmacro %}

@@ -1,8 +1,10 @@
 """Incremental dbt builds equal full refreshes: real dbt builds on real DuckDB files, every table compared.
 
-The landing streams are loaded once per landing file (macros/landing_incremental.sql); everything else is rebuilt
-each build, so a later crawl, a quarantine decided later, a new as-of day and even a landing file that vanished
-must all leave an incrementally built warehouse identical to one built from scratch.
+The landing streams are loaded once per landing file (macros/landing_incremental.sql), the registry once per
+registry fingerprint, and the report marts once per change of what a report's rows are built from
+(macros/canonical_incremental.sql); everything else is rebuilt each build. So a later crawl, a quarantine decided
+later, a new as-of day, a registry edit and even a landing file that vanished must all leave an incrementally built
+warehouse identical to one built from scratch.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_warehouse_build import REGISTRY, RUN_APRIL, RUN_MARCH, write_fixture
+from test_warehouse_build import BODY, REGISTRY, RUN_APRIL, RUN_MARCH, report, write_fixture
 
 from scrapers.landing import Landing
 from scrapers.warehouse.dbt_runner import keep_staged, mark_staged, run_dbt
@@ -144,3 +146,133 @@ def test_the_staged_warehouse_is_kept_only_for_the_same_project_and_data_dir(tmp
     staged.write_bytes(b"x")
     mark_staged(staged, data_dir)
     assert not keep_staged(staged, data_dir, full_refresh=True) and not staged.exists()
+
+
+RUN_MAY = "20240510T020000Z-dddddd"
+SECTION = {"ord": 1, "level": 1, "heading": "一、主要举措和成效", "text": "复查后的正文。"}
+METRIC = {
+    "metric": "行政复议_收到",
+    "value": 21.0,
+    "unit": "件",
+    "scope": "全区",
+    "sentence": "收到21件",
+    "section": None,
+}
+
+
+def _later_crawl(data_dir: Path, ids: dict[str, dict]) -> dict[str, str]:
+    """A May crawl that changes what some reports are built from and leaves the others alone; returns
+    {report_id: what happened}."""
+    landing = Landing(data_dir)
+    # A new version of 110000's canonical page: the same URL, other text, one section instead of two.
+    edited = report(
+        "110000",
+        ids["110000"]["canonical"]["url"],
+        body=BODY + " 修订版",
+        publish_date="2024-04-01",
+        fetched_at="2024-05-10T02:00:00",
+        sections=[SECTION],
+        run_id=RUN_MAY,
+    )
+    # A re-check of 110112's only version: the same record_id (same government, URL and text) landed again by a
+    # newer extractor, now with a section and a figure where the first landing had none.
+    undated = ids["110112"]["undated"]
+    recheck = {
+        **undated,
+        "run_id": RUN_MAY,
+        "fetched_at": "2024-05-10T02:00:00",
+        "extractor_version": "test-2",
+        "sections": [SECTION],
+        "metrics": [METRIC],
+    }
+    assert recheck["record_id"] == undated["record_id"]
+    # A report for a year nobody had: 110102's first.
+    first = report("110102", "https://xc.example/2024/t20240420_1.html", publish_date="2024-04-20", run_id=RUN_MAY)
+    landing.write_rows("reports", RUN_MAY, "110000", [edited])
+    landing.write_rows("reports", RUN_MAY, "110112", [recheck])
+    landing.write_rows("reports", RUN_MAY, "110102", [first])
+    return {"110000:2023": "new version", "110112:2023": "re-checked", "110102:2023": "new report"}
+
+
+def test_incremental_marts_rebuild_only_the_reports_that_changed_and_equal_a_full_refresh(tmp_path):
+    """annual_reports, report_sections and report_metrics are incremental per report: after a crawl that edits one
+    page, re-checks another, adds a report and a registry edit that drops a government, the incremental build
+    re-derives exactly those reports (a sentinel written into every other row survives) and every table equals a
+    full refresh row for row."""
+    data_dir, registry = tmp_path / "data", tmp_path / "registry.yaml"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    ids = write_fixture(data_dir)
+    # Two reports the May crawl leaves alone, one with a section and a figure, one with neither.
+    Landing(data_dir).write_rows(
+        "reports",
+        RUN_APRIL,
+        "110105",
+        [report("110105", "https://cy.example/2024/a.html", sections=[SECTION], metrics=[METRIC])],
+    )
+    Landing(data_dir).write_rows("reports", RUN_APRIL, "110106", [report("110106", "https://ft.example/2024/a.html")])
+    incremental = data_dir / "build" / "incremental.duckdb"
+    first = run_dbt(data_dir, registry, AS_OF, incremental)
+    assert first.success, first.describe()
+    before = _report_ids(incremental)
+    assert {"110000:2023", "110101:2023", "110112:2023", "110105:2023", "110106:2023"} <= before
+
+    changed = _later_crawl(data_dir, ids)
+    # 110101 leaves the registry: its report must leave the marts too.
+    registry.write_text(
+        "\n".join(line for line in REGISTRY.splitlines() if '"110101"' not in line and "dc.example/list" not in line),
+        encoding="utf-8",
+    )
+    # The sentinel: a copy whose unchanged rows are marked; an incremental build must leave the marks alone.
+    probe = data_dir / "build" / "probe.duckdb"
+    shutil.copyfile(incremental, probe)
+    con = duckdb.connect(str(probe))
+    try:
+        con.execute("update marts.annual_reports set body = 'SENTINEL'")
+        con.execute("update marts.report_sections set text = 'SENTINEL'")
+        con.execute("update marts.report_metrics set sentence = 'SENTINEL'")
+    finally:
+        con.close()
+    second = run_dbt(data_dir, registry, dt.date(2024, 5, 15), incremental)
+    assert second.success, second.describe()
+    again = run_dbt(data_dir, registry, dt.date(2024, 5, 15), probe)
+    assert again.success, again.describe()
+    full = data_dir / "build" / "full.duckdb"
+    fresh = run_dbt(data_dir, registry, dt.date(2024, 5, 15), full)
+    assert fresh.success, fresh.describe()
+
+    diffs = _differences(incremental, full)
+    assert "intermediate.annual_reports__built_from" in diffs and "intermediate.report_sections__built_from" in diffs
+    assert {name: d for name, d in diffs.items() if d[:2] != (0, 0)} == {}
+
+    after = _report_ids(incremental)
+    assert after == (before - {"110101:2023"}) | {"110102:2023"}
+    con = duckdb.connect(str(probe), read_only=True)
+    try:
+        rebuilt = {
+            r for (r,) in con.execute("select report_id from marts.annual_reports where body <> 'SENTINEL'").fetchall()
+        }
+        kept = {
+            r for (r,) in con.execute("select report_id from marts.annual_reports where body = 'SENTINEL'").fetchall()
+        }
+        sections = dict(
+            con.execute(
+                "select report_id, list(text order by section_index) from marts.report_sections group by 1"
+            ).fetchall()
+        )
+        metrics = dict(con.execute("select report_id, list(sentence) from marts.report_metrics group by 1").fetchall())
+    finally:
+        con.close()
+    assert rebuilt == set(changed), changed
+    assert kept == after - set(changed) and {"110105:2023", "110106:2023"} <= kept
+    assert sections["110000:2023"] == [SECTION["text"]]  # two sections before, one now: the old ones are gone
+    assert sections["110112:2023"] == [SECTION["text"]]  # none before: a report without rows is still remembered
+    assert metrics["110112:2023"] == [METRIC["sentence"]]
+    assert sections["110105:2023"] == ["SENTINEL"] and metrics["110105:2023"] == ["SENTINEL"]  # left alone
+
+
+def _report_ids(warehouse: Path) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {r for (r,) in con.execute("select report_id from marts.annual_reports").fetchall()}
+    finally:
+        con.close()

@@ -9,7 +9,9 @@
       6. earliest publish date (the first publication, not a later repost), nulls last  -> later_publication
       7. longest body, then URL (deterministic tie-break)                               -> duplicate
     Every other version keeps the reason it lost: the first rule on which it differs from the canonical version.
-    Narrow on purpose (no body, sections or metrics): marts join int_reports__versions by record_id for those.
+    Narrow on purpose (no body, sections or metrics): marts join int_reports__landed by (record_id, run_id,
+    fetched_at) for those; raw_sha256 and extractor_version say what that landed row was made of (the incremental
+    marts rebuild a report when either changes, see macros/canonical_incremental.sql).
 -#}
 with
 
@@ -20,6 +22,8 @@ versions as (
         government_id,
         run_id,
         content_hash,
+        raw_sha256,
+        extractor_version,
         list_url,
         url,
         title,

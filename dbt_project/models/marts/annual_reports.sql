@@ -1,9 +1,25 @@
+{%- set built_from = [
+    'government_id', 'record_id', 'run_id', 'fetched_at', 'content_hash', 'raw_sha256', 'extractor_version',
+    'title', 'url', 'list_url', 'issuer', 'report_year', 'char_count', 'version_count', 'is_online',
+    'is_attachment', 'publish_date', 'first_seen_at', 'last_gone_at',
+] -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ forget_changed_reports(" ~ built_from ~ ") }}",
+        post_hook="{{ remember_built_from(" ~ built_from ~ ") }}",
+    )
+}}
 -- One row per (government, report year) that has a report: the canonical version (rule in int_reports__ranked).
+-- Incremental per report (macros/canonical_incremental.sql): `built_from` is every int_reports__ranked column this
+-- mart shows, plus what identifies the landed row its text comes from.
 with
 
+{{ canonical_to_build(built_from) }},
+
 ranked as (
-    select * from {{ ref('int_reports__ranked') }}
-    where is_canonical
+    select * from to_build
 ),
 
 landed as (
@@ -13,10 +29,8 @@ landed as (
 canonical as (
     select
         ranked.*,
-        landed.raw_sha256 as raw_sha256,
         landed.source_name as source_name,
         landed.body as body,
-        landed.extractor_version as extractor_version,
         landed.sections as sections,
         landed.metrics as metrics,
         landed.attachments as attachments

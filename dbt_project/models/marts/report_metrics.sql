@@ -1,3 +1,4 @@
+{{ unnest_canonical_config() }}
 -- One row per figure extracted from each canonical annual report (scrapers.extract.metrics, carried by the landing record).
 with
 

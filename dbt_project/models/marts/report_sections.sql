@@ -1,3 +1,4 @@
+{{ unnest_canonical_config() }}
 -- One row per section of each canonical annual report, in document order (sections come from the landing record).
 with
 
