@@ -69,19 +69,42 @@ def _checkpoint(staged: Path) -> None:
 
 
 def _copy(src: Path, dst: Path) -> None:
+    """Copy in two halves (the test pause sits between them), then fsync.
+
+    ``os.copy_file_range`` lets the kernel copy without the bytes passing through Python: on the 1 GB warehouse of
+    bench/warehouse.py's 100k build it copies in 0.27 s where a 4 MB read/write loop took 3.0 s (both then spend
+    0.4 s in fsync). Where the kernel call is missing or refuses (not Linux, another filesystem), the loop does it.
+    """
     size = src.stat().st_size
-    written = 0
-    paused = False
     with src.open("rb") as fin, dst.open("xb") as fout:
-        while chunk := fin.read(CHUNK):
-            fout.write(chunk)
-            written += len(chunk)
-            if not paused and written >= size // 2:
-                fout.flush()
-                paused = True
-                _test_pause("copying")
+        _copy_range(fin, fout, size // 2)
+        fout.flush()
+        _test_pause("copying")
+        _copy_range(fin, fout, size - size // 2)
         fout.flush()
         os.fsync(fout.fileno())
+    copied = dst.stat().st_size
+    if copied != size:
+        raise PublishError(f"copied {copied} of {size} bytes of {src} to {dst}")
+
+
+def _copy_range(fin, fout, count: int) -> None:
+    """Copy ``count`` bytes from ``fin``'s position to ``fout``'s; both positions advance."""
+    kernel = getattr(os, "copy_file_range", None)
+    while count > 0:
+        if kernel is not None:
+            try:
+                done = kernel(fin.fileno(), fout.fileno(), count)
+            except OSError:  # EXDEV, ENOSYS, EINVAL...: copy this and the rest in Python
+                kernel = None
+                continue
+        else:
+            chunk = fin.read(min(CHUNK, count))
+            fout.write(chunk)
+            done = len(chunk)
+        if done == 0:
+            raise PublishError(f"{fin.name} ended {count} bytes early while it was being copied")
+        count -= done
 
 
 def _verify(path: Path) -> int:

@@ -134,3 +134,19 @@ def test_kill_during_publish_leaves_a_usable_warehouse(tmp_path, stage):
     publish(staged, published)
     assert version_of(published) == 2
     assert not list(tmp_path.glob(".*publishing"))
+
+
+@pytest.mark.parametrize("kernel", ["refuses", "absent"])
+def test_publish_copies_in_python_where_the_kernel_cannot(tmp_path, monkeypatch, kernel):
+    """copy_file_range fails across filesystems (EXDEV) and does not exist off Linux: the copy still completes."""
+    staged = make_warehouse(tmp_path / "staged.duckdb", 3)
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+
+        def refuse(*args):
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    published = publish(staged, tmp_path / "out" / "warehouse.duckdb")
+    assert sha(published) == sha(staged) and version_of(published) == 3
