@@ -286,53 +286,21 @@ _MISSING_COLUMNS = """
 """
 
 
-def missing_reports(data_dir: Path, as_of: dt.date | None = None) -> list[dict[str, Any]]:
-    """The missing reports in the published warehouse of ``data_dir``, oldest due first.
+def missing_reports(warehouse: Path) -> list[dict[str, Any]]:
+    """``marts.missing_reports`` of a warehouse file, oldest due first: the published one (``published_path``), or
+    a what-if build's for another day (``run_build(..., what_if=True)``); dbt decided what is missing as of the day
+    that warehouse was built for, so nothing is recomputed here.
 
-    Without ``as_of``: the ``marts.missing_reports`` of the last build. With ``as_of``: recomputed from
-    ``marts.report_coverage`` for that day (not published by then, and ``as_of`` past due date + grace days);
-    rows the build marked ``unknown`` (portal not readable) and governments with no list page stay out, and only
-    the years the build covered exist.
     An absent warehouse (nothing published yet) has no missing reports.
     """
-    path = published_path(data_dir)
+    path = Path(warehouse)
     if not path.exists():
         return []
     con = _connect_read_only(path)
     try:
-        if as_of is None:
-            return _rows(
-                con,
-                f"select {_MISSING_COLUMNS} from marts.missing_reports order by due_date, government_id, report_year",
-            )
         return _rows(
             con,
-            f"""
-            select {_MISSING_COLUMNS}
-            from (
-                select
-                    coverage.government_id as government_id,
-                    governments.name as name,
-                    coverage.report_year as report_year,
-                    coverage.due_date as due_date,
-                    date_diff('day', coverage.due_date, ?::date) as days_overdue,
-                    governments.province as province,
-                    governments.level as level,
-                    governments.parent_id as parent_id,
-                    coverage.grace_days as grace_days,
-                    coverage.grace_end_date as grace_end_date,
-                    governments.list_urls[1] as list_url
-                from marts.report_coverage as coverage
-                inner join marts.governments as governments
-                    on coverage.government_id = governments.government_id
-                where coverage.status <> 'unknown'
-                    and governments.url_status = 'list'  -- without a list page, absence cannot be seen
-                    and (coverage.effective_publish_date is null or coverage.effective_publish_date > ?::date)
-                    and ?::date > coverage.grace_end_date
-            ) as recomputed
-            order by due_date, government_id, report_year
-            """,
-            [as_of, as_of, as_of],
+            f"select {_MISSING_COLUMNS} from marts.missing_reports order by due_date, government_id, report_year",
         )
     finally:
         con.close()

@@ -356,20 +356,29 @@ def test_sections_metrics_health_and_quarantine(built):
 
 
 def test_missing_reports_read_from_the_published_warehouse(built):
-    data_dir, _, warehouse, _, _ = built
-    assert missing_reports(data_dir) == []  # nothing published yet
-    shutil.copyfile(warehouse, data_dir / "warehouse.duckdb")
-    rows = missing_reports(data_dir)
+    data_dir, registry, warehouse, _, _ = built
+    published = data_dir / "warehouse.duckdb"
+    assert missing_reports(published) == []  # nothing published yet
+    shutil.copyfile(warehouse, published)
+    rows = missing_reports(published)
     assert [(r["government_id"], r["report_year"], r["days_overdue"]) for r in rows] == [
         ("110105", 2023, 30),
         ("110109", 2023, 30),
     ]
     assert rows[0]["name"] == "朝阳区人民政府" and rows[0]["due_date"] == dt.date(2024, 4, 1)
-    # A day later 110102's grace is over too; the day before, 110105's grace had not ended yet.
-    later = missing_reports(data_dir, as_of=dt.date(2024, 5, 2))
-    assert [r["government_id"] for r in later] == ["110102", "110105", "110109"]
-    earlier = missing_reports(data_dir, as_of=dt.date(2024, 4, 30))
-    assert [r["government_id"] for r in earlier] == ["110109"]
+
+    # Another day is dbt's to answer, built for that day (as `fzzf missing --as-of` does, through a what-if build).
+    def missing_on(day: dt.date) -> list[str]:
+        what_if = data_dir / "whatif" / day.isoformat() / "warehouse.duckdb"
+        result = run_dbt(data_dir, registry, day, what_if)
+        assert result.success, result.describe()
+        return [r["government_id"] for r in missing_reports(what_if)]
+
+    # A day later 110102's grace is over too; 110108's last success (03-31) is then 32 days old: still unknown.
+    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105", "110109"]
+    # The day before, 110105's grace had not ended yet, and 110108's last success was 30 days old: readable, so
+    # its report (grace 0) is missing that day (a recomputation from the 05-01 statuses kept it unknown).
+    assert missing_on(dt.date(2024, 4, 30)) == ["110108", "110109"]
     summary = coverage_summary(data_dir / "warehouse.duckdb")
     assert summary["missing"] == 2 and summary["as_of"] == AS_OF
     assert summary["per_year"][2023] == {"published": 3, "expected": 10}
