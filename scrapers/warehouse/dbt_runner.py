@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapers.classify import INTERPRETATION_PATTERN
 from scrapers.landing import Landing
 from scrapers.settings import DBT_PROJECT_DIR
 
@@ -79,6 +80,8 @@ def dbt_vars(
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
         "unknown_after_days": int(unknown_after_days),
+        # the classifier's 政策解读 look-alike, so the canonical-report rule and the crawler agree on one list
+        "interpretation_pattern": INTERPRETATION_PATTERN,
     }
 
 
