@@ -219,8 +219,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_missing(args) -> int:
-    from scrapers.warehouse.build import published_path, run_build
-    from scrapers.warehouse.dbt_runner import missing_reports
+    from scrapers.warehouse.build import run_build
+    from scrapers.warehouse.paths import published_path
+    from scrapers.warehouse.published import missing_reports
 
     data_dir = settings.data_dir(args.data_dir)
     if args.as_of is None:

@@ -18,7 +18,8 @@ import yaml
 
 from scrapers import classify
 from scrapers.landing import Landing, sha256_hex
-from scrapers.warehouse.dbt_runner import coverage_summary, dbt_vars, missing_reports, run_dbt
+from scrapers.warehouse.dbt_runner import dbt_vars, run_dbt
+from scrapers.warehouse.published import coverage_summary, missing_reports
 
 pytestmark = pytest.mark.integration
 

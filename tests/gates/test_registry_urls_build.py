@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from scrapers.landing import Landing, new_run_id
-from scrapers.warehouse.build import published_path, run_build
-from scrapers.warehouse.dbt_runner import missing_reports
+from scrapers.warehouse.build import run_build
+from scrapers.warehouse.paths import published_path
+from scrapers.warehouse.published import missing_reports
 
 from .helpers import FETCHED, land, record
 
