@@ -31,6 +31,7 @@ from scrapers.alerts.state import (
 from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
 from scrapers.warehouse.connect import connect_read, rows
+from scrapers.warehouse.paths import published_path
 
 log = logging.getLogger("fzzf.alerts")
 
@@ -79,7 +80,7 @@ class AlertOutcome:
 
 def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     """The published warehouse, or None (with a note on the outcome) before anything was published."""
-    warehouse = data_dir / "warehouse.duckdb"
+    warehouse = published_path(data_dir)
     if not warehouse.exists():
         outcome.note = f"no published warehouse at {warehouse} yet; nothing to compare"
         return None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from scrapers.warehouse.paths import published_path
+
 TRY_SQL = (
     "select province, report_year, status, count(*) as governments "
     "from marts.report_coverage group by all order by all;"
@@ -14,7 +16,7 @@ TRY_SQL = (
 
 
 def print_summary(data_dir: Path, as_of: dt.date) -> None:
-    path = Path(data_dir) / "warehouse.duckdb"
+    path = published_path(data_dir)
     print(f"\n==> summary as of {as_of}")
     if not path.exists():
         print(f"no published warehouse at {path}: the build did not publish (see the warehouse DAG log above)")

@@ -21,22 +21,11 @@ from filelock import Timeout
 from scrapers.landing import Landing
 from scrapers.registry import record as registry_record
 from scrapers.settings import DEFAULT_REGISTRY
+from scrapers.warehouse.paths import published_path, staged_path, what_if_dir
 
 log = logging.getLogger(__name__)
 
 BUILD_LOCK_TIMEOUT = 600.0  # seconds a build waits for another build on the same data dir
-
-
-def staged_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "build" / "warehouse.duckdb"
-
-
-def published_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "warehouse.duckdb"
-
-
-def what_if_dir(data_dir: Path, as_of: dt.date) -> Path:
-    return Path(data_dir) / "whatif" / as_of.isoformat()
 
 
 @dataclass

@@ -1,7 +1,9 @@
-"""dbt invocation (in-process dbtRunner) and the read-only queries the CLI and alerts run on the published warehouse.
+"""dbt invocation (in-process dbtRunner): the vars fzzf passes, the result node by node, the staging warehouse kept
+between builds.
 
-dbt builds ``DATA_DIR/build/warehouse.duckdb`` from the landing files; its target and log directories go under
-``DATA_DIR/build/dbt`` so a build never writes into the source tree. Readers open the *published* file read-only.
+dbt builds ``DATA_DIR/build/warehouse.duckdb`` (``paths.staged_path``) from the landing files; its target and log
+directories go under ``DATA_DIR/build/dbt`` so a build never writes into the source tree. Questions about the
+published warehouse are ``scrapers.warehouse.published``'s.
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapers.classify import INTERPRETATION_PATTERN
 from scrapers.landing import Landing
 from scrapers.settings import DBT_PROJECT_DIR
 
 __all__ = [
     "DbtFailure",
     "DbtResult",
-    "coverage_summary",
-    "missing_reports",
-    "published_path",
     "run_dbt",
     "dbt_vars",
     "keep_staged",
@@ -79,6 +79,8 @@ def dbt_vars(
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
         "unknown_after_days": int(unknown_after_days),
+        # the classifier's 政策解读 look-alike, so the canonical-report rule and the crawler agree on one list
+        "interpretation_pattern": INTERPRETATION_PATTERN,
     }
 
 
@@ -259,111 +261,3 @@ def _yaml_dict(values: dict[str, Any]) -> str:
     import json
 
     return json.dumps(values)  # JSON is YAML; dbt parses --vars as YAML
-
-
-# Queries on the published warehouse ---------------------------------------------------------------------------
-
-
-def published_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "warehouse.duckdb"
-
-
-def _connect_read_only(path: Path):
-    import duckdb
-
-    return duckdb.connect(str(path), read_only=True)
-
-
-def _rows(con, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-_MISSING_COLUMNS = """
-    government_id, name, report_year, due_date, days_overdue, province, level, parent_id, grace_days,
-    grace_end_date, list_url
-"""
-
-
-def missing_reports(data_dir: Path, as_of: dt.date | None = None) -> list[dict[str, Any]]:
-    """The missing reports in the published warehouse of ``data_dir``, oldest due first.
-
-    Without ``as_of``: the ``marts.missing_reports`` of the last build. With ``as_of``: recomputed from
-    ``marts.report_coverage`` for that day (not published by then, and ``as_of`` past due date + grace days);
-    rows the build marked ``unknown`` (portal not readable) and governments with no list page stay out, and only
-    the years the build covered exist.
-    An absent warehouse (nothing published yet) has no missing reports.
-    """
-    path = published_path(data_dir)
-    if not path.exists():
-        return []
-    con = _connect_read_only(path)
-    try:
-        if as_of is None:
-            return _rows(
-                con,
-                f"select {_MISSING_COLUMNS} from marts.missing_reports order by due_date, government_id, report_year",
-            )
-        return _rows(
-            con,
-            f"""
-            select {_MISSING_COLUMNS}
-            from (
-                select
-                    coverage.government_id as government_id,
-                    governments.name as name,
-                    coverage.report_year as report_year,
-                    coverage.due_date as due_date,
-                    date_diff('day', coverage.due_date, ?::date) as days_overdue,
-                    governments.province as province,
-                    governments.level as level,
-                    governments.parent_id as parent_id,
-                    coverage.grace_days as grace_days,
-                    coverage.grace_end_date as grace_end_date,
-                    governments.list_urls[1] as list_url
-                from marts.report_coverage as coverage
-                inner join marts.governments as governments
-                    on coverage.government_id = governments.government_id
-                where coverage.status <> 'unknown'
-                    and governments.url_status = 'list'  -- without a list page, absence cannot be seen
-                    and (coverage.effective_publish_date is null or coverage.effective_publish_date > ?::date)
-                    and ?::date > coverage.grace_end_date
-            ) as recomputed
-            order by due_date, government_id, report_year
-            """,
-            [as_of, as_of, as_of],
-        )
-    finally:
-        con.close()
-
-
-def coverage_summary(path: Path) -> dict[str, Any]:
-    """A small summary of a warehouse file for the CLI: status counts, reports per year, missing count."""
-    con = _connect_read_only(Path(path))
-    try:
-        status_counts = dict(
-            con.execute("select status, count(*) from marts.report_coverage group by status order by status").fetchall()
-        )
-        per_year = {
-            int(year): {"published": published, "expected": expected}
-            for year, published, expected in con.execute(
-                """
-                select report_year, count(*) filter (where is_published), count(*)
-                from marts.report_coverage group by report_year order by report_year
-                """
-            ).fetchall()
-        }
-        (as_of,) = con.execute("select max(as_of) from marts.report_coverage").fetchone()
-        (reports,) = con.execute("select count(*) from marts.annual_reports").fetchone()
-        (governments,) = con.execute("select count(*) from marts.governments").fetchone()
-    finally:
-        con.close()
-    return {
-        "as_of": as_of,
-        "governments": governments,
-        "annual_reports": reports,
-        "status_counts": status_counts,
-        "missing": status_counts.get("missing", 0),
-        "per_year": per_year,
-    }

@@ -24,6 +24,7 @@ from scrapers.classify import year_in
 from scrapers.collect.discover import normalise_url
 from scrapers.landing import Landing
 from scrapers.registry.governments import Registry
+from scrapers.warehouse.paths import published_path
 
 __all__ = ["UnknownGovernment", "UnreadableData", "explain", "render_text"]
 
@@ -129,7 +130,7 @@ def _links(rows: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
 
 def _warehouse(data_dir: Path, gov_id: str, year: int) -> dict[str, Any]:
     """Coverage row, one-line reason and versions from the published warehouse; each part None when absent."""
-    path = data_dir / "warehouse.duckdb"
+    path = published_path(data_dir)
     found: dict[str, Any] = {"path": str(path), "coverage": None, "explained": None, "versions": None}
     if not path.exists():
         return found

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
+from scrapers import classify
 from scrapers.landing import Landing, sha256_hex
-from scrapers.warehouse.dbt_runner import coverage_summary, missing_reports, run_dbt
+from scrapers.warehouse.dbt_runner import dbt_vars, run_dbt
+from scrapers.warehouse.published import coverage_summary, missing_reports
 
 pytestmark = pytest.mark.integration
 
@@ -151,6 +154,13 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
         publish_date="2024-03-30",
         title="图解：北京市2023年法治政府建设年度报告",
     )
+    # classify's look-alike has 一图读懂, which holds neither 图解 nor 解读: it must still lose as an interpretation
+    infographic = report(
+        "110000",
+        "https://bj.example/2024/ytdd_1.html",
+        publish_date="2024-03-29",
+        title="一图读懂北京市2023年法治政府建设年度报告",
+    )
     other_gov = report("110000", "https://bj.example/2024/tj.html", publish_date="2024-03-01", issuer="天津市人民政府")
     not_annual = report(
         "110000",
@@ -164,11 +174,14 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
         "pdf": pdf,
         "repost": repost,
         "interpretation": interpretation,
+        "infographic": infographic,
         "other_gov": other_gov,
         "not_annual": not_annual,
     }
     landing.write_rows("reports", RUN_MARCH, "110000", [older])
-    landing.write_rows("reports", RUN_APRIL, "110000", [canonical, pdf, repost, interpretation, other_gov, not_annual])
+    landing.write_rows(
+        "reports", RUN_APRIL, "110000", [canonical, pdf, repost, interpretation, infographic, other_gov, not_annual]
+    )
 
     # 110101: published a day after the due date (late), then the page disappeared.
     late = report(
@@ -326,8 +339,25 @@ def test_canonical_report_and_versions(built):
         v["pdf"]["record_id"]: "attachment",
         v["repost"]["record_id"]: "later_publication",
         v["interpretation"]["record_id"]: "interpretation",
+        v["infographic"]["record_id"]: "interpretation",
         v["other_gov"]["record_id"]: "repost_of_other_government",
     }
+
+
+def test_interpretation_pattern_is_the_classifiers(built):
+    data_dir, registry, *_ = built
+    passed = dbt_vars(data_dir, registry, AS_OF)["interpretation_pattern"]
+    assert passed == classify.INTERPRETATION_PATTERN
+    assert "政策解读/图解" in dict(classify.LOOK_ALIKES)  # the look-alike the pattern comes from
+    assert dict(classify.LOOK_ALIKES)["政策解读/图解"].pattern == passed
+    # dbt run by hand gets the same pattern from dbt_project.yml
+    project = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml").read_text())
+    assert project["vars"]["interpretation_pattern"] == passed
+    # DuckDB's RE2 compiles it and matches what Python's re does
+    titles = ["一图读懂北京市2023年法治政府建设年度报告", "问答：年度报告", "北京市2023年法治政府建设年度报告"]
+    with duckdb.connect() as con:
+        got = [con.execute("select regexp_matches(?, ?)", [t, passed]).fetchone()[0] for t in titles]
+    assert got == [bool(re.search(passed, t)) for t in titles] == [True, True, False]
 
 
 def test_sections_metrics_health_and_quarantine(built):
@@ -356,20 +386,29 @@ def test_sections_metrics_health_and_quarantine(built):
 
 
 def test_missing_reports_read_from_the_published_warehouse(built):
-    data_dir, _, warehouse, _, _ = built
-    assert missing_reports(data_dir) == []  # nothing published yet
-    shutil.copyfile(warehouse, data_dir / "warehouse.duckdb")
-    rows = missing_reports(data_dir)
+    data_dir, registry, warehouse, _, _ = built
+    published = data_dir / "warehouse.duckdb"
+    assert missing_reports(published) == []  # nothing published yet
+    shutil.copyfile(warehouse, published)
+    rows = missing_reports(published)
     assert [(r["government_id"], r["report_year"], r["days_overdue"]) for r in rows] == [
         ("110105", 2023, 30),
         ("110109", 2023, 30),
     ]
     assert rows[0]["name"] == "朝阳区人民政府" and rows[0]["due_date"] == dt.date(2024, 4, 1)
-    # A day later 110102's grace is over too; the day before, 110105's grace had not ended yet.
-    later = missing_reports(data_dir, as_of=dt.date(2024, 5, 2))
-    assert [r["government_id"] for r in later] == ["110102", "110105", "110109"]
-    earlier = missing_reports(data_dir, as_of=dt.date(2024, 4, 30))
-    assert [r["government_id"] for r in earlier] == ["110109"]
+
+    # Another day is dbt's to answer, built for that day (as `fzzf missing --as-of` does, through a what-if build).
+    def missing_on(day: dt.date) -> list[str]:
+        what_if = data_dir / "whatif" / day.isoformat() / "warehouse.duckdb"
+        result = run_dbt(data_dir, registry, day, what_if)
+        assert result.success, result.describe()
+        return [r["government_id"] for r in missing_reports(what_if)]
+
+    # A day later 110102's grace is over too; 110108's last success (03-31) is then 32 days old: still unknown.
+    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105", "110109"]
+    # The day before, 110105's grace had not ended yet, and 110108's last success was 30 days old: readable, so
+    # its report (grace 0) is missing that day (a recomputation from the 05-01 statuses kept it unknown).
+    assert missing_on(dt.date(2024, 4, 30)) == ["110108", "110109"]
     summary = coverage_summary(data_dir / "warehouse.duckdb")
     assert summary["missing"] == 2 and summary["as_of"] == AS_OF
     assert summary["per_year"][2023] == {"published": 3, "expected": 10}

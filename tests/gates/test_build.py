@@ -21,7 +21,8 @@ import pytest
 from scrapers.demo.seeds import SEED_DIR
 from scrapers.gate import check_marts, quarantine_path, read_validation_runs
 from scrapers.registry.governments import load_registry
-from scrapers.warehouse.build import published_path, run_build, staged_path
+from scrapers.warehouse.build import run_build
+from scrapers.warehouse.paths import published_path, staged_path
 
 from .helpers import land, record, write_registry
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import duckdb
 import pytest
 import yaml
 
 from scrapers.landing import Landing, new_run_id
-from scrapers.warehouse.build import published_path, run_build
-from scrapers.warehouse.dbt_runner import missing_reports
+from scrapers.warehouse.build import run_build
+from scrapers.warehouse.paths import published_path
+from scrapers.warehouse.published import missing_reports
 
 from .helpers import FETCHED, land, record
 
@@ -79,7 +81,14 @@ def built(tmp_path_factory):
         }
     finally:
         con.close()
-    return {"data": data, "statuses": statuses, "missing": missing, "governments": governments, "explained": explained}
+    return {
+        "data": data,
+        "registry": registry,
+        "statuses": statuses,
+        "missing": missing,
+        "governments": governments,
+        "explained": explained,
+    }
 
 
 def test_only_a_government_with_a_list_page_can_be_missing(built):
@@ -99,9 +108,19 @@ def test_only_a_government_with_a_list_page_can_be_missing(built):
     assert built["governments"] == {"g_list": "list", "g_none": "none", "g_report": "report", "g_home": "home"}
 
 
-def test_missing_recomputed_for_a_later_day_leaves_them_out_too(built):
-    # As of 2025-06-01 the 2024 reports (not_due in the build) are past grace: only g_list's can be missing.
-    later = missing_reports(built["data"], as_of=dt.date(2025, 6, 1))
+def test_missing_on_a_later_day_leaves_them_out_too(built, tmp_path):
+    # As of 2025-06-01 the 2024 reports (not_due in the build) are past grace: only g_list's can be missing. The
+    # what-if build applies that day's rules, so every portal must have been read recently by then (else unknown):
+    # a copy of the data directory gets one more crawl, three weeks before.
+    data = tmp_path / "data"
+    shutil.copytree(built["data"], data)
+    run, finished = new_run_id(), dt.datetime(2025, 5, 10, 8, 0, 0)
+    for gid in ("g_list", "g_none", "g_report", "g_home"):
+        row = {**crawl_row(run, gid), "started_at": finished, "finished_at": finished}
+        Landing(data).write_rows("crawl_log", run, gid, [row])
+    result = run_build(data, built["registry"], dt.date(2025, 6, 1), send_alerts=False, what_if=True)
+    assert result.published, result.describe()
+    later = missing_reports(result.warehouse)
     assert {r["government_id"] for r in later} == {"g_list"}
 
 

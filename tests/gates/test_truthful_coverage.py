@@ -177,6 +177,33 @@ def test_a_what_if_build_touches_nothing_in_production(world, built, capsys):
     assert _coverage(what_if, "f2")[2024][0] == "missing"
 
 
+def test_fzzf_missing_on_another_day_reads_a_what_if_build(world, built, capsys):
+    data = world["data"]
+    published, alert_state = _sha(data / "warehouse.duckdb"), _sha(data / "alerts" / "state.json")
+    posts = len(world["receiver"].posts)
+
+    def missing(*args: str) -> tuple[int, set, str]:
+        code = cli.main(["missing", "--data-dir", str(data), "--json", *args])
+        out, err = capsys.readouterr()
+        return code, {(r["government_id"], r["report_year"]) for r in map(json.loads, out.splitlines())}, err
+
+    assert missing()[:2] == (0, {("f2", 2023)})  # the published warehouse's, as of its own day
+    code, rows, err = missing("--as-of", WHAT_IF.isoformat())
+    assert code == 0 and {("f2", 2023), ("f2", 2024)} <= rows
+    assert str(data / "whatif" / WHAT_IF.isoformat() / "warehouse.duckdb") in err
+    assert _sha(data / "warehouse.duckdb") == published
+    assert _sha(data / "alerts" / "state.json") == alert_state
+    assert len(world["receiver"].posts) == posts
+
+    # A what-if build that cannot run says so and which step stopped it; it lists nothing.
+    small = world["tmp"] / "one.yaml"
+    doc = yaml.safe_load(world["registry"].read_text(encoding="utf-8"))
+    small.write_text(yaml.safe_dump({**doc, "governments": doc["governments"][:1]}, allow_unicode=True), "utf-8")
+    code, rows, err = missing("--as-of", WHAT_IF.isoformat(), "--registry", str(small))
+    assert code != 0 and rows == set()
+    assert "what-if build as of 2025-06-30 failed at step 'registry'" in err and str(small) in err
+
+
 def test_a_registry_that_drops_landed_governments_stops_the_build(world, built, capsys):
     data = world["data"]
     small = world["tmp"] / "small.yaml"

@@ -81,7 +81,10 @@ enriched as (
         ) as is_online,
         -- no signature, or one the crawler's rule accepts (int_reports__issuers applies it)
         coalesce(issuers.is_own_issuer, true) as is_own_issuer,
-        regexp_matches(coalesce(annual.title, ''), '解读|图解|问答|答记者问') as is_interpretation,
+        -- the classifier's 政策解读 look-alike (scrapers.classify.INTERPRETATION_PATTERN, passed by fzzf)
+        regexp_matches(
+            coalesce(annual.title, ''), '{{ var("interpretation_pattern") | replace("'", "''") }}'
+        ) as is_interpretation,
         regexp_matches(lower(annual.url), '\.(pdf|docx?|wps|ofd|xlsx?)([?#].*)?$') as is_attachment,
         row_number() over (
             partition by annual.government_id, annual.url

@@ -1,22 +1,6 @@
 {#-
     Every (government, report year) from reports_from to the as-of year, and whether the report is out.
-
-    A report counts as published on its stated publish date, or, when the page states none, the day we first saw it;
-    and only when that day is on or before the as-of day (a build as of a past day sees the past).
-
-      published on or before the due date                       -> on_time
-      published after the due date                              -> late
-      not published, as-of on or before the due date            -> not_due
-      not published, past due, and the registry has no list page
-        for the government (only report URLs, a home page, or
-        no URL at all: absence cannot be seen)                  -> unknown (status_reason says which)
-      not published, past due, and no successful crawl of the
-        government's portal since as-of - unknown_after_days    -> unknown (nobody can tell)
-      not published, past due, but a link titled as the report
-        could not be fetched, or the report's text was held
-        back by the landing gate (int_coverage__held_candidates) -> unknown (a report exists; status_reason says)
-      not published, past due, as-of <= due date + grace days   -> overdue
-      not published, as-of > due date + grace days              -> missing
+    The status rule is macros/coverage_status.sql.
 -#}
 with
 
@@ -84,18 +68,7 @@ joined as (
 statused as (
     select
         *,
-        case
-            when effective_publish_date <= due_date then 'on_time'
-            when effective_publish_date > due_date then 'late'
-            when {{ as_of_date() }} <= due_date then 'not_due'
-            -- registry-urls (issue 12): no list page known, so a report not found is not a report absent.
-            -- null (a test fixture without the column) reads as a list page: the rules below decide.
-            when url_status in ('report', 'home', 'none') then 'unknown'
-            when last_success_at is null then 'unknown'
-            when held_reason is not null then 'unknown'
-            when {{ as_of_date() }} <= grace_end_date then 'overdue'
-            else 'missing'
-        end as status
+        {{ coverage_status() }} as status
     from joined
 ),
 

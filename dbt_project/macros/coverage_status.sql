@@ -1,0 +1,47 @@
+{#-
+    The status of one (government, report year): the one home of the rule. report_coverage calls it; the marts
+    gate (expectations/marts_report_coverage.json) audits what any version of it must imply, without restating it.
+
+    A report counts as published on its stated publish date, or, when the page states none, the day we first saw it;
+    and only when that day is on or before the as-of day (a build as of a past day sees the past): the caller passes
+    that day as `effective_publish_date`, null when not published by as-of.
+
+      published on or before the due date                       -> on_time
+      published after the due date                              -> late
+      not published, as-of on or before the due date            -> not_due
+      not published, past due, and the registry has no list page
+        for the government (only report URLs, a home page, or
+        no URL at all: absence cannot be seen)                  -> unknown (status_reason says which)
+      not published, past due, and no successful crawl of the
+        government's portal since as-of - unknown_after_days    -> unknown (nobody can tell)
+      not published, past due, but a link titled as the report
+        could not be fetched, or the report's text was held
+        back by the landing gate (int_coverage__held_candidates) -> unknown (a report exists; status_reason says)
+      not published, past due, as-of <= due date + grace days   -> overdue
+      not published, as-of > due date + grace days              -> missing
+
+    Arguments are column names (or SQL expressions); `as_of` defaults to the build's as-of day.
+-#}
+{% macro coverage_status(
+    effective_publish_date='effective_publish_date',
+    due_date='due_date',
+    grace_end_date='grace_end_date',
+    url_status='url_status',
+    last_success_at='last_success_at',
+    held_reason='held_reason',
+    as_of=none
+) -%}
+    {%- set as_of = as_of if as_of is not none else as_of_date() -%}
+    case
+        when {{ effective_publish_date }} <= {{ due_date }} then 'on_time'
+        when {{ effective_publish_date }} > {{ due_date }} then 'late'
+        when {{ as_of }} <= {{ due_date }} then 'not_due'
+        -- registry-urls (issue 12): no list page known, so a report not found is not a report absent.
+        -- null (a test fixture without the column) reads as a list page: the rules below decide.
+        when {{ url_status }} in ('report', 'home', 'none') then 'unknown'
+        when {{ last_success_at }} is null then 'unknown'
+        when {{ held_reason }} is not null then 'unknown'
+        when {{ as_of }} <= {{ grace_end_date }} then 'overdue'
+        else 'missing'
+    end
+{%- endmacro %}
