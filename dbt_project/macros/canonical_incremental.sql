@@ -20,6 +20,16 @@
     full refresh after new reports, new versions, re-checks, vanished pages and late quarantines.
 -#}
 
+{#- The config of each of the three marts; `columns` is its built_from list. -#}
+{% macro canonical_incremental_config(columns) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ forget_changed_reports(" ~ columns ~ ") }}",
+        post_hook="{{ remember_built_from(" ~ columns ~ ") }}",
+    ) }}
+{%- endmacro %}
+
 {% macro built_from_relation() -%}
     {{ return(api.Relation.create(database=this.database, schema='intermediate', identifier=this.identifier ~ '__built_from')) }}
 {%- endmacro %}
@@ -29,7 +39,8 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {{ return(adapter.get_relation(this.database, 'intermediate', this.identifier ~ '__built_from') is not none) }}
+    {%- set memory = built_from_relation() -%}
+    {{ return(adapter.get_relation(memory.database, memory.schema, memory.identifier) is not none) }}
 {%- endmacro %}
 
 {% macro _built_from_select(columns) -%}
@@ -57,7 +68,7 @@ to_build as (
 {% endmacro %}
 
 {% macro forget_changed_reports(columns) -%}
-    {%- if is_incremental() and _has_built_from() %}
+    {%- if _has_built_from() %}
     delete from {{ this }}
     where report_id not in (
         select report_id from (

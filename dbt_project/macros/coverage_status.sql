@@ -20,28 +20,20 @@
       not published, past due, as-of <= due date + grace days   -> overdue
       not published, as-of > due date + grace days              -> missing
 
-    Arguments are column names (or SQL expressions); `as_of` defaults to the build's as-of day.
+    It reads the caller's columns effective_publish_date, due_date, grace_end_date, url_status, last_success_at and
+    held_reason, and the build's as-of day.
 -#}
-{% macro coverage_status(
-    effective_publish_date='effective_publish_date',
-    due_date='due_date',
-    grace_end_date='grace_end_date',
-    url_status='url_status',
-    last_success_at='last_success_at',
-    held_reason='held_reason',
-    as_of=none
-) -%}
-    {%- set as_of = as_of if as_of is not none else as_of_date() -%}
+{% macro coverage_status() -%}
     case
-        when {{ effective_publish_date }} <= {{ due_date }} then 'on_time'
-        when {{ effective_publish_date }} > {{ due_date }} then 'late'
-        when {{ as_of }} <= {{ due_date }} then 'not_due'
+        when effective_publish_date <= due_date then 'on_time'
+        when effective_publish_date > due_date then 'late'
+        when {{ as_of_date() }} <= due_date then 'not_due'
         -- registry-urls (issue 12): no list page known, so a report not found is not a report absent.
         -- null (a test fixture without the column) reads as a list page: the rules below decide.
-        when {{ url_status }} in ('report', 'home', 'none') then 'unknown'
-        when {{ last_success_at }} is null then 'unknown'
-        when {{ held_reason }} is not null then 'unknown'
-        when {{ as_of }} <= {{ grace_end_date }} then 'overdue'
+        when url_status in ('report', 'home', 'none') then 'unknown'
+        when last_success_at is null then 'unknown'
+        when held_reason is not null then 'unknown'
+        when {{ as_of_date() }} <= grace_end_date then 'overdue'
         else 'missing'
     end
 {%- endmacro %}

@@ -56,13 +56,3 @@ unnested as (
 {% macro canonical_built_from() -%}
     {{ return(['government_id', 'report_year', 'record_id', 'run_id', 'fetched_at', 'raw_sha256', 'extractor_version']) }}
 {%- endmacro %}
-
-{#- The config of report_sections and report_metrics. -#}
-{% macro unnest_canonical_config() -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ forget_changed_reports(canonical_built_from()) }}",
-        post_hook="{{ remember_built_from(canonical_built_from()) }}",
-    ) }}
-{%- endmacro %}

@@ -3,14 +3,7 @@
     'title', 'url', 'list_url', 'issuer', 'report_year', 'char_count', 'version_count', 'is_online',
     'is_attachment', 'publish_date', 'first_seen_at', 'last_gone_at',
 ] -%}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ forget_changed_reports(" ~ built_from ~ ") }}",
-        post_hook="{{ remember_built_from(" ~ built_from ~ ") }}",
-    )
-}}
+{{ canonical_incremental_config(built_from) }}
 -- One row per (government, report year) that has a report: the canonical version (rule in int_reports__ranked).
 -- Incremental per report (macros/canonical_incremental.sql): `built_from` is every int_reports__ranked column this
 -- mart shows, plus what identifies the landed row its text comes from.

@@ -1,4 +1,4 @@
-{{ unnest_canonical_config() }}
+{{ canonical_incremental_config(canonical_built_from()) }}
 -- One row per figure extracted from each canonical annual report (scrapers.extract.metrics, carried by the landing record).
 with
 

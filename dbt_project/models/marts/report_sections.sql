@@ -1,4 +1,4 @@
-{{ unnest_canonical_config() }}
+{{ canonical_incremental_config(canonical_built_from()) }}
 -- One row per section of each canonical annual report, in document order (sections come from the landing record).
 with
 
