@@ -19,6 +19,7 @@ import yaml
 from scrapers import classify
 from scrapers.landing import Landing, sha256_hex
 from scrapers.warehouse.dbt_runner import dbt_vars, run_dbt
+from scrapers.warehouse.paths import what_if_dir
 from scrapers.warehouse.published import coverage_summary, missing_reports
 
 pytestmark = pytest.mark.integration
@@ -399,7 +400,7 @@ def test_missing_reports_read_from_the_published_warehouse(built):
 
     # Another day is dbt's to answer, built for that day (as `fzzf missing --as-of` does, through a what-if build).
     def missing_on(day: dt.date) -> list[str]:
-        what_if = data_dir / "whatif" / day.isoformat() / "warehouse.duckdb"
+        what_if = what_if_dir(data_dir, day) / "warehouse.duckdb"
         result = run_dbt(data_dir, registry, day, what_if)
         assert result.success, result.describe()
         return [r["government_id"] for r in missing_reports(what_if)]

@@ -51,7 +51,7 @@ def test_a_reference_that_does_not_resolve_names_file_expectation_and_reference(
     assert "scrapers.extract.chrome:NO_SUCH_LIST" in message and "kwargs.regex_list" in message
 
 
-def test_discovery_drops_link_texts_carrying_any_chrome_marker():
+def test_discovery_drops_chrome_link_texts_and_keeps_a_report_title():
     from scrapers.collect.discover import CHROME_TITLE
 
     # link texts broken markup puts in anchors on real portals (footer, breadcrumb, counters, script text)
