@@ -76,13 +76,14 @@ class Politeness:
 
     delay: float = field(default_factory=lambda: _env_float("FZZF_DELAY", 1.0))  # seconds between requests per host
     timeout: float = field(default_factory=lambda: _env_float("FZZF_TIMEOUT", 20.0))  # connect+read, seconds
-    # whole response, seconds; 0 = three times the timeout. The timeout is per socket read, so without this a
-    # portal that drips a byte a second would hold a worker for as long as it likes.
+    # whole exchange, connect to last byte (headers included), seconds; 0 = three times the timeout. The timeout is
+    # per socket read, so without this a portal that drips a byte a second would hold a worker as long as it likes.
     deadline: float = field(default_factory=lambda: _env_float("FZZF_DEADLINE", 0.0))
     retries: int = field(default_factory=lambda: _env_int("FZZF_RETRIES", 3))  # on 429/5xx and connection errors
     backoff: float = field(default_factory=lambda: _env_float("FZZF_BACKOFF", 1.0))  # first retry wait, doubles
     max_bytes: int = field(default_factory=lambda: _env_int("FZZF_MAX_BYTES", 8 * 1024 * 1024))  # response size cap
-    max_pages: int = field(default_factory=lambda: _env_int("FZZF_MAX_PAGES", 50))  # list pages per source and run
+    # list-page requests per source and run: every attempt counts (404s, 5xx and their retries, robots.txt)
+    max_pages: int = field(default_factory=lambda: _env_int("FZZF_MAX_PAGES", 50))
     max_redirects: int = field(default_factory=lambda: _env_int("FZZF_MAX_REDIRECTS", 5))
     obey_robots: bool = field(default_factory=lambda: _env_bool("FZZF_OBEY_ROBOTS", True))
     allow_private_hosts: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_PRIVATE_HOSTS", False))

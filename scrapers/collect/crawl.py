@@ -248,9 +248,11 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
     queued = {queue[0].key}
     page_hashes: set[str] = set()
     first = True
+    attempts = 0  # list-page requests, every answer counted (404s, 5xx and their retries): the page cap's measure
     while queue:
-        if stats.pages_fetched >= politeness.max_pages:
-            stats.note(f"stopped at the page cap (max_pages={politeness.max_pages}); {len(queue)} pages left")
+        if attempts >= politeness.max_pages:
+            stats.note(f"stopped at the page cap (max_pages={politeness.max_pages}): {attempts} list-page requests "
+                       f"made, {stats.pages_fetched} pages read; {len(queue)} pages left")  # fmt: skip
             source_state["complete"] = False
             return
         request = queue.popleft()
@@ -265,6 +267,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
             )
         except FetchError as exc:
             stats.requests += exc.requests_made
+            attempts += exc.requests_made
             on_event("requests", exc.requests_made)
             if first:
                 stats.fail(f"list page {exc}")
@@ -273,6 +276,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
             failed_pages.append(request.url)
             continue
         stats.requests += resp.requests
+        attempts += resp.requests
         on_event("requests", resp.requests)
         if first and resp.not_modified:
             return  # the list is as it was: nothing new on it or behind it

@@ -1,9 +1,10 @@
 """Polite HTTP for government portals: per-host delay, retries with backoff, robots.txt, conditional GET, a size cap,
-redirects kept on the site, an address guard, and bytes decoded the way the page really is encoded.
+every request kept on the government's site (``site.off_site``), a deadline on the whole exchange
+(``deadline.Exchange``), an address guard, and bytes decoded the way the page really is encoded.
 
 ``Fetcher.fetch`` returns a ``Response`` for every HTTP answer (404 included: the crawler needs to see it) and raises
 ``FetchError`` with a readable reason when no usable answer can be had (refused address, robots.txt, too large,
-network down after retries, redirect off the site).
+network down after retries, deadline passed, a URL or redirect off the site).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
+from scrapers.collect.deadline import DeadlineAdapter, Exchange
 from scrapers.collect.hostlock import HostGate, host_key
+from scrapers.collect.site import off_site, same_site, site_host
 from scrapers.extract.charset import decode_html
 from scrapers.landing import atomic_write_bytes
 from scrapers.settings import Politeness
@@ -36,10 +38,12 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 asks crawlers not to keep robots.txt longer than a day
 MAX_RETRY_AFTER = 60.0
 MAX_CRAWL_DELAY = 30.0
+MAX_ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive redirects
 
 
 class FetchError(Exception):
-    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme."""
+    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme,
+    offsite (a URL not on the government's site, never requested)."""
 
     def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
         self.url, self.kind, self.requests_made = url, kind, requests_made
@@ -79,16 +83,6 @@ class Response:
         return decode_html(self.content, self.content_type)[0]
 
 
-def site_host(host: str | None) -> str:
-    """The host as a site: lower case, without a leading ``www.`` (portals answer on both)."""
-    host = (host or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
-def same_site(url: str, allowed_hosts: Iterable[str]) -> bool:
-    return site_host(urlsplit(url).hostname) in {site_host(h) for h in allowed_hosts}
-
-
 class Fetcher:
     """One shared session for a crawl; safe to use from many threads."""
 
@@ -108,7 +102,7 @@ class Fetcher:
         self.gate = gate or HostGate(lock_dir, politeness.delay, clock=clock, sleep=sleep)
         self.clock, self.sleep = clock, sleep
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=max(pool_size, 16), pool_maxsize=max(pool_size, 16), max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=max(pool_size, 16), pool_maxsize=max(pool_size, 16), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(
@@ -139,15 +133,20 @@ class Fetcher:
         last_modified: str | None = None,
         allowed_hosts: Iterable[str] | None = None,
     ) -> Response:
+        # The site is the caller's hosts (the government's), else the URL's own: every URL asked for and every
+        # redirect is held to it here, so no caller can forget it.
         allowed = set(allowed_hosts) if allowed_hosts is not None else {urlsplit(url).hostname or ""}
         made = 0
         history: list[str] = []
         current = url
+        why = off_site(url, allowed)
+        if why:
+            raise FetchError(url, "offsite", why)
         for _hop in range(self.politeness.max_redirects + 1):
             self.check_url(current, made)
             if self.politeness.obey_robots:
                 self._tls.robots_made = 0
-                allowed_by_robots = self.robots_allowed(current)
+                allowed_by_robots = self.robots_allowed(current, allowed)
                 made += self._tls.robots_made  # a robots.txt request made for this fetch counts towards it
                 if not allowed_by_robots:
                     origin = "{0.scheme}://{0.netloc}".format(urlsplit(current))
@@ -167,7 +166,7 @@ class Fetcher:
             made += n
             if status in REDIRECT_STATUSES and resp_headers.get("location"):
                 target = urljoin(current, resp_headers["location"].strip()).split("#", 1)[0]
-                if not same_site(target, allowed):
+                if off_site(target, allowed):
                     raise FetchError(url, "redirect", f"redirects off the site to {target}", made)
                 history.append(current)
                 if status == 303 or (status in (301, 302) and method == "POST"):
@@ -195,7 +194,9 @@ class Fetcher:
         if problem:
             raise FetchError(url, "refused", problem, made)
 
-    def robots_allowed(self, url: str) -> bool:
+    def robots_allowed(self, url: str, allowed: Iterable[str] | None = None) -> bool:
+        """Whether robots.txt lets us fetch ``url``; its redirects are followed on ``allowed`` hosts (default: the
+        URL's own)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._robots_lock:
@@ -206,7 +207,7 @@ class Fetcher:
             with origin_lock:
                 parser = self._robots.get(origin)
                 if parser is None:
-                    parser = self._load_robots(origin)
+                    parser = self._load_robots(origin, set(allowed or ()) | {parts.hostname or ""})
                     with self._robots_lock:
                         self._robots[origin] = parser
         return parser.can_fetch(self.politeness.user_agent, url)
@@ -230,34 +231,44 @@ class Fetcher:
         delay = self._crawl_delay(f"{parts.scheme}://{host}")
         made = 0
         attempts = self.politeness.retries + 1
+        timeout = self.politeness.timeout
+        deadline = self.politeness.deadline or 3 * timeout
         for attempt in range(attempts):
             self.gate.wait(host, delay)
             made += 1
             self._count(host)
+            retry_after = None
             try:
-                with self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    headers=headers,
-                    timeout=self.politeness.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                ) as resp:
+                # The deadline runs from connect to last byte (headers included), not per socket read.
+                with (
+                    Exchange(deadline) as exchange,
+                    self.session.request(
+                        method,
+                        url,
+                        data=data,
+                        headers=headers,
+                        timeout=(min(timeout, deadline), timeout),
+                        allow_redirects=False,
+                        stream=True,
+                    ) as resp,
+                ):
                     status = resp.status_code
                     resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                     if status in RETRY_STATUSES and attempt + 1 < attempts:
-                        self._backoff(attempt, resp_headers.get("retry-after"))
-                        continue
-                    content = self._read_capped(url, resp, made)
-                    return status, resp_headers, content, made
+                        retry_after = resp_headers.get("retry-after", "")
+                    else:
+                        content = self._read_capped(url, resp, made, exchange)
+                        return status, resp_headers, content, made
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                if exchange.expired:
+                    raise FetchError(url, "network", _past_deadline(deadline), made) from None
                 if attempt + 1 < attempts:
                     self._backoff(attempt, None)
                     continue
                 raise FetchError(url, "network", f"{_short(exc)} (after {made} attempts)", made) from None
             except requests.RequestException as exc:
                 raise FetchError(url, "network", _short(exc), made) from None
+            self._backoff(attempt, retry_after)  # a 429/5xx, outside the exchange: waiting is not its time
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
     def _crawl_delay(self, origin: str) -> float | None:
@@ -270,17 +281,15 @@ class Fetcher:
             return None
         return min(max(float(asked), self.politeness.delay), MAX_CRAWL_DELAY)
 
-    def _read_capped(self, url: str, resp: requests.Response, made: int) -> bytes:
+    def _read_capped(self, url: str, resp: requests.Response, made: int, exchange: Exchange) -> bytes:
         cap = self.politeness.max_bytes
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise FetchError(url, "too_large", f"{int(declared)} bytes declared, cap is {cap}", made)
-        deadline = self.politeness.deadline or 3 * self.politeness.timeout
-        started = time.monotonic()
         chunks, size = [], 0
         while True:
-            # read1 returns what one socket read brings, so the deadline is checked as bytes trickle in; read() would
-            # block until its whole chunk arrived.
+            # read1 returns what one socket read brings, so the cap is checked as bytes arrive; the exchange's timer
+            # ends a read that waits past the deadline.
             try:
                 chunk = resp.raw.read1(65536, decode_content=True)
             except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
@@ -293,10 +302,8 @@ class Fetcher:
             if size > cap:
                 raise FetchError(url, "too_large", f"more than {cap} bytes, cap reached", made)
             chunks.append(chunk)
-            if time.monotonic() - started > deadline:
-                raise FetchError(
-                    url, "network", f"response not complete after {deadline:g} s (deadline; timed out)", made
-                )
+        if exchange.expired:  # a body without a length ends at the shut-down socket: cut short, not complete
+            raise FetchError(url, "network", _past_deadline(exchange.seconds), made)
         return b"".join(chunks)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:
@@ -311,7 +318,7 @@ class Fetcher:
             self.requests_made += 1
             self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
 
-    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser:
+    def _load_robots(self, origin: str, allowed: set[str]) -> urllib.robotparser.RobotFileParser:
         parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
         cached = self._robots_cache_read(origin)
         if cached is not None:
@@ -319,10 +326,7 @@ class Fetcher:
             return parser
         status, body = 0, ""
         try:
-            self.check_url(origin + "/robots.txt")
-            status, headers, content, n = self._request(origin + "/robots.txt", "GET", None, {})
-            self._tls.robots_made = getattr(self._tls, "robots_made", 0) + n
-            body = decode_html(content, headers.get("content-type", ""))[0] if status == 200 else ""
+            status, body = self._read_robots(origin + "/robots.txt", allowed)
         except FetchError as exc:
             self._tls.robots_made = getattr(self._tls, "robots_made", 0) + exc.requests_made
             status = 0  # unreachable: RFC 9309 says assume the whole site is disallowed, for now
@@ -333,6 +337,25 @@ class Fetcher:
         if status and status < 500:
             self._robots_cache_write(origin, status, body)
         return parser
+
+    def _read_robots(self, url: str, allowed: set[str]) -> tuple[int, str]:
+        """robots.txt's final status and text, its redirects followed (RFC 9309: at least five) on the site only;
+        raises FetchError when it cannot be had (a loop, too many hops, a hop off the site, the network)."""
+        seen = {url}
+        for _hop in range(MAX_ROBOTS_REDIRECTS + 1):
+            self.check_url(url)
+            status, headers, content, n = self._request(url, "GET", None, {})
+            self._tls.robots_made = getattr(self._tls, "robots_made", 0) + n
+            if status not in REDIRECT_STATUSES or not headers.get("location"):
+                return status, decode_html(content, headers.get("content-type", ""))[0] if status == 200 else ""
+            target = urljoin(url, headers["location"].strip()).split("#", 1)[0]
+            if off_site(target, allowed):
+                raise FetchError(url, "redirect", f"redirects off the site to {target}")
+            if target in seen:
+                raise FetchError(url, "redirect", f"redirect loop back to {target}")
+            seen.add(target)
+            url = target
+        raise FetchError(url, "redirect", f"more than {MAX_ROBOTS_REDIRECTS} redirects")
 
     def _robots_path(self, origin: str) -> Path | None:
         if self.data_dir is None:
@@ -380,6 +403,10 @@ def _address_problem(host: str) -> str | None:
         if not mapped.is_global or mapped.is_multicast or mapped.is_unspecified:
             return f"refused: {host} resolves to non-public address {addr} (allow_private_hosts is off)"
     return None
+
+
+def _past_deadline(seconds: float) -> str:
+    return f"response not complete after {seconds:g} s (deadline FZZF_DEADLINE, connect to last byte; timed out)"
 
 
 def _short(exc: BaseException) -> str:

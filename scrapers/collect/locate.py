@@ -29,7 +29,8 @@ import lxml.html
 
 from scrapers.classify import title_verdict
 from scrapers.collect.discover import PAGER_WORDS, normalise_url, parse_list_page
-from scrapers.collect.fetch import Fetcher, FetchError, same_site, site_host
+from scrapers.collect.fetch import Fetcher, FetchError
+from scrapers.collect.site import on_site
 from scrapers.extract.charset import decode_html
 
 __all__ = ["DEAD", "Column", "LocateResult", "default_budget", "is_site_root", "locate", "recheck_days"]
@@ -94,7 +95,6 @@ SCRIPT_LABEL = re.compile(
 SCRIPT_URL = re.compile(r"""["']?(?:url|href|link|path|linkUrl|chnlUrl|src)["']?\s*[:=]\s*["']([^"'\s<>]{1,300})["']""")
 SCRIPT_ANCHOR = re.compile(r"""<a\s[^>]*?href\s*=\s*\\?["']([^"'\\\s]+)\\?["'][^>]*>\s*([^<]{2,30}?)\s*</a>""", re.I)
 ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*["']([^"']+)["']""")
-IP_HOST = re.compile(r"^[\d.]+$|^\[?[0-9a-f:]+\]?$", re.I)
 SITEMAP_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.I)
 MAX_SITEMAPS = 3  # a sitemap index can name hundreds: the first few are enough to find a column
 MAX_EXAMPLES = 3
@@ -158,17 +158,6 @@ class _Candidate:
 
 
 # --- discovery ---------------------------------------------------------------------------------------------------
-def on_site(url: str, allowed: set[str]) -> bool:
-    """The government's own site: one of its hosts, or a subdomain of one (portals put 信息公开 on
-    xxgk.<portal>; www. is not part of the site). IP addresses match only themselves."""
-    if same_site(url, allowed):
-        return True
-    host = site_host(urlsplit(url).hostname)
-    if not host or IP_HOST.match(host):
-        return False
-    return any(host.endswith("." + site_host(h)) for h in allowed if h and not IP_HOST.match(site_host(h)))
-
-
 def is_site_root(url: str) -> bool:
     """The portal's home page ("/", "/index.html"): a page of navigation, never the report list itself."""
     parts = urlsplit(url)
@@ -204,8 +193,8 @@ def locate(
 
     def fetch(url: str):
         try:
-            # a subdomain of the site (on_site) is this government's too: its redirects may stay on it
-            resp = fetcher.fetch(url, allowed_hosts=allowed | {urlsplit(url).hostname or ""})
+            # the fetcher holds every URL, a sitemap's included, to the site (subdomains are part of it)
+            resp = fetcher.fetch(url, allowed_hosts=allowed)
         except FetchError as exc:
             result.requests += exc.requests_made
             if on_request:
