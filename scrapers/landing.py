@@ -7,6 +7,8 @@ Layout under the data directory (the contract between crawler, dbt, gates and al
     landing/crawl_log/<run_id>/<government_id>.jsonl  one row per source (list URL) and run: counts, status, error
     landing/links/<run_id>/<government_id>.jsonl      one row per link judged: decision and the reason for it
     landing/*/_empty.jsonl                        zero-byte file so dbt's globs match before the first crawl
+    build/landing_files.jsonl                     the landing files dbt reads in a build: exactly those the landing
+                                                  gate checked (a file landed during the build waits for the next)
     state/<government_id>.json                    incremental crawl state (validators, known URLs); rewritable
 
 Files are only ever added: a crawl that dies halfway leaves complete files or none (temp file + fsync + rename),
@@ -165,8 +167,27 @@ class Landing:
         return self
 
     def glob(self, stream: str) -> str:
-        """The path pattern dbt and DuckDB read a stream with."""
+        """The path pattern DuckDB reads a whole stream with."""
         return str(self.landing_dir / stream / "**" / "*.jsonl")
+
+    def files(self, stream: str) -> list[Path]:
+        """The stream's landing files (``<run_id>/<government_id>.jsonl``), sorted."""
+        return sorted((self.landing_dir / stream).glob("*/*.jsonl"))
+
+    @property
+    def files_list_path(self) -> Path:
+        return self.root / "build" / "landing_files.jsonl"
+
+    def write_files_list(self, files: Mapping[str, Iterable[Path]]) -> Path:
+        """Name the files dbt reads this build (``{stream: paths}``, absolute paths): the list the landing gate
+        checked, so a file landed between the gate and dbt is not read unchecked."""
+        lines = [
+            json.dumps({"stream": stream, "filename": str(Path(p).resolve())}, ensure_ascii=False) + "\n"
+            for stream in STREAMS
+            for p in files.get(stream, ())
+        ]
+        atomic_write_bytes(self.files_list_path, "".join(lines).encode("utf-8"))
+        return self.files_list_path
 
     # raw pages -----------------------------------------------------------------------------------------------
     def raw_path(self, sha: str) -> Path:

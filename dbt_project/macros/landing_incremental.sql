@@ -9,7 +9,7 @@
     deleted (post_hook), so the table always equals a full refresh (tests/dbt/test_incremental.py builds both).
 
     The column types come from the source declaration (_landing__sources.yml, checked against scrapers.landing by
-    tests/dbt/test_sources.py), and the file pattern from its external_location: nothing is defined twice.
+    tests/dbt/test_sources.py); the files are the landing gate's list (landing_listed), not the source's glob.
     Quarantine is applied downstream (int_* models), never here: a row the gate holds back later must still go.
 -#}
 
@@ -18,26 +18,34 @@
     {{ return(node) }}
 {%- endmacro %}
 
-{#- The glob the source reads, e.g. /data/landing/reports/**/*.jsonl. -#}
-{% macro landing_glob(stream) -%}
-    {%- set location = _landing_source(stream).meta.external_location -%}
-    {%- set found = modules.re.search("read_text\('([^']+)'\)", location) -%}
-    {%- if not found -%}
-        {{ exceptions.raise_compiler_error("source landing." ~ stream ~ ": external_location reads no read_text('<glob>')") }}
-    {%- endif -%}
-    {{ return(found.group(1)) }}
+{#- The landing files this build reads: DATA_DIR/build/landing_files.jsonl, which scrapers.warehouse.dbt_runner
+    writes from the landing gate's list before dbt runs. Never a glob: a file landed after the gate checked the
+    others waits for the next build (and its gate). -#}
+{% macro landing_listed(stream) -%}
+    (
+        select filename
+        from read_json({{ data_path('build/landing_files.jsonl') }}, format = 'newline_delimited',
+            columns = {'stream': 'VARCHAR', 'filename': 'VARCHAR'})
+        where stream = '{{ stream }}'
+    )
 {%- endmacro %}
 
-{#- The files to parse this run, as a SQL list literal: all of them, or the new and changed ones. -#}
+{#- The files to parse this run, as a SQL list literal: all the listed ones, or the new and changed ones. -#}
 {% macro landing_files_to_load(stream) -%}
-    {%- set glob = landing_glob(stream) -%}
+    {%- set empty = "[" ~ data_path('landing/' ~ stream ~ '/_empty.jsonl') ~ "]" -%}
+    {%- if not execute -%}{{ return(empty) }}{%- endif -%}
+    {%- set listed = run_query("select filename from " ~ landing_listed(stream) ~ " order by filename").columns[0].values() -%}
+    {%- if listed | length == 0 -%}
+        {#- read_text needs a file: the stream's zero-byte marker (Landing.ensure) yields no rows -#}
+        {{ return(empty) }}
+    {%- endif -%}
     {%- if not is_incremental() -%}
-        {{ return("'" ~ glob ~ "'") }}
+        {{ return("[" ~ quoted_list(listed) ~ "]") }}
     {%- endif -%}
     {%- set query -%}
         -- without `content` in the projection read_text only lists and stats the files
         select files.filename
-        from read_text('{{ glob }}') as files
+        from read_text([{{ quoted_list(listed) }}]) as files
         anti join (
             select distinct landing_file, landing_file_size, landing_file_modified_at from {{ this }}
         ) as loaded
@@ -46,12 +54,8 @@
             and files.last_modified = loaded.landing_file_modified_at
         order by files.filename
     {%- endset -%}
-    {%- set files = run_query(query).columns[0].values() if execute else [] -%}
-    {%- if files | length == 0 -%}
-        {#- read_text needs a file: the stream's zero-byte marker (Landing.ensure) yields no rows -#}
-        {%- set files = [glob.split('/**')[0] ~ '/_empty.jsonl'] -%}
-    {%- endif -%}
-    {{ return("[" ~ quoted_list(files) ~ "]") }}
+    {%- set files = run_query(query).columns[0].values() -%}
+    {{ return("[" ~ quoted_list(files) ~ "]" if files | length else empty) }}
 {%- endmacro %}
 
 {#- SQL string literals, comma-separated. -#}
@@ -102,5 +106,5 @@
 {% macro delete_vanished_landing_files(stream) -%}
     {%- if not execute -%}{{ return("") }}{%- endif %}
     delete from {{ this }}
-    where landing_file not in (select filename from read_text('{{ landing_glob(stream) }}'))
+    where landing_file not in {{ landing_listed(stream) }}
 {%- endmacro %}

@@ -14,7 +14,8 @@
     {{ var('unknown_after_days', 30) | int }}
 {%- endmacro %}
 
-{#- A file under the data directory, as a SQL string literal. -#}
+{#- A file under the data directory, as a SQL string literal (quotes doubled: a data directory may be
+    /home/o'brien/data). -#}
 {% macro data_path(relative) -%}
-    '{{ (var('data_dir') | string).rstrip('/') }}/{{ relative }}'
+    '{{ ((var('data_dir') | string).rstrip('/') ~ '/' ~ relative) | replace("'", "''") }}'
 {%- endmacro %}

@@ -57,6 +57,7 @@ class LandingGateResult:
     seconds: float = 0.0
     runs: list[SuiteRun] = field(default_factory=list)
     files: int = 0  # landing files of all streams
+    checked_files: dict[str, list[Path]] = field(default_factory=dict)  # stream -> the files checked: dbt reads these
     files_cached: int = 0  # of which an earlier build's results were reused
 
     @property
@@ -178,6 +179,7 @@ class _StreamCheck:
     entries: list[list[str]]
     files: int
     files_cached: int
+    paths: list[Path]
 
 
 def _check_stream(data_dir: Path, suite: Suite, stream: str, parameters: dict) -> _StreamCheck:
@@ -185,7 +187,8 @@ def _check_stream(data_dir: Path, suite: Suite, stream: str, parameters: dict) -
     expectations over all rows; fold the cached results in; keep this run's batch for the next build."""
     t0 = time.monotonic()
     base = Landing(data_dir).landing_dir / stream
-    current = {str(p.relative_to(base)): stat_key(p) for p in sorted(base.glob("*/*.jsonl"))}
+    paths = Landing(data_dir).files(stream)
+    current = {str(p.relative_to(base)): stat_key(p) for p in paths}
     cache = StreamCache(data_dir, stream, fingerprint(suite, parameters, STREAMS[stream]))
     valid, todo = cache.split(current)
     n_exp = len(suite.expectations())
@@ -243,7 +246,7 @@ def _check_stream(data_dir: Path, suite: Suite, stream: str, parameters: dict) -
         suite=suite, outcomes=[outcomes[i] for i in range(n_exp)], rows=merged.rows, seconds=time.monotonic() - t0
     )
     files_cached = sum(len(b.files) for b in valid)
-    return _StreamCheck(run=run, entries=entries, files=len(current), files_cached=files_cached)
+    return _StreamCheck(run=run, entries=entries, files=len(current), files_cached=files_cached, paths=paths)
 
 
 def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
@@ -272,6 +275,7 @@ def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
         result.runs.append(run)
         result.files += checked.files
         result.files_cached += checked.files_cached
+        result.checked_files[stream] = checked.paths
 
         held: set[str] = set()
         for record_id, expectation, reason in checked.entries:

@@ -92,10 +92,20 @@ def record_validation(
     path = runs_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-    # One write() on an O_APPEND descriptor: a crash leaves whole lines, and readers skip a torn last one.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    # Appends on an O_APPEND descriptor: a crash leaves whole lines and at most one torn last one, which readers
+    # skip. A torn line left by an earlier crash is ended first, so it cannot swallow this one.
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        view = memoryview(line)
+        while view:
+            # write() may take only part of the line (a file-size limit, a signal): write the rest, or raise
+            written = os.write(fd, view)
+            if written <= 0:
+                raise OSError(f"{path}: write() took none of the {len(view)} bytes left of a validation record")
+            view = view[written:]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -107,11 +117,13 @@ def read_validation_runs(data_dir: Path) -> list[dict[str, Any]]:
     path = runs_path(data_dir)
     if not path.exists():
         return rows
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().split(b"\n"):
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line torn by a crash mid-append
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue  # a line torn by a crash mid-append (even inside a multi-byte character)
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
 
 

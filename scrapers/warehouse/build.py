@@ -173,7 +173,8 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     # files, and built from scratch when the dbt project changed or a full refresh is asked for.
     incremental = warehouse.keep_staged(staged, data_dir, full_refresh=full_refresh)
     with _Timer(result, "dbt build") as step:
-        dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged)
+        # exactly the files the gate checked: one landed since then waits for the next build's gate
+        dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged, landing_files=landing_gate.checked_files)
         step.counts = ("incremental, " if incremental else "from scratch, ") + dbt.counts_line()
     if dbt.success:
         warehouse.mark_staged(staged, data_dir)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.classify import INTERPRETATION_PATTERN
-from scrapers.landing import Landing
+from scrapers.landing import STREAMS, Landing
 from scrapers.settings import DBT_PROJECT_DIR
 
 __all__ = [
@@ -124,10 +124,13 @@ def run_dbt(
     unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS,
     project_dir: Path = DBT_PROJECT_DIR,
     threads: int = 2,
+    landing_files: dict[str, list[Path]] | None = None,
 ) -> DbtResult:
     """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
 
-    Never raises for a failed build: the result says what failed, node by node, in words a human can act on.
+    ``landing_files`` ({stream: paths}): the files dbt reads, the landing gate's list in a build; None reads every
+    landing file there is now (direct dbt runs without a gate). Never raises for a failed build: the result says
+    what failed, node by node, in words a human can act on.
     """
     import time
 
@@ -136,7 +139,10 @@ def run_dbt(
     data_dir = Path(data_dir).resolve()
     warehouse_path = Path(warehouse_path).resolve()
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    Landing(data_dir).ensure()  # the landing globs must match at least the _empty.jsonl markers
+    landing = Landing(data_dir).ensure()  # a stream with no file reads its _empty.jsonl marker
+    if landing_files is None:
+        landing_files = {stream: landing.files(stream) for stream in STREAMS}
+    landing.write_files_list(landing_files)  # the only list of landing files the models read
     work = data_dir / "build" / "dbt"
     args = [
         *command.split(),

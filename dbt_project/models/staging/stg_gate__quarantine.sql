@@ -3,10 +3,9 @@
     DuckDB's glob() tells us at run time, and then the model is an empty relation with the same columns.
 -#}
 -- depends_on: {{ source('gate', 'quarantine') }}
-{%- set quarantine_file = (var('data_dir') | string).rstrip('/') ~ '/build/quarantine.jsonl' -%}
 {%- set ns = namespace(has_file=false) -%}
 {%- if execute -%}
-    {%- set found = run_query("select count(*) from glob('" ~ quarantine_file ~ "')") -%}
+    {%- set found = run_query("select count(*) from glob(" ~ data_path('build/quarantine.jsonl') ~ ")") -%}
     {%- set ns.has_file = found.columns[0].values()[0] > 0 -%}
 {%- endif %}
 
