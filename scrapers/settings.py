@@ -89,3 +89,15 @@ class Politeness:
     allow_private_hosts: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_PRIVATE_HOSTS", False))
     workers: int = field(default_factory=lambda: _env_int("FZZF_WORKERS", 16))  # governments crawled at once
     user_agent: str = field(default_factory=lambda: os.environ.get("FZZF_USER_AGENT", USER_AGENT))
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    """Hard limits on reading one PDF/DOCX attachment: a 0.15 MB DOCX can inflate to gigabytes and a 2 KB PDF whose
+    pages share one stream can take seconds a page, so each is read in a child process held to these."""
+
+    seconds: float = field(
+        default_factory=lambda: _env_float("FZZF_ATTACHMENT_SECONDS", 60.0)
+    )  # wall time, startup incl.
+    memory_mb: int = field(default_factory=lambda: _env_int("FZZF_ATTACHMENT_MEMORY_MB", 1024))  # address space
+    inflated_mb: int = field(default_factory=lambda: _env_int("FZZF_ATTACHMENT_INFLATED_MB", 64))  # DOCX parts, total

@@ -75,6 +75,20 @@ def _docx_paragraphs(content: bytes) -> list[str]:
 
 
 def attachment_paragraphs(content: bytes, filename_or_url: str) -> list[str]:
+    """The attachment's paragraphs, read in a child process under ``settings.AttachmentLimits``: a file past a
+    limit is an AttachmentError naming the limit, never a crawl out of memory or stuck."""
+    from scrapers.extract.attachment_sandbox import read_in_sandbox
+
+    try:
+        return read_in_sandbox(content, filename_or_url)
+    except AttachmentError:
+        raise
+    except ValueError as exc:
+        raise AttachmentError(str(exc)) from None
+
+
+def paragraphs_in_process(content: bytes, filename_or_url: str) -> list[str]:
+    """The reading itself, in this process and unbounded: only ``attachment_sandbox``'s child calls it."""
     kind = _kind(content, filename_or_url)
     paragraphs = _pdf_paragraphs(content) if kind == "pdf" else _docx_paragraphs(content)
     # the document's own title line is metadata, as on pages: short, no sentence punctuation, names a report
