@@ -51,3 +51,41 @@ def test_a_pdf_whose_pages_share_one_heavy_stream_is_stopped_at_the_time_cap(mon
 
 def test_a_normal_docx_still_reads_through_the_child():
     assert extract_attachment(docx(BODY), "ok.docx").splitlines() == BODY
+
+
+def test_a_crawl_around_a_bomb_lands_the_other_governments_reports(monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from farm.server import Farm, Resource
+
+    from scrapers.collect.crawl import run_crawl
+    from scrapers.landing import Landing
+    from scrapers.registry.governments import parse_registry
+    from scrapers.settings import Politeness
+
+    monkeypatch.setenv("FZZF_ATTACHMENT_SECONDS", "3")
+    title = "测试县2023年法治政府建设年度报告"
+    item = f"<li><a href='/col/r.html'>{title}</a><span>2024-03-01</span></li>"
+    cover = f"<html><body><h1>{title}</h1><p>附件：<a href='/col/r.pdf'>{title}.pdf</a></p></body></html>"
+    text = "<p>" + "2023年，测试县深入推进法治政府建设，严格规范公正文明执法。" * 20 + "</p>"
+    farm = Farm()
+    for host, page in (("127.0.124.3", cover), ("127.0.124.4", f"<html><body><h1>{title}</h1>{text}</body></html>")):
+        farm.add(host, "/robots.txt", Resource(b"", status=404))
+        farm.add(host, "/col/", Resource(f"<html><body><ul>{item}</ul></body></html>".encode()))
+        farm.add(host, "/col/r.html", Resource(page.encode()))
+    farm.add("127.0.124.3", "/col/r.pdf", Resource(pdf_shared_stream(3, 100_000), content_type="application/pdf"))
+    with farm:
+        entries = [
+            {"id": gid, "name": f"测试{gid}县", "level": "county", "province": "测试省",
+             "list_urls": [farm.url(host, "/col/")]}
+            for gid, host in (("bomb", "127.0.124.3"), ("fine", "127.0.124.4"))
+        ]  # fmt: skip
+        polite = replace(Politeness(), delay=0, retries=0, backoff=0, timeout=2.0, allow_private_hosts=True)
+        started = time.monotonic()
+        summary = run_crawl(list(parse_registry({"governments": entries}, "t.yaml")), tmp_path, polite)
+        took = time.monotonic() - started
+    reports = Landing(tmp_path).read_rows("reports")
+    assert [r["government_id"] for r in reports] == ["fine"], summary.describe()
+    notes = [r["error"] or "" for r in Landing(tmp_path).read_rows("crawl_log") if r["government_id"] == "bomb"]
+    assert any("FZZF_ATTACHMENT_SECONDS" in n for n in notes), notes
+    assert took < 30, took
