@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from scrapers.demo.seeds import load_seeds
@@ -105,3 +106,12 @@ def land(data_dir: Path, records: list[dict], run_id: str | None = None) -> str:
             ],
         )
     return run_id
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the DuckDB file ``path``, opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -24,7 +24,7 @@ from scrapers.registry.governments import load_registry
 from scrapers.warehouse.build import run_build
 from scrapers.warehouse.paths import published_path, staged_path
 
-from .helpers import land, record, write_registry
+from .helpers import land, query, record, write_registry
 
 pytestmark = pytest.mark.gates
 
@@ -34,14 +34,6 @@ GOVS = ["g1", "g2", "g3"]
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from scrapers import gate
@@ -20,7 +18,7 @@ from scrapers.gate import read_validation_runs, record_validation, runs_path
 from scrapers.warehouse.build import run_build
 from scrapers.warehouse.paths import published_path
 
-from .helpers import land, record, write_registry
+from .helpers import land, query, record, write_registry
 
 pytestmark = pytest.mark.gates
 
@@ -31,14 +29,6 @@ def _torn_line() -> bytes:
     """A validation record cut inside a multi-byte character, as a crash mid-append leaves it."""
     line = json.dumps({"suite": "landing_reports", "failures": ["门禁失败"]}, ensure_ascii=False).encode()
     return line[: line.index("门".encode()) + 1]
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
