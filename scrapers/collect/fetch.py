@@ -160,7 +160,7 @@ class Fetcher:
                         )
                     raise FetchError(current, "robots", "disallowed by robots.txt", made)
             headers = {}
-            if json_body is not None:  # an API list's JSON POST (scripted_lists): the body as the page's script sends it
+            if json_body is not None:  # an API list's JSON POST (scripted_lists), sent as the page's script sends it
                 headers["Content-Type"] = "application/json;charset=UTF-8"
             if etag:
                 headers["If-None-Match"] = etag

@@ -256,3 +256,72 @@ def _add_api(farm: Farm, host: str, family: str, pages: list[list[Item]], total:
     path = {"api-hanweb": "/module/web/jpage/dataproxy.jsp", "api-hycloud": "/irs/front/list",
             "api-json": "/api/cms/channel/articles", "api-get": "/common/search/docs"}[family]  # fmt: skip
     farm.add(host, path, answer)
+
+
+# --- a farm of such portals, crawled and built -------------------------------------------------------------------
+HOSTS = tuple(f"127.0.127.{i}" for i in range(1, 4))
+
+
+def scripted_farm(farm: Farm) -> list[FarmGov]:
+    """One government per scripted family and one whose list only a browser could read, on three loopback hosts."""
+    govs = [
+        build_scripted_site(farm, f"s{k}", f"脚本{k}县", HOSTS[k % len(HOSTS)], family, k=k)
+        for k, family in enumerate((*SCRIPTED, BROWSER_ONLY))
+    ]
+    for host in HOSTS:
+        farm.add(host, "/robots.txt", Resource(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    return govs
+
+
+def crawl_and_build(farm: Farm, govs: list[FarmGov], tmp, today: str) -> dict:
+    """``fzzf crawl`` then ``fzzf build`` (as of ``today``) over ``govs``: the landed reports, the coverage statuses
+    per government and year, and the crawl log, read back from the data directory."""
+    import os
+
+    import duckdb
+    import yaml
+
+    from scrapers import cli
+    from scrapers.landing import Landing
+
+    data = tmp / "data"
+    registry = tmp / "registry.yaml"
+    entries = [{**g.registry_entry(farm), "reports_from": 2019} for g in govs]
+    registry.write_text(yaml.safe_dump({"governments": entries}, allow_unicode=True), encoding="utf-8")
+    env = {"FZZF_TODAY": today, "FZZF_RETRIES": "1", "FZZF_BACKOFF": "0"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        crawled = cli.main(["crawl", "--registry", str(registry), "--data-dir", str(data), "--allow-private-hosts",
+                            "--delay", "0", "--no-progress"])  # fmt: skip
+        built = cli.main(["build", "--data-dir", str(data), "--no-alerts"])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    landing = Landing(data)
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        coverage = con.execute(
+            "select government_id, report_year, status, status_reason from marts.report_coverage"
+        ).fetchall()
+    finally:
+        con.close()
+    return {
+        "crawl_code": crawled,
+        "build_code": built,
+        "reports": landing.read_rows("reports"),
+        "crawl_log": landing.read_rows("crawl_log"),
+        "coverage": {(g, y): (s, r) for g, y, s, r in coverage},
+        "data": data,
+    }
+
+
+def recall(result: dict, govs: list[FarmGov]) -> tuple[float, float, int, int]:
+    """(precision, recall, landed, expected) of report URLs over ``govs``."""
+    got = {(r["government_id"], urlsplit(r["url"]).path) for r in result["reports"]}
+    expected = {(g.id, p) for g in govs for p in g.expected}
+    hits = len(got & expected)
+    return (hits / len(got) if got else 1.0), hits / len(expected), len(got), len(expected)
