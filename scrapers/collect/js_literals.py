@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["Json", "call_args", "json_value", "variables"]
+__all__ = ["Json", "Names", "call_args", "json_value", "variables"]
 
 
 class Json:
@@ -17,18 +17,37 @@ class Json:
         self.value = value
 
 
-def variables(text: str) -> dict:
-    out: dict = {}
-    for m in re.finditer(r"\b(?:var|let|const)\s+(\w+)\s*=\s*", text):
-        value, _end = _Lit(text, m.end(), out).value()
-        if value is not _UNREAD:
-            out.setdefault(m.group(1), value)
-    return out
+# Bounds that keep a hostile or huge page linear: literals longer than these are not list data or request parameters.
+MAX_LITERAL = 100_000
+MAX_VARIABLE = 5_000  # a request's parameters are short; a long variable (a data blob) is not one of them
+MAX_CALL = 20_000  # a pager's or a request's arguments: a configuration, not data
 
 
-def call_args(text: str, paren: int, variables: dict | None = None):
+def variables(text: str) -> Names:
+    """The page's ``var``/``let``/``const`` values, each read when a literal first names it."""
+    return Names(text)
+
+
+class Names:
+    """Variables read on demand: only the few a request or pager names cost any work, however many a page has."""
+
+    def __init__(self, text: str):
+        self.text, self.values = text, {}
+
+    def get(self, name: str, default=None):
+        if name not in self.values:
+            self.values[name] = None  # a variable defined by itself reads as unknown, not as a loop
+            m = re.search(r"\b(?:var|let|const)\s+" + re.escape(name) + r"\s*=\s*", self.text)
+            if m is not None:
+                value = _Lit(self.text, m.end(), self, MAX_VARIABLE).read()
+                self.values[name] = None if value is _UNREAD else value
+        value = self.values[name]
+        return default if value is None else value
+
+
+def call_args(text: str, paren: int, variables: dict | Names | None = None):
     """The arguments of the call whose ``(`` is at ``paren``, as Python values (unread parts are None)."""
-    lit = _Lit(text, paren + 1, variables or {})
+    lit = _Lit(text, paren + 1, variables or {}, MAX_CALL)
     args = []
     while True:
         lit.skip()
@@ -43,18 +62,26 @@ def call_args(text: str, paren: int, variables: dict | None = None):
 
 
 def json_value(text: str, start: int):
+    """The literal at ``start``: real JSON at C speed, else read as a JavaScript literal (unquoted keys, '…')."""
+    try:
+        return json.JSONDecoder().raw_decode(text, start)[0]
+    except ValueError:
+        pass
     value = _Lit(text, start, {}).read()
     return None if value is _UNREAD else value
 
 
 _UNREAD = object()
+_BRACKET = re.compile(r"[()\[\]{}'\"]")
+_STRING_BODY = {q: re.compile(r"(?:[^" + q + r"\\]|\\.)*", re.S) for q in "'\"`"}
 _WORD = re.compile(r"[\w$.]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class _Lit:
-    def __init__(self, text: str, i: int, variables: dict):
+    def __init__(self, text: str, i: int, variables: dict, limit: int = MAX_LITERAL):
         self.text, self.i, self.vars, self.depth = text, i, variables, 0
+        self.end = min(len(text), i + limit)
 
     def value(self):
         v = self.read()
@@ -64,15 +91,15 @@ class _Lit:
         return self.text.startswith(ch, self.i)
 
     def skip(self) -> None:
-        while self.i < len(self.text):
+        while self.i < self.end:
             if self.text[self.i].isspace():
                 self.i += 1
             elif self.text.startswith("//", self.i):
                 end = self.text.find("\n", self.i)
-                self.i = len(self.text) if end < 0 else end
+                self.i = self.end if end < 0 else end
             elif self.text.startswith("/*", self.i):
                 end = self.text.find("*/", self.i)
-                self.i = len(self.text) if end < 0 else end + 2
+                self.i = self.end if end < 0 else end + 2
             else:
                 return
 
@@ -80,7 +107,7 @@ class _Lit:
         self.skip()
         self.depth += 1
         try:
-            if self.depth > 40 or self.i >= len(self.text):
+            if self.depth > 40 or self.i >= self.end:
                 return _UNREAD
             ch = self.text[self.i]
             if ch in "{[":
@@ -112,8 +139,11 @@ class _Lit:
 
     def _after_call(self, paren: int) -> int:
         depth, i = 0, paren
-        while i < len(self.text):
-            ch = self.text[i]
+        while i < self.end:
+            m = _BRACKET.search(self.text, i, self.end)  # jump to the next bracket or quote (C speed)
+            if m is None:
+                return self.end
+            i, ch = m.start(), m.group()
             if ch in "'\"":
                 i = self._string_end(i, ch)
                 continue
@@ -125,10 +155,8 @@ class _Lit:
         return i
 
     def _string_end(self, i: int, quote: str) -> int:
-        i += 1
-        while i < len(self.text) and self.text[i] != quote:
-            i += 2 if self.text[i] == "\\" else 1
-        return i + 1
+        m = _STRING_BODY[quote].match(self.text, i + 1, self.end)
+        return min(m.end() + 1, self.end + 1)
 
     def _string(self, quote: str):
         end = self._string_end(self.i, quote)
@@ -147,7 +175,7 @@ class _Lit:
         out: dict | list = {} if ch == "{" else []
         while True:
             self.skip()
-            if self.i >= len(self.text):
+            if self.i >= self.end:
                 return _UNREAD
             if self.at(close):
                 self.i += 1
@@ -165,7 +193,7 @@ class _Lit:
                 out.append(None if value is _UNREAD else value)
             self.skip()
             # an expression continues past the value ("a" + b): its value is not known statically
-            while self.i < len(self.text) and self.text[self.i] not in ",}]":
+            while self.i < self.end and self.text[self.i] not in ",}]":
                 if ch == "{" and out:
                     out[list(out)[-1]] = None
                 if self.text[self.i] in "'\"":

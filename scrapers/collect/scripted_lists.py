@@ -12,6 +12,7 @@ challenge script), ``unread_reason`` says so, and the crawl records a failed rea
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
@@ -43,7 +44,6 @@ PAGE_KEYS = ("pageno", "pagenum", "pageindex", "page", "curpage", "currentpage",
 CHANNEL_KEYS = ("channelid", "chnlid", "columnid", "catalogid", "categoryid", "nodeid", "colid", "classid")
 # A script that un-comments markup: .replace("<!--", "") / /<!--/ / '\x3c!--'
 UNCOMMENT = re.compile(r"""(['"/])\s*(?:<|\\x3c|\\u003c)!--""", re.I)
-COMMENT = re.compile(r"<!--(.*?)-->", re.S)
 # n/c-id component CMS fragments: index_<component id>_<k>.html
 FRAGMENT = re.compile(r"(?:^|/)index_(\d{2,12})_(\d{1,6})\.(s?html?)$", re.I)
 # Requests pages state: $.ajax({...}) / $.post(url, {...}) / axios.post(url, {...}) / fetch(url, {...}) / jpage({...})
@@ -61,6 +61,8 @@ TEMPLATE = re.compile(
 EMPTY_NOTICE = re.compile(r"暂无(?:相关)?(?:信息|数据|内容|记录|文章)|没有(?:相关)?(?:信息|数据|记录)")
 CHALLENGE = re.compile(r"\$_ts\s*=|__jsl_clearance|document\.cookie\s*=.{0,400}location\.(?:reload|href|replace)", re.S)
 MAX_SCRIPT_CHARS = 400_000  # scripts longer than this are libraries, not list data
+MAX_CANDIDATES = 50  # request calls tried per page: bounds the work on a hostile page
+MAX_INLINE = 10  # inline arrays tried per script (each may be up to js_literals.MAX_LITERAL long)
 
 
 def is_placeholder(href: str, title: str) -> bool:
@@ -104,9 +106,9 @@ def _read_commented(text: str, url: str, base: str, page: d.ListPage) -> bool:
     scripts = " ".join(re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.S | re.I))
     if not UNCOMMENT.search(scripts):
         return False
-    if not any("<a " in c.lower() and "href" in c.lower() for c in COMMENT.findall(text)):
+    opened, any_list = _open_comments(text)
+    if not any_list:
         return False
-    opened = COMMENT.sub(lambda m: m.group(1) if "href" in m.group(1).lower() else "", text)
     cleaned = re.sub(r"</(?:html|body)\s*>", " ", opened, flags=re.I)
     try:
         doc = lxml.html.document_fromstring(cleaned)
@@ -122,11 +124,28 @@ def _read_commented(text: str, url: str, base: str, page: d.ListPage) -> bool:
     return True
 
 
+def _open_comments(text: str) -> tuple[str, bool]:
+    """The page with the comments that hold links opened (others dropped), and whether any did. A linear scan:
+    a regex over an unclosed ``<!--`` would go quadratic on a hostile page."""
+    out, i, found = [], 0, False
+    while True:
+        start = text.find("<!--", i)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[i:])
+            return "".join(out), found
+        inner = text[start + 4 : end]
+        holds = "href" in inner.lower() and "<a " in inner.lower()
+        found = found or holds
+        out += [text[i:start], inner if holds else ""]
+        i = end + 3
+
+
 # --- (a) inline JSON data rendered by a template -----------------------------------------------------------------
 def _read_inline(text: str, doc, url: str, base: str, page: d.ListPage) -> bool:
     best: tuple[str, list[d.Link]] | None = None
     for script in _scripts(doc):
-        for m in INLINE_ARRAY.finditer(script):
+        for m in itertools.islice(INLINE_ARRAY.finditer(script), MAX_INLINE):
             records = js.json_value(script, script.rfind("[", 0, m.end()))
             if not isinstance(records, list):
                 continue
@@ -221,8 +240,9 @@ def _read_fragments(doc, url: str, base: str, page: d.ListPage) -> bool:
 
 # --- (d) lists an API serves, the request stated in the page -----------------------------------------------------
 def _read_api(text: str, url: str, page: d.ListPage) -> None:
-    for call in AJAX_CALL.finditer(text):
-        spec = _request_of(text, call)
+    names = js.variables(text)
+    for call in itertools.islice(AJAX_CALL.finditer(text), MAX_CANDIDATES):
+        spec = _request_of(text, call, names)
         if spec is None:
             continue
         api_url, method, payload, as_json, family = spec
@@ -271,10 +291,10 @@ def _api_request(target, method, payload, as_json, api, referer) -> d.PageReques
     return d.PageRequest(target, "POST", tuple(values.items()), api=api, base=referer)
 
 
-def _request_of(text: str, call: re.Match) -> tuple[str, str, dict, bool, str] | None:
+def _request_of(text: str, call: re.Match, names: dict) -> tuple[str, str, dict, bool, str] | None:
     """(URL, method, payload, JSON body?, family) of one request call, or None when it is no list request."""
     name = call.group(1).lower()
-    args = js.call_args(text, call.end() - 1, variables=js.variables(text))
+    args = js.call_args(text, call.end() - 1, variables=names)
     if not isinstance(args, list) or not args:
         return None
     opts = args[0] if isinstance(args[0], dict) else (args[1] if len(args) > 1 and isinstance(args[1], dict) else {})
