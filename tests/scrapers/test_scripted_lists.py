@@ -22,6 +22,7 @@ from farm.server import Farm
 
 from scrapers import cli
 from scrapers.collect.discover import parse_list_page
+from scrapers.landing import Landing
 
 URL = "http://www.csx.gov.cn/zwgk/fzzfjsndbg/"
 ITEMS = [
@@ -157,10 +158,16 @@ def test_a_list_that_says_it_is_empty_is_read_not_failed():
 def world(tmp_path_factory):
     farm = Farm()
     govs = scripted_farm(farm)
+    tmp = tmp_path_factory.mktemp("scripted")
     with farm:
-        result = crawl_and_build(farm, govs, tmp_path_factory.mktemp("scripted"), today="2025-06-30")
+        result = crawl_and_build(farm, govs, tmp, today="2025-06-30")
         result["log"] = list(farm.log)
         result["links"] = {g.id: _links_json(farm.url(g.host, g.list_path)) for g in govs}
+        farm.reset_log()
+        again = ["crawl", "--registry", str(tmp / "registry.yaml"), "--data-dir", str(result["data"]),
+                 "--allow-private-hosts", "--delay", "0", "--no-progress"]  # fmt: skip
+        assert cli.main(again) == 0
+        result["rerun_log"] = list(farm.log)
     return {"farm": farm, "govs": govs, **result}
 
 
@@ -217,6 +224,24 @@ def test_a_list_only_a_browser_could_read_is_unknown_with_the_reason_not_missing
     assert row["status"] == "failed" and "needs a browser" in row["error"]
     years = {y: sr for (g, y), sr in world["coverage"].items() if g == gov.id and y < 2025}
     assert years and all(status == "unknown" and reason for status, reason in years.values()), years
+
+
+@pytest.mark.integration
+def test_a_rerun_asks_the_api_again_and_an_unread_list_stays_a_failed_read(world):
+    """The shell page of an API list never changes, so its 304 must not end the source; an unread list's page is
+    asked again in full (no validators kept), so a 304 cannot pass for a read."""
+    first_run = {r["run_id"] for r in world["crawl_log"]}
+    rows = [r for r in Landing(world["data"]).read_rows("crawl_log") if r["run_id"] not in first_run]
+    by_gov = {r["government_id"]: r for r in rows}
+    assert len(by_gov) == len(world["govs"])
+    assert by_gov["s8"]["status"] == "failed" and "needs a browser" in by_gov["s8"]["error"]
+    assert all(by_gov[g.id]["status"] == "ok" for g in world["govs"] if g.family != BROWSER_ONLY)
+    asked = {(r.path.split("?")[0], r.method) for r in world["rerun_log"]}
+    for path in ("/irs/front/list", "/api/cms/channel/articles", "/module/web/jpage/dataproxy.jsp"):
+        assert (path, "POST") in asked, path
+    assert ("/common/search/docs", "GET") in asked
+    s8 = [r for r in world["rerun_log"] if r.path == "/s8/"]
+    assert s8 and not any("if-none-match" in r.headers for r in s8)
 
 
 @pytest.mark.integration
