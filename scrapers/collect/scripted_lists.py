@@ -72,20 +72,28 @@ def is_placeholder(href: str, title: str) -> bool:
 
 # --- the reader --------------------------------------------------------------------------------------------------
 def read_scripted(text: str, doc, url: str, base: str, page: d.ListPage) -> None:
-    """Fill ``page`` from the families above when the plain read found no list or no pager on it."""
-    if not page.links and _read_commented(text, url, base, page):
+    """Fill ``page`` from the families above when the plain read found no list (no dated item) or no pager.
+
+    Undated links can be a sidebar's or a menu's around a list only scripts show, so they do not stop the readers;
+    a scripted list replaces them only when the page had none or the scripted items are dated (a menu's data array
+    is not a list)."""
+    listed = any(link.date for link in page.links)
+    if not listed and _read_commented(doc, text, url, base, page):
         return
-    if not page.links and _read_inline(text, doc, url, base, page):
+    if not listed and _read_inline(doc, url, base, page):
         return
     if _read_fragments(doc, url, base, page):
         return
-    if not page.links and not page.next_pages:
+    if not listed and not page.next_pages:
         _read_api(text, url, page)
 
 
 def unread_reason(text: str, page: d.ListPage) -> str | None:
-    """Why a page that yielded no list clearly holds one (then the read failed), else None (an empty list)."""
-    if page.links or page.next_pages:
+    """Why a page that yielded no list clearly holds one (then the read failed), else None (an empty list).
+
+    No list means no further page and no dated item. Beside undated links (a sidebar, or an undated list) only
+    strong signs count: a challenge, an API the page does not state in full, an empty list container."""
+    if page.next_pages or any(link.date for link in page.links):
         return None
     if CHALLENGE.search(text):
         return "a JS challenge script (cookie then reload) stands where the list should be: needs a browser"
@@ -93,18 +101,23 @@ def unread_reason(text: str, page: d.ListPage) -> str | None:
         return None
     if page.pager and page.family.startswith("api"):
         return f"the list comes from an API the page does not state in full ({page.pager}): needs a browser"
-    for what, pattern in (("a template", TEMPLATE), ("an empty list container", LIST_CONTAINER)):
+    signs = [("an empty list container", LIST_CONTAINER)] + ([] if page.links else [("a template", TEMPLATE)])
+    for what, pattern in signs:
         if pattern.search(text):
             return f"{what} but no list items in the HTML: the list is built by script (needs a browser)"
-    if PAGER_CALL.search(text) or d.CREATE_PAGE_4.search(text) or d.CREATE_PAGE_6.search(text):
+    if not page.links and (PAGER_CALL.search(text) or d.CREATE_PAGE_4.search(text) or d.CREATE_PAGE_6.search(text)):
         return "a pager script but no list items in the HTML: the list is built by script (needs a browser)"
     return None
 
 
+def _replaces(page: d.ListPage, links: list[d.Link]) -> bool:
+    """Scripted items replace what the plain read found only when it found nothing or they are a dated list."""
+    return bool(links) and (not page.links or any(link.date for link in links))
+
+
 # --- (b) a list inside an HTML comment that a script un-comments -------------------------------------------------
-def _read_commented(text: str, url: str, base: str, page: d.ListPage) -> bool:
-    scripts = " ".join(re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.S | re.I))
-    if not UNCOMMENT.search(scripts):
+def _read_commented(doc, text: str, url: str, base: str, page: d.ListPage) -> bool:
+    if not any(UNCOMMENT.search(script) for script in _scripts(doc)):  # a live script, not a commented one
         return False
     opened, any_list = _open_comments(text)
     if not any_list:
@@ -115,7 +128,7 @@ def _read_commented(text: str, url: str, base: str, page: d.ListPage) -> bool:
     except (lxml.etree.ParserError, ValueError):
         return False
     links = d._links(doc, base)
-    if not links:
+    if not _replaces(page, links):
         return False
     page.links = links
     d._paginate(doc, opened, url, base, page)
@@ -142,7 +155,7 @@ def _open_comments(text: str) -> tuple[str, bool]:
 
 
 # --- (a) inline JSON data rendered by a template -----------------------------------------------------------------
-def _read_inline(text: str, doc, url: str, base: str, page: d.ListPage) -> bool:
+def _read_inline(doc, url: str, base: str, page: d.ListPage) -> bool:
     best: tuple[str, list[d.Link]] | None = None
     for script in _scripts(doc):
         for m in itertools.islice(INLINE_ARRAY.finditer(script), MAX_INLINE):
@@ -152,11 +165,11 @@ def _read_inline(text: str, doc, url: str, base: str, page: d.ListPage) -> bool:
             links = _record_links(records, base)
             if links and (best is None or len(links) > len(best[1])):
                 best = (m.group(1), links)
-    if best is None:
+    if best is None or not _replaces(page, best[1]):
         return False
     name, page.links = best
     page.family = "inline-json"
-    how = _inline_pager(text, url, base, page)
+    how = _inline_pager(" ".join(_scripts(doc)), url, base, page)
     page.pager = f"{len(page.links)} items from inline JSON `{name}` (template-rendered); {how}"
     return True
 

@@ -265,3 +265,24 @@ def test_fzzf_links_says_how_each_list_was_read(world):
             per_answer = 6 if gov.family == "api-hanweb" else 2  # jpage asks for three pages of records at once
             assert len(result["links"]) == per_answer and result["page_count"] == 4 and result["next_pages"], gov.family
     assert world["links"]["s8"]["unread"] and "needs a browser" in world["links"]["s8"]["unread"]
+
+
+SIDEBAR = (
+    "<div class='left-menu'><a href='/zwgk/fzzfjs/'>法治政府建设专栏</a><a href='/zwgk/zcwj/'>政策文件汇编</a></div>"
+)
+
+
+def test_a_sidebars_undated_links_do_not_hide_a_scripted_list_or_its_failed_read():
+    inline = column_page("inline-json", ITEMS, count=5, per_page=2).replace("<h2 class", SIDEBAR + "<h2 class")
+    page = parse_list_page(inline, URL)
+    assert page.family == "inline-json" and [link.title for link in page.links] == TITLES
+    browser = column_page(BROWSER_ONLY, ITEMS).replace("<h2 class", SIDEBAR + "<h2 class")
+    page = parse_list_page(browser, URL)
+    assert page.links and "needs a browser" in page.unread  # two sidebar links, no list: still a failed read
+
+
+def test_a_menus_data_array_does_not_replace_an_undated_list():
+    undated = "".join(f"<li><a href='{h}'>{t}</a></li>" for h, t, _ in ITEMS)
+    menu = "<script>var menus = [{name: '政府信息公开专栏', url: '/xxgk/'}, {name: '法治政府建设专栏', url: '/fz/'}];</script>"
+    page = parse_list_page(f"<html><body><ul class='list'>{undated}</ul>{menu}</body></html>", URL)
+    assert [link.title for link in page.links] == TITLES and page.unread is None
