@@ -311,7 +311,8 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 queued.add(nxt.key)
                 queue.append(nxt)
     if failed_pages and not stats.links_seen:  # nothing read: what was read is not "a list of nothing"
-        _failed_read(stats, source_state, PageRequest(list_url), "no list item read", failed_pages, first=True)
+        why = f"no list item read; {len(failed_pages)} page(s) failed, first {failed_pages[0]}"
+        _failed_read(stats, source_state, PageRequest(list_url), why, failed_pages, first=True)
         return
     source_state["complete"] = not failed_pages
     source_state["failed_pages"] = failed_pages

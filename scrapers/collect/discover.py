@@ -135,9 +135,7 @@ def parse_list_page(
     text = decode_html(content, content_type)[0] if isinstance(content, bytes) else content
     page = ListPage(url=url)
     if request is not None and request.api:
-        page = scripted_lists.read_api_answer(text, request, page)
-        page.unread = scripted_lists.unread_reason(text, page) if not page.links and not page.page_count else None
-        return page
+        return scripted_lists.read_api_answer(text, request, page)
     if text.lstrip().startswith("{") and '"articles"' in text:
         return _parse_gkmlpt(text, url, page)
     sid = GKMLPT_SID.search(text) if "/gkmlpt/" in url else None

@@ -355,7 +355,8 @@ def read_api_answer(text: str, request: d.PageRequest, page: d.ListPage) -> d.Li
         try:
             data = json.loads(text)
         except ValueError:
-            return page  # no JSON: unread_reason decides whether that was a list
+            page.unread = f"the API's answer is not JSON ({text[:60]!r}…): no list read"
+            return page
         records = _largest_record_list(data, base)
         page.links = records
         total = _find_number(data, TOTAL_KEYS)
@@ -364,6 +365,8 @@ def read_api_answer(text: str, request: d.PageRequest, page: d.ListPage) -> d.Li
             total = count * spec["size"]
     if total is None:
         page.pager = f"{page.family}: answer without a total"
+        if not page.links:
+            page.unread = f"the API's answer holds no list and no total ({text[:60]!r}…)"
         return page
     size = spec["size"]
     page.page_count = min(-(-total // size), d.MAX_PLANNED_PAGES) if size else None

@@ -13,16 +13,22 @@ from farm.scripted import (
     BROWSER_ONLY,
     COMPONENT,
     api_answer,
+    build_scripted_site,
     column_page,
     crawl_and_build,
     recall,
     scripted_farm,
 )
-from farm.server import Farm
+from farm.server import Farm, Resource
 
 from scrapers import cli
+from scrapers.collect.crawl import crawl_government
 from scrapers.collect.discover import parse_list_page
 from scrapers.landing import Landing
+from scrapers.registry.governments import parse_registry
+from scrapers.settings import Politeness
+
+POLITE = Politeness(delay=0, retries=0, backoff=0, timeout=2, allow_private_hosts=True)
 
 URL = "http://www.csx.gov.cn/zwgk/fzzfjsndbg/"
 ITEMS = [
@@ -286,3 +292,22 @@ def test_a_menus_data_array_does_not_replace_an_undated_list():
     menu = "<script>var menus = [{name: '政府信息公开专栏', url: '/xxgk/'}, {name: '法治政府建设专栏', url: '/fz/'}];</script>"
     page = parse_list_page(f"<html><body><ul class='list'>{undated}</ul>{menu}</body></html>", URL)
     assert [link.title for link in page.links] == TITLES and page.unread is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (Resource(b'{"code": 500, "msg": "busy"}', content_type="application/json"), "holds no list"),
+        (Resource(b"<html>error</html>", status=404), "HTTP 404"),
+    ],
+)
+def test_an_api_that_gives_no_list_fails_the_source_so_no_year_is_missing(tmp_path, answer, says):
+    farm = Farm()
+    gov = build_scripted_site(farm, "a1", "接口县", "127.0.127.9", "api-json")
+    farm.add("127.0.127.9", "/api/cms/channel/articles", answer)
+    with farm:
+        (government,) = parse_registry({"governments": [gov.registry_entry(farm)]}, "farm.yaml")
+        result = crawl_government(government, tmp_path, POLITE)
+    (source,) = result.sources
+    assert result.status == "failed" and source.status == "failed"
+    assert says in source.error and source.errors == 2  # the lost page, then "no list item read"
