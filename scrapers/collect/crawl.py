@@ -261,6 +261,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 request.url,
                 method=request.method,
                 data=dict(request.data) or None,
+                json_body=request.json_body,
                 etag=source_state.get("etag") if first and incremental else None,
                 last_modified=source_state.get("last_modified") if first and incremental else None,
                 allowed_hosts=collector.allowed,
@@ -297,20 +298,44 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)
-        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
+        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base, request=request)
+        if page.unread:  # a list the reader could not read: a failed read (unknown), never "a list of nothing"
+            if _failed_read(stats, source_state, request, page.unread, failed_pages, first=stats.pages_fetched == 1):
+                return
+            continue
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)
-        if incremental and new_links == 0 and not failed_pages:
+        if any(nxt.api for nxt in page.next_pages):  # a shell whose API serves the list: its 304 says nothing
+            source_state["etag"] = source_state["last_modified"] = None
+        if incremental and new_links == 0 and not failed_pages and page.links:
             return  # everything on this page was known last time: older pages hold nothing new
         for nxt in page.next_pages:
             if nxt.key not in queued:
                 queued.add(nxt.key)
                 queue.append(nxt)
+    if failed_pages and not stats.links_seen:  # nothing read: what was read is not "a list of nothing"
+        why = f"no list item read; {len(failed_pages)} page(s) failed, first {failed_pages[0]}"
+        _failed_read(stats, source_state, PageRequest(list_url), why, failed_pages, first=True)
+        return
     source_state["complete"] = not failed_pages
     source_state["failed_pages"] = failed_pages
     if not incremental and not failed_pages:
         source_state["full_at"] = time.time()
+
+
+def _failed_read(stats, source_state, request, why: str, failed_pages: list, *, first: bool) -> bool:
+    """Record a list read that failed (issue 26): on the first page the whole source failed (``stats.fail``, so
+    coverage says ``unknown``, not ``missing``) and its validators are dropped so a 304 cannot pass for a read;
+    on a later page, a lost page (``stats.note``). True when the source ends here."""
+    message = f"list page {request.url}: {why}"
+    if not first:
+        stats.note(message)
+        failed_pages.append(request.url)
+        return False
+    stats.fail(message)
+    source_state.update(etag=None, last_modified=None, complete=False, failed_pages=[*failed_pages, request.url])
+    return True
 
 
 def _lane_key(gov: Government) -> str:

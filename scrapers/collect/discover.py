@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import lxml.etree
 import lxml.html
 
+# scripted_lists imports this module back; it uses it only at call time, so either may be imported first.
+from scrapers.collect import scripted_lists
 from scrapers.extract.charset import decode_html
 from scrapers.extract.chrome import CHROME_MARKERS, CHROME_TITLE_EXTRA
 
@@ -90,10 +92,12 @@ class PageRequest:
     # The page whose script asks for this one (Hanweb's jpage on the column page): relative record links in the
     # answer resolve against it, not against dataproxy.jsp.
     base: str | None = None
+    json_body: str | None = None  # a JSON POST body (API lists, scripted_lists)
+    api: str | None = None  # how an API list stated in a page pages on (scripted_lists reads its answers)
 
     @property
     def key(self) -> str:
-        return f"{self.method} {normalise_url(self.url)} {urlencode(self.data)}"
+        return f"{self.method} {normalise_url(self.url)} {urlencode(self.data)} {self.json_body or ''}"
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class ListPage:
     family: str = "none"  # the pagination family recognised on this page
     page_count: int | None = None
     pager: str = ""  # how the page count and next pages were read, for people (``fzzf links``)
+    unread: str | None = None  # the page clearly holds a list this reader could not read: a failed read, and why
 
 
 def normalise_url(url: str) -> str:
@@ -120,13 +125,17 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def parse_list_page(content: bytes | str, url: str, content_type: str = "", base: str | None = None) -> ListPage:
+def parse_list_page(
+    content: bytes | str, url: str, content_type: str = "", base: str | None = None, request: PageRequest | None = None
+) -> ListPage:
     """Links and further pages of one list page (HTML, a Hanweb ``dataproxy.jsp`` XML or a gkmlpt JSON answer).
 
     ``base``: the page the request for this one came from (``PageRequest.base``), for answers whose relative links
-    mean the page that asked (Hanweb records)."""
+    mean the page that asked (Hanweb records). ``request``: the request that got this answer (an API list's)."""
     text = decode_html(content, content_type)[0] if isinstance(content, bytes) else content
     page = ListPage(url=url)
+    if request is not None and request.api:
+        return scripted_lists.read_api_answer(text, request, page)
     if text.lstrip().startswith("{") and '"articles"' in text:
         return _parse_gkmlpt(text, url, page)
     sid = GKMLPT_SID.search(text) if "/gkmlpt/" in url else None
@@ -151,6 +160,8 @@ def parse_list_page(content: bytes | str, url: str, content_type: str = "", base
             break
     page.links = _links(doc, base)
     _paginate(doc, text, url, base, page)
+    scripted_lists.read_scripted(text, doc, url, base, page)
+    page.unread = scripted_lists.unread_reason(text, page)
     return page
 
 
@@ -182,6 +193,8 @@ def _links(doc, base: str) -> list[Link]:
         title = _anchor_title(a)
         if len(title) < MIN_TITLE_CHARS or title in PAGER_WORDS or CHROME_TITLE.search(title):
             continue
+        if scripted_lists.is_placeholder(href, title):
+            continue  # a template's {{url}}: filled in by a browser, never a page to fetch
         url = _join(base, href)
         if url is None or not url.startswith(("http://", "https://")):
             continue

@@ -129,6 +129,7 @@ class Fetcher:
         *,
         method: str = "GET",
         data: dict[str, str] | None = None,
+        json_body: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         allowed_hosts: Iterable[str] | None = None,
@@ -158,11 +159,14 @@ class Fetcher:
                         )
                     raise FetchError(current, "robots", "disallowed by robots.txt", made)
             headers = {}
+            if json_body is not None:  # an API list's JSON POST (scripted_lists), sent as the page's script sends it
+                headers["Content-Type"] = "application/json;charset=UTF-8"
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            status, resp_headers, content, n = self._request(current, method, data, headers)
+            body = json_body.encode("utf-8") if json_body is not None else data
+            status, resp_headers, content, n = self._request(current, method, body, headers)
             made += n
             if status in REDIRECT_STATUSES and resp_headers.get("location"):
                 target = urljoin(current, resp_headers["location"].strip()).split("#", 1)[0]
@@ -170,7 +174,7 @@ class Fetcher:
                     raise FetchError(url, "redirect", f"redirects off the site to {target}", made)
                 history.append(current)
                 if status == 303 or (status in (301, 302) and method == "POST"):
-                    method, data = "GET", None
+                    method, data, json_body = "GET", None, None
                 # Validators belong to the URL asked for; a redirect target gets a plain request.
                 etag = last_modified = None
                 current = target

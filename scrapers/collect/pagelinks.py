@@ -83,6 +83,8 @@ def judge_page(
     """
     page: ListPage = parse_list_page(content, url, content_type)
     allowed = allowed or {urlsplit(url).hostname or ""}
+    if fetcher is not None and not page.links and len(page.next_pages) == 1 and page.next_pages[0].api:
+        page = _first_api_answer(page, fetcher, allowed)
     links = []
     for link in page.links:
         judged = screen(link, allowed)
@@ -103,12 +105,38 @@ def judge_page(
         "url": url,
         "links": links,
         "next_pages": [
-            {"url": p.url, "method": p.method, **({"data": dict(p.data)} if p.data else {})} for p in page.next_pages
-        ],
+            {
+                "url": p.url,
+                "method": p.method,
+                **({"data": dict(p.data)} if p.data else {}),
+                **({"json": p.json_body} if p.json_body else {}),
+            }
+            for p in page.next_pages
+        ],  # fmt: skip
         "page_count": page.page_count,
         "family": page.family,
         "pager": page.pager or "no pager found: this page is the only one",
+        "unread": page.unread,  # a list the page clearly holds but this reader could not read (a failed read)
     }
+
+
+def _first_api_answer(page: ListPage, fetcher: Fetcher, allowed: set[str]) -> ListPage:
+    """A list an API serves (the page states the request): its first answer, as the crawl reads it next, so the
+    command shows the document links, the page count and the further requests."""
+    request = page.next_pages[0]
+    try:
+        resp = fetcher.fetch(request.url, method=request.method, data=dict(request.data) or None,
+                             json_body=request.json_body, allowed_hosts=allowed)  # fmt: skip
+    except FetchError as exc:
+        page.pager += f"; its first answer could not be had: {exc}"
+        return page
+    if not resp.ok:
+        page.pager += f"; its first answer: HTTP {resp.status}"
+        return page
+    answer = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base, request=request)
+    answer.pager = f"{page.pager}; first answer: {answer.pager}"
+    answer.next_pages = [request, *answer.next_pages]
+    return answer
 
 
 def render_text(result: dict[str, Any]) -> str:
@@ -124,5 +152,12 @@ def render_text(result: dict[str, Any]) -> str:
         lines.append(f"      {link['url']}")
         lines.append(f"      {link['reason']}")
     lines.append(f"{len(nexts)} further list page(s):")
-    lines += [f"  {p['method']} {p['url']}" + (f" {p['data']}" if p.get("data") else "") for p in nexts]
+    lines += [
+        f"  {p['method']} {p['url']}"
+        + (f" {p['data']}" if p.get("data") else "")
+        + (f" {p['json']}" if p.get("json") else "")
+        for p in nexts
+    ]
+    if result.get("unread"):
+        lines.append(f"unread list (the crawl records a failed read, coverage says unknown): {result['unread']}")
     return "\n".join(lines)

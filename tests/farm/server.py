@@ -44,6 +44,7 @@ class Request:
     headers: dict[str, str]
     form: dict[str, str]
     at: float = 0.0  # time.time() when the request arrived (politeness tests compare gaps)
+    body: str = ""  # the raw request body (JSON POSTs of API lists)
 
 
 Handler = Callable[[Request], Resource]
@@ -130,16 +131,17 @@ class _FarmHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self._answer("GET", {})
+        self._answer("GET", {}, "")
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        self._answer("POST", dict(parse_qsl(raw)))
+        self._answer("POST", dict(parse_qsl(raw)), raw)
 
-    def _answer(self, method: str, form: dict[str, str]) -> None:
+    def _answer(self, method: str, form: dict[str, str], body: str) -> None:
         host = self.server.server_address[0]
-        request = Request(host, method, self.path, {k.lower(): v for k, v in self.headers.items()}, form, time.time())
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Request(host, method, self.path, headers, form, time.time(), body)
         self.farm.record(request)
         site = self.farm.sites.get(host, {})
         resource = site.get(self.path)
