@@ -88,3 +88,13 @@ class Politeness:
     allow_private_hosts: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_PRIVATE_HOSTS", False))
     workers: int = field(default_factory=lambda: _env_int("FZZF_WORKERS", 16))  # governments crawled at once
     user_agent: str = field(default_factory=lambda: os.environ.get("FZZF_USER_AGENT", USER_AGENT))
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """The headless Chromium used only for pages a plain fetch cannot read (scrapers/collect/browser.py)."""
+
+    enabled: bool = field(default_factory=lambda: _env_bool("FZZF_BROWSER", True))  # off: such pages are unknown
+    chromium: str = field(default_factory=lambda: os.environ.get("FZZF_CHROMIUM", ""))  # "": the OS package's
+    timeout: float = field(default_factory=lambda: _env_float("FZZF_BROWSER_TIMEOUT", 30.0))  # one page, seconds
+    max_mb: int = field(default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024))  # Chromium's RSS: restart over

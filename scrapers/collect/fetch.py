@@ -101,8 +101,12 @@ class Fetcher:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 64,
+        browser=None,
     ):
         self.politeness = politeness
+        from scrapers.collect.browser import BrowserHook  # the browser module builds on this one
+
+        self.browser = browser or BrowserHook()  # pages only a browser reads (JS challenges, script-built pages)
         self.data_dir = Path(data_dir) if data_dir is not None else None
         lock_dir = self.data_dir / "locks" / "hosts" if self.data_dir is not None else None
         self.gate = gate or HostGate(lock_dir, politeness.delay, clock=clock, sleep=sleep)
@@ -138,7 +142,10 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         allowed_hosts: Iterable[str] | None = None,
+        reads: str | None = None,
     ) -> Response:
+        """``reads``: "list" or "report" when the caller reads the page as one (a page whose script builds it then
+        goes to the browser); challenges go to the browser whatever the caller reads."""
         allowed = set(allowed_hosts) if allowed_hosts is not None else {urlsplit(url).hostname or ""}
         made = 0
         history: list[str] = []
@@ -176,7 +183,8 @@ class Fetcher:
                 etag = last_modified = None
                 current = target
                 continue
-            return Response(current, status, content, resp_headers, made, history)
+            resp = Response(current, status, content, resp_headers, made, history)
+            return self.browser.after_fetch(self, resp, allowed, reads)  # scrapers/collect/browser.py
         raise FetchError(url, "redirect", f"more than {self.politeness.max_redirects} redirects", made)
 
     def check_url(self, url: str, made: int = 0) -> None:
@@ -217,6 +225,10 @@ class Fetcher:
         with self._robots_lock:
             parser = self._robots.get(f"{parts.scheme}://{parts.netloc}")
         return list((parser.site_maps() or []) if parser is not None else [])
+
+    def count_request(self, host: str) -> None:
+        """A request made outside ``fetch`` (the browser's), counted like the fetcher's own."""
+        self._count(host)
 
     def close(self) -> None:
         self.session.close()
