@@ -161,11 +161,12 @@ def script_built(resp: Response, reads: str) -> str | None:
         if not parse_list_page(resp.content, resp.url, resp.content_type).links:
             return "a list page with no links whose script builds the list"
     elif reads == "report":
-        from scrapers.collect.judge import MIN_PAGE_BODY
+        from scrapers.collect.judge import MIN_REPORT_TEXT
         from scrapers.extract import extract_page
 
+        # No text at all (a short news item is text): the judge would call it an error page, never a report.
         page = extract_page(resp.content, url=resp.url)
-        if len(page.body or "") < MIN_PAGE_BODY and not page.attachments:
+        if len(page.body or "") < MIN_REPORT_TEXT and not page.attachments:
             return "a report page with no text whose script builds the body"
     return None
 
@@ -200,6 +201,7 @@ def process_tree_rss_mb(root_pid: int | None = None) -> float:
 class BrowserStats:
     started: int = 0  # Chromium launches (restarts over the memory cap included)
     pages: int = 0  # pages rendered
+    rendered: list[tuple[str, str]] = field(default_factory=list)  # (url, why it needed the browser)
     requests: int = 0  # requests the browser let out (each spaced and counted like a plain fetch)
     blocked: list[tuple[str, str]] = field(default_factory=list)  # (url, why) the browser was not allowed
     peak_mb: float = 0.0  # highest memory of the browser's processes seen after a page
@@ -288,6 +290,7 @@ class Browser:
         finally:
             context.close()
         self.stats.pages += 1
+        self.stats.rendered.append((url, why))
         self._check_memory()
         headers = {k.lower(): v for k, v in main.get("headers", {}).items()}
         headers["content-type"] = "text/html; charset=utf-8"  # the DOM as the scripts left it, serialised as UTF-8
