@@ -23,6 +23,7 @@ import os
 import queue
 import re
 import shutil
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -436,3 +437,18 @@ class BrowserHook:
         if not self._checked:
             self._problem, self._checked = chromium_problem(self.settings), True
         return self._problem
+
+
+def main() -> int:
+    """``python -m scrapers.collect.browser``: where Chromium is (exit 0), or how to get it (exit 1); the Makefile's
+    ``chromium`` target asks this, so "where is Chromium" has one answer."""
+    found = find_chromium()
+    if found:
+        print(found)
+        return 0
+    print(f"fzzf: {chromium_problem(BrowserSettings(enabled=True))}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
