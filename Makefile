@@ -61,6 +61,7 @@ bench: venv
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/warehouse.py
 	$(BIN)/python bench/dag_parse.py
+	$(BIN)/python bench/browser.py
 
 clean:
 	rm -rf data .airflow dbt_project/target dbt_project/logs
