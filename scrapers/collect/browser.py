@@ -71,6 +71,13 @@ CHROMIUM_ARGS = (
     "--dns-prefetch-disable",
     "--renderer-process-limit=2",
     "--js-flags=--max-old-space-size=256",
+    # Debian's wrapper hands Chromium Google API keys, so it looks up Google's sign-in and update hosts at start. A
+    # page's own requests are routed (off-site ones blocked), so no government page needs these names resolved.
+    "--host-resolver-rules="
+    + ", ".join(
+        f"MAP {pattern} ~NOTFOUND"
+        for pattern in ("*.google.com", "*.googleapis.com", "*.gvt1.com", "*.gstatic.com", "*.googleusercontent.com")
+    ),
 )
 
 # --- when a page needs a browser (patterns as data) ----------------------------------------------------------------
