@@ -180,3 +180,27 @@ def test_where_chromium_is_and_how_to_get_it(tmp_path):
     assert browser_mod.find_chromium(missing) is None
     assert "apt-get install chromium" in browser_mod.chromium_problem(missing)
     assert "FZZF_BROWSER=0" in browser_mod.chromium_problem(BrowserSettings(enabled=False))
+
+
+def test_memory_cap_restarts_chromium_and_the_time_cap_fails_the_read(tmp_path):
+    farm = Farm()
+    browser_portals(farm, HOSTS, range(2022, 2024), offsite=OFFSITE)
+    farm.add(OFFSITE, "/t.js", Resource(b""))
+    # A challenge whose script never sets the cookie the server wants: the page stays a challenge.
+    farm.add("127.0.126.7", "/loop/", Resource(b"<html><body><script>document.cookie='x=1';</script></body></html>"))
+    farm.add("127.0.126.7", "/robots.txt", Resource(b"", status=404))
+    chromium = browser_mod.find_chromium()
+    capped = browser_mod.Browser(BrowserSettings(max_mb=1, timeout=3), chromium)
+    try:
+        with farm:
+            fetcher = Fetcher(POLITE, browser=browser_mod.BrowserHook(BrowserSettings()))
+            fetcher.browser.browser = capped
+            for kind in ("ruishu", "jsl"):
+                fetcher.fetch(farm.url(HOSTS[kind], f"/b_{kind}/"), allowed_hosts={HOSTS[kind]}, reads="list")
+            assert capped.stats.started == 2 and capped.stats.pages == 2  # over 1 MB after each page: a new one
+            with pytest.raises(browser_mod.FetchError, match="still not readable after 3 s") as err:
+                fetcher.fetch(farm.url("127.0.126.7", "/loop/"), allowed_hosts={"127.0.126.7"}, reads="list")
+            assert err.value.kind == "browser" and err.value.requests_made >= 2
+            fetcher.close()
+    finally:
+        capped.close()
