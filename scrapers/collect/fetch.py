@@ -39,7 +39,8 @@ MAX_CRAWL_DELAY = 30.0
 
 
 class FetchError(Exception):
-    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme."""
+    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme,
+    browser (a page only a browser reads, and none could: scrapers/collect/browser.py)."""
 
     def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
         self.url, self.kind, self.requests_made = url, kind, requests_made
