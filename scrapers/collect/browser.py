@@ -221,10 +221,10 @@ class Browser:
     def __init__(self, settings: BrowserSettings, executable: str):
         self.settings, self.executable = settings, executable
         self.stats = BrowserStats()
+        self._playwright = self._chromium = None  # started on the first page, on the browser's thread
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="fzzf-browser", daemon=True)
         self._thread.start()
-        self._playwright = self._chromium = None
 
     def render(self, fetcher, url: str, allowed: set[str], why: str) -> Response:
         done: Future = Future()
