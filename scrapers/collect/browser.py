@@ -396,12 +396,18 @@ def _first_line(exc: BaseException) -> str:
 
 
 _shared: dict[str, Browser] = {}
+_shared_pid = os.getpid()
 _shared_lock = threading.Lock()
 
 
 def shared_browser(settings: BrowserSettings, executable: str) -> Browser:
     """The worker process's one browser (started on first use, closed at exit)."""
+    global _shared_pid
     with _shared_lock:
+        if _shared_pid != os.getpid():
+            # A forked worker (Airflow, multiprocessing) inherits the parent's entry but not its browser thread.
+            _shared.clear()
+            _shared_pid = os.getpid()
         browser = _shared.get(executable)
         if browser is None:
             browser = _shared[executable] = Browser(settings, executable)

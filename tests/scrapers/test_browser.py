@@ -204,3 +204,21 @@ def test_memory_cap_restarts_chromium_and_the_time_cap_fails_the_read(tmp_path):
             fetcher.close()
     finally:
         capped.close()
+
+
+def test_a_forked_worker_gets_its_own_browser():
+    import multiprocessing
+
+    chromium = browser_mod.find_chromium()
+    parent = browser_mod.shared_browser(BrowserSettings(), chromium)
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+
+    def child() -> None:
+        mine = browser_mod.shared_browser(BrowserSettings(), chromium)
+        out.put((mine is not parent, mine._thread.is_alive()))
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    proc.join(30)
+    assert out.get(timeout=5) == (True, True)
