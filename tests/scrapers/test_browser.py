@@ -222,3 +222,25 @@ def test_a_forked_worker_gets_its_own_browser():
     proc.start()
     proc.join(30)
     assert out.get(timeout=5) == (True, True)
+
+
+def _answer(status: int, body: str, ctype: str = "text/html") -> browser_mod.Response:
+    return browser_mod.Response("http://127.0.0.1/x/", status, body.encode("utf-8"), {"content-type": ctype})
+
+
+def test_which_answers_are_challenges_and_which_are_script_built():
+    cookie_only = "<html><body><script>document.cookie='a=1';location.reload()</script></body></html>"
+    assert "Ruishu" in browser_mod.challenge(_answer(412, "<script>var $_ts=window['$_ts'];</script>"))
+    assert "521" in browser_mod.challenge(_answer(521, "<script>document.cookie='__jsl_clearance=1'</script>"))
+    assert "only content" in browser_mod.challenge(_answer(200, cookie_only))
+    # Not challenges: an error status without the script, a page with real text beside a cookie script, JSON.
+    assert browser_mod.challenge(_answer(412, "Precondition Failed")) is None
+    text = "<p>" + "法治政府建设年度报告正文" * 5 + "</p><script>document.cookie='visited=1'</script>"
+    assert browser_mod.challenge(_answer(200, text)) is None
+    assert browser_mod.challenge(_answer(200, '{"document.cookie=": 1}', "application/json")) is None
+    empty_list = '<ul id="list"></ul><script>var x = new XMLHttpRequest(); x.open("GET", "/api");</script>'
+    assert "list" in browser_mod.script_built(_answer(200, empty_list), "list")
+    listed = '<ul><li><a href="/a/t1.html">测试县2023年法治政府建设年度报告</a><span>2024-03-20</span></li></ul>'
+    assert browser_mod.script_built(_answer(200, listed + empty_list), "list") is None  # the HTML holds the list
+    assert browser_mod.script_built(_answer(200, '<ul id="list"></ul>'), "list") is None  # empty, no script
+    assert browser_mod.script_built(_answer(404, empty_list), "list") is None
