@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 export GX_ANALYTICS_ENABLED ?= False
 export PIP_DISABLE_PIP_VERSION_CHECK ?= 1
 
-.PHONY: venv demo test lint format airflow bench clean
+.PHONY: venv chromium demo test lint format airflow bench clean
 
 venv: $(STAMP)
 
@@ -24,13 +24,24 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
+# The OS Chromium the crawler's browser drives (scrapers/collect/browser.py finds it; FZZF_CHROMIUM points elsewhere).
+# Missing and root with apt: installed from the OS packages. Otherwise the message says how; the demo runs without it.
+chromium: venv
+	@$(BIN)/python -m scrapers.collect.browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && [ -z "$$FZZF_CHROMIUM" ] && command -v apt-get >/dev/null; then \
+	    echo "==> installing Chromium from the OS packages (apt-get install chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  fi; \
+	  $(BIN)/python -m scrapers.collect.browser >/dev/null || [ "$(CHROMIUM_OPTIONAL)" = 1 ]; }
+
 demo: venv
+	@$(MAKE) --no-print-directory chromium CHROMIUM_OPTIONAL=1
 	$(BIN)/fzzf demo
 
 # Two workers, one test file each at a time (module fixtures such as the reliability pipeline run once); the
 # slowest tests are listed at the end so that the next person trimming the suite knows where the time goes.
 PYTEST_WORKERS ?= 2
-test: venv
+test: venv chromium
 	$(BIN)/ruff check scrapers dags tests bench
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
@@ -50,6 +61,7 @@ bench: venv
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/warehouse.py
 	$(BIN)/python bench/dag_parse.py
+	$(BIN)/python bench/browser.py
 
 clean:
 	rm -rf data .airflow dbt_project/target dbt_project/logs

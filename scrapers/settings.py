@@ -101,3 +101,13 @@ class AttachmentLimits:
     )  # wall time, startup incl.
     memory_mb: int = field(default_factory=lambda: _env_int("FZZF_ATTACHMENT_MEMORY_MB", 1024))  # address space
     inflated_mb: int = field(default_factory=lambda: _env_int("FZZF_ATTACHMENT_INFLATED_MB", 64))  # DOCX parts, total
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """The headless Chromium used only for pages a plain fetch cannot read (scrapers/collect/browser.py)."""
+
+    enabled: bool = field(default_factory=lambda: _env_bool("FZZF_BROWSER", True))  # off: such pages are unknown
+    chromium: str = field(default_factory=lambda: os.environ.get("FZZF_CHROMIUM", ""))  # "": the OS package's
+    timeout: float = field(default_factory=lambda: _env_float("FZZF_BROWSER_TIMEOUT", 30.0))  # one page, seconds
+    max_mb: int = field(default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024))  # Chromium's PSS: restarted above

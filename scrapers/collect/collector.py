@@ -127,7 +127,7 @@ class ReportCollector:
 
     def _fetch_report(self, key: str, link: Link, list_url: str, stats: SourceStats, on_event) -> None:
         try:
-            resp = self.fetcher.fetch(link.url, allowed_hosts=self.allowed)
+            resp = self.fetcher.fetch(link.url, allowed_hosts=self.allowed, reads="report")
         except FetchError as exc:
             stats.requests += exc.requests_made
             on_event("requests", exc.requests_made)
@@ -187,7 +187,7 @@ class ReportCollector:
             stats = by_list.get(rep.get("list_url")) or sources[0]
             try:
                 resp = self.fetcher.fetch(rep["url"], etag=rep.get("etag"), last_modified=rep.get("last_modified"),
-                                          allowed_hosts=self.allowed)  # fmt: skip
+                                          allowed_hosts=self.allowed, reads="report")  # fmt: skip
             except FetchError as exc:
                 stats.requests += exc.requests_made
                 made += exc.requests_made

@@ -265,6 +265,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 etag=source_state.get("etag") if first and incremental else None,
                 last_modified=source_state.get("last_modified") if first and incremental else None,
                 allowed_hosts=collector.allowed,
+                reads="list",
             )
         except FetchError as exc:
             stats.requests += exc.requests_made

@@ -43,7 +43,8 @@ MAX_ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive r
 
 class FetchError(Exception):
     """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme,
-    offsite (a URL not on the government's site, never requested)."""
+    offsite (a URL not on the government's site, never requested), browser (a page only a browser reads, and none
+    could: scrapers/collect/browser.py)."""
 
     def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
         self.url, self.kind, self.requests_made = url, kind, requests_made
@@ -95,8 +96,12 @@ class Fetcher:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 64,
+        browser=None,
     ):
         self.politeness = politeness
+        from scrapers.collect.browser import BrowserHook  # the browser module builds on this one
+
+        self.browser = browser or BrowserHook()  # pages only a browser reads (JS challenges, script-built pages)
         self.data_dir = Path(data_dir) if data_dir is not None else None
         lock_dir = self.data_dir / "locks" / "hosts" if self.data_dir is not None else None
         self.gate = gate or HostGate(lock_dir, politeness.delay, clock=clock, sleep=sleep)
@@ -133,7 +138,10 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         allowed_hosts: Iterable[str] | None = None,
+        reads: str | None = None,
     ) -> Response:
+        """``reads``: "list" or "report" when the caller reads the page as one (a page whose script builds it then
+        goes to the browser); challenges go to the browser whatever the caller reads."""
         # The site is the caller's hosts (the government's), else the URL's own: every URL asked for and every
         # redirect is held to it here, so no caller can forget it.
         allowed = set(allowed_hosts) if allowed_hosts is not None else {urlsplit(url).hostname or ""}
@@ -179,7 +187,8 @@ class Fetcher:
                 etag = last_modified = None
                 current = target
                 continue
-            return Response(current, status, content, resp_headers, made, history)
+            resp = Response(current, status, content, resp_headers, made, history)
+            return self.browser.after_fetch(self, resp, allowed, reads)  # scrapers/collect/browser.py
         raise FetchError(url, "redirect", f"more than {self.politeness.max_redirects} redirects", made)
 
     def check_url(self, url: str, made: int = 0) -> None:
@@ -222,6 +231,10 @@ class Fetcher:
         with self._robots_lock:
             parser = self._robots.get(f"{parts.scheme}://{parts.netloc}")
         return list((parser.site_maps() or []) if parser is not None else [])
+
+    def count_request(self, host: str) -> None:
+        """A request made outside ``fetch`` (the browser's), counted like the fetcher's own."""
+        self._count(host)
 
     def close(self) -> None:
         self.session.close()

@@ -53,7 +53,7 @@ def read_page(
     if source.startswith(("http://", "https://")):
         fetcher = Fetcher(politeness, data_dir)
         try:
-            resp = fetcher.fetch(source)
+            resp = fetcher.fetch(source, reads="list")  # as the crawl reads it: a script-built list via the browser
         except FetchError as exc:
             fetcher.close()
             raise PageError(f"cannot fetch {source}: {exc}") from None
