@@ -24,6 +24,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from scrapers.collect import hostsfile
 from scrapers.collect.hostlock import HostGate, host_key
 from scrapers.extract.charset import decode_html
 from scrapers.landing import atomic_write_bytes
@@ -39,7 +40,8 @@ MAX_CRAWL_DELAY = 30.0
 
 
 class FetchError(Exception):
-    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme."""
+    """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme,
+    no_host (a name FZZF_HOSTS does not list)."""
 
     def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
         self.url, self.kind, self.requests_made = url, kind, requests_made
@@ -111,6 +113,7 @@ class Fetcher:
         adapter = HTTPAdapter(pool_connections=max(pool_size, 16), pool_maxsize=max(pool_size, 16), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self.hosts = hostsfile.install(self.session, politeness.allow_private_hosts, max(pool_size, 16))
         self.session.headers.update(
             {
                 "User-Agent": politeness.user_agent,
@@ -187,6 +190,8 @@ class Fetcher:
         host = parts.hostname
         if not host:
             raise FetchError(url, "scheme", "URL has no host", made)
+        if self.hosts is not None and self.hosts.address(host) is None:
+            raise FetchError(url, "no_host", f"{host} is not in FZZF_HOSTS ({self.hosts.path}), which replaces DNS", made)
         if self.politeness.allow_private_hosts:
             return
         if host not in self._address_ok:
