@@ -189,12 +189,13 @@ def _decoy_links(tree: Tree, gov: Government, plan, add) -> list[tuple[str, str]
     add(f"jyj.{gov.id}.example.cn", "/", Page(department_html(name, gov.id, "教育局")))
     unlinked = [(kid, host) for kid, linked, host in plan if not linked]
     linked = [(kid, host) for kid, is_linked, host in plan if is_linked]
-    for j, (kid, _host) in enumerate(unlinked):
+    for kid, _host in unlinked:
         text = kid.name.removesuffix("人民政府")
-        if j % 3 == 0:  # a dead link (a host nobody serves): the guess must still find the portal
+        turn = len(tree.decoys) % 3  # rotate over the whole tree: most parents have one unlinked child
+        if turn == 0:  # a dead link (a host nobody serves): the guess must still find the portal
             links.append((text, f"http://old-{kid.id}.example.cn/"))
             tree.decoys[kid.id] = "dead link"
-        elif j % 3 == 1:  # a parked domain
+        elif turn == 1:  # a parked domain
             links.append((text, f"http://park-{kid.id}.example.cn/"))
             add(f"park-{kid.id}.example.cn", "/", Page(PARKED))
             tree.decoys[kid.id] = "parked"

@@ -35,6 +35,7 @@ _NO_HOST = re.compile(r"NameResolutionError|Failed to resolve|Name or service no
 REVERIFY_SECONDS = 30 * 24 * 3600
 DEFAULT_BUDGET = 40  # attempts per government (a request, or a guess that did not resolve)
 MAX_HUB_PAGES = 2
+LINKED = "linked from the parent's portal"
 
 
 @dataclass
@@ -93,8 +94,8 @@ class Resolver:
                 unreachable |= landing is None and why.startswith("unreachable")
                 if ok:
                     verified.setdefault(_site(landing.url), (landing, why, how))
-                    if how == "guess":
-                        break  # a guess that verifies is the portal; more guesses only cost the portal requests
+                    if how != LINKED:
+                        break  # a seed or guess that verifies is the portal; more only cost the portal requests
                 else:
                     tried.append(f"{how} {url}: {why}")
             if verified:
@@ -104,7 +105,10 @@ class Resolver:
                 break
         if len(verified) == 1:
             landing, why, how = next(iter(verified.values()))
-            return self._found(gov, landing, why, how, prior, flagged), spent[0]
+            record = self._found(gov, landing, why, how, prior, flagged)
+            if tried:
+                record["refused"] = [t for t in tried if t != flagged]  # what was refused on the way, and why
+            return record, spent[0]
         if len(verified) > 1:
             sites = ", ".join(landing.url for landing, _, _ in verified.values())
             return self._record(gov, "undecided", reasons=[f"two or more verified sites: {sites}"] + tried), spent[0]
@@ -123,7 +127,7 @@ class Resolver:
                 links = self._links_of(parent, parent_url, spent)
                 children = self.names.children.get(parent.id, [])
                 matched = match_children(links, children, self.names, parent_url).get(gov.id, [])
-                yield "linked from the parent's portal", [url for _, url in matched]
+                yield LINKED, [url for _, url in matched]
         yield "guess", host_guesses(gov, self.names, parent_url)
 
     def _portal_of(self, gov: Government) -> str | None:

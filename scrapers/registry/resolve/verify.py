@@ -67,7 +67,7 @@ class Verifier:
 
     def verify(self, gov: Government, text: str) -> Verdict:
         codes, site_names, visible = page_identity(text)
-        if not codes and not site_names and any(p in visible.lower() for p in _PARKED):
+        if not codes and any(p in visible.lower() for p in _PARKED):
             return Verdict(False, "parked domain (the page offers the domain, names no government)")
         code_verdict = self._check_codes(gov, codes)
         if code_verdict is not None:
@@ -87,7 +87,8 @@ class Verifier:
             if prefix in mine:
                 continue
             if parent is not None and prefix in self.names.codes(parent):
-                return Verdict(False, f"the parent's portal: site identity code {code} is {parent.name}'s", code)
+                return Verdict(False, f"the parent's portal or one of its sites: site identity code {code} is "
+                               f"{parent.name}'s", code)  # fmt: skip
             owner = self._code_owner.get(prefix)
             if owner is not None:
                 return Verdict(False, f"another government's site: site identity code {code} is {owner.name}'s", code)
