@@ -114,6 +114,23 @@ def summarise_crawl(results: list[dict[str, Any] | None]) -> dict[str, Any]:
     return summary
 
 
+def plan_resolve() -> list[dict[str, str]]:
+    """One ``{province}`` per province of the registry: each resolve task walks one province down."""
+    registry = load_registry(settings.registry_path())
+    return [{"province": g.province} for g in registry if g.level == "province"]
+
+
+def resolve_province(province: str) -> dict[str, Any]:
+    """Find and verify the portals of one province's governments (``fzzf registry resolve`` for its subtree)."""
+    from scrapers.registry.resolve.run import resolve_registry
+
+    registry = load_registry(settings.registry_path())
+    outcome = resolve_registry(registry, settings.data_dir(), settings.Politeness(), province=province,
+                               report=log.info)  # fmt: skip
+    log.info("%s", outcome.describe())
+    return {"province": province, **dict(outcome.counts())}
+
+
 def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:
     """The day the build judges due dates by: the ``as_of`` parameter, else the run's day in Beijing."""
     if param:

@@ -218,3 +218,20 @@ def _set_home_url(raw: str, gid: str, url: str) -> str:
             entry.pop("no_url", None)
             entry["list_urls"], entry["home_url"] = [], url
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def test_the_dag_task_resolves_one_province(farm, tmp_path, monkeypatch):
+    """What each mapped ``fzzf_resolve`` task runs: the whole subtree of one province, kept in the data dir."""
+    from scrapers.orchestration.tasks import plan_resolve, resolve_province
+
+    base, registry, tree, _ = farm
+    monkeypatch.setenv("FZZF_REGISTRY", str(base / "registry.yaml"))
+    monkeypatch.setenv("FZZF_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FZZF_ALLOW_PRIVATE_HOSTS", "1")
+    assert sorted(p["province"] for p in plan_resolve()) == ["宁夏回族自治区", "青海省"]
+    counts = resolve_province("宁夏回族自治区")
+    ningxia = [g.id for g in registry if g.province == "宁夏回族自治区"]
+    records = store.load(tmp_path / "data")
+    assert sorted(records) == sorted(ningxia)
+    assert counts["found"] == sum(1 for g in ningxia if tree.truth.get(g)) and counts["province"] == "宁夏回族自治区"
+    assert all(records[g]["home_url"] == tree.truth[g] for g in ningxia if records[g]["status"] == "found")
