@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="registry_command", metavar="ACTION")
     r = actions.add_parser("resolve", help="find and verify each government's portal (provinces, prefectures, "
                            "counties), keep them in the data directory for the next crawl")  # fmt: skip
-    r.add_argument("--registry", default=argparse.SUPPRESS, help="registry YAML")  # SUPPRESS: keep `registry --registry`
+    # SUPPRESS: an absent --registry after `resolve` must not reset the one given before it.
+    r.add_argument("--registry", default=argparse.SUPPRESS, help="registry YAML")
     r.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
     r.add_argument("--only", nargs="+", metavar="ID", help="only these government ids")
     r.add_argument("--write", metavar="OUT", help="also write the whole registry with the found home_urls to OUT")

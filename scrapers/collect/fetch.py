@@ -191,7 +191,7 @@ class Fetcher:
         if not host:
             raise FetchError(url, "scheme", "URL has no host", made)
         if self.hosts is not None and self.hosts.address(host) is None:
-            raise FetchError(url, "no_host", f"{host} is not in FZZF_HOSTS ({self.hosts.path}), which replaces DNS", made)
+            raise FetchError(url, "no_host", f"{host} is not in FZZF_HOSTS ({self.hosts.path}), it replaces DNS", made)
         if self.politeness.allow_private_hosts:
             return
         if host not in self._address_ok:
