@@ -14,12 +14,13 @@ from pypinyin import Style, lazy_pinyin
 from scrapers.registry.governments import Government
 from scrapers.registry.resolve.names import GOVERNMENT, Names, own_name, squash, strip_suffix
 
-# pypinyin reads these place names as ordinary words (都 as dou, 什 as shen); the portals use the place readings.
+# pypinyin reads these place names as ordinary words (都 as dou, 什 as shen); the portals use the place readings
+# (syllables apart, for initials).
 PLACE_READINGS = {
-    "什邡": "shifang", "都昌": "duchang", "宁都": "ningdu", "于都": "yudu", "丰都": "fengdu", "花都": "huadu",
-    "郫都": "pidu", "都匀": "duyun", "都安": "duan", "都兰": "dulan", "单县": "shanxian", "洪洞": "hongtong",
-    "六合": "luhe", "朝阳": "chaoyang", "筠连": "junlian", "长子": "zhangzi", "乐亭": "laoting", "番禺": "panyu",
-    "铅山": "yanshan", "蚌埠": "bengbu", "六安": "luan", "莘县": "shenxian", "浚县": "xunxian", "大冶": "daye",
+    "什邡": "shi fang", "都昌": "du chang", "宁都": "ning du", "于都": "yu du", "丰都": "feng du", "花都": "hua du",
+    "郫都": "pi du", "都匀": "du yun", "都安": "du an", "都兰": "du lan", "单县": "shan xian", "洪洞": "hong tong",
+    "六合": "lu he", "朝阳": "chao yang", "筠连": "jun lian", "长子": "zhang zi", "乐亭": "lao ting", "番禺": "pan yu",
+    "铅山": "yan shan", "蚌埠": "beng bu", "六安": "lu an", "莘县": "shen xian", "浚县": "xun xian", "大冶": "da ye",
 }  # fmt: skip
 _SUFFIX_LETTERS = {"县": "x", "市": "s", "区": "q", "旗": "q", "盟": "m", "州": "z", "自治县": "zzx", "自治州": "zzz"}
 
@@ -30,7 +31,7 @@ def _syllables(text: str) -> list[str]:
     while i < len(text):
         for place, reading in PLACE_READINGS.items():
             if text.startswith(place, i):
-                out.append(reading)
+                out.extend(reading.split())
                 i += len(place)
                 break
         else:
@@ -55,7 +56,7 @@ def host_guesses(gov: Government, names: Names, parent_url: str | None = None) -
     parent = names.parent(gov)
     own = own_name(gov, parent)
     stem = strip_suffix(own)
-    suffix = own[len(stem) :]
+    suffix = own[len(stem) :] or own[-1:]  # 赵县 keeps its suffix in the stem, but its letter still counts
     letter = _SUFFIX_LETTERS.get(suffix) or _SUFFIX_LETTERS.get(suffix[-1:], "")
     full, plain, init = pinyin(own), pinyin(stem), initials(stem)
     parent_stem = strip_suffix(own_name(parent, names.parent(parent))) if parent and parent.level != "province" else ""
@@ -63,7 +64,7 @@ def host_guesses(gov: Government, names: Names, parent_url: str | None = None) -
     labels = [plain, full, f"{plain}{letter}", init + letter, init, f"{plain}zf", f"{init}zf", f"{full}zf"]
     if p_init:
         labels += [p_init + plain, p_init + init, p_plain + plain, p_init + init + letter, p_plain + init]
-    labels += [f"{plain}gov", f"zf{plain}", f"gov{plain}"]
+    labels += [f"{plain}gov", f"zf{plain}", f"gov{plain}", pinyin(own[:-1])]  # 井陉矿区 -> jingxingkuang
     urls = []
     for label in labels:
         if label and label.isalnum():
