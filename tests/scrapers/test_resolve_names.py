@@ -68,3 +68,9 @@ def test_provinces_start_from_gov_site_list(shipped):
     assert seed_urls(registry.get("640000")) == ["http://www.nx.gov.cn/", "https://www.nx.gov.cn/"]
     assert seed_urls(registry.get("640100")) == []
     assert sum(1 for g in registry if g.level == "province" and seed_urls(g)) == 31
+
+
+def test_a_corrected_reading_is_tried_first_and_the_everyday_one_after(shipped):
+    registry, names = shipped
+    guesses = host_guesses(registry.get("320116"), names)  # 南京市六合区: lù hé, often written liuhe
+    assert guesses.index("http://www.luhe.gov.cn/") < guesses.index("http://www.liuhe.gov.cn/")

@@ -65,6 +65,9 @@ def host_guesses(gov: Government, names: Names, parent_url: str | None = None) -
     if p_init:
         labels += [p_init + plain, p_init + init, p_plain + plain, p_init + init + letter, p_plain + init]
     labels += [f"{plain}gov", f"zf{plain}", f"gov{plain}", pinyin(own[:-1])]  # 井陉矿区 -> jingxingkuang
+    common = "".join(lazy_pinyin(stem, errors="ignore"))
+    if common != plain:  # some portals took the everyday reading the override corrects (六合 as liuhe)
+        labels += [common, common + letter]
     urls = []
     for label in labels:
         if label and label.isalnum():
