@@ -63,7 +63,7 @@ def main() -> int:
     shipped = load_registry(DEFAULT_REGISTRY)
     farm_registry(shipped, None, work / "registry.yaml")
     registry = load_registry(work / "registry.yaml")
-    tree = build_tree(registry, None, addresses=args.addresses)
+    tree = build_tree(registry, None, addresses=args.addresses, subnet=100)  # the tests use 127.21.0-99
     (work / "hosts").write_text(tree.hosts_file(), encoding="utf-8")
     os.environ["FZZF_HOSTS"] = str(work / "hosts")
     print(f"registry: {len(shipped)} governments shipped, {len(registry)} in scope (provinces, prefectures, "

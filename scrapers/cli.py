@@ -365,7 +365,10 @@ def cmd_registry_resolve(args) -> int:
     from scrapers.registry.resolve.run import resolve_registry
 
     data_dir = settings.data_dir(args.data_dir)
-    outcome = resolve_registry(registry, data_dir, _politeness(args), only=args.only, budget=args.budget)
+    try:
+        outcome = resolve_registry(registry, data_dir, _politeness(args), only=args.only, budget=args.budget)
+    except store.ResolvedFileError as exc:
+        raise UsageError(str(exc)) from None
     print(outcome.describe())
     print(f"results: {data_dir / 'registry' / store.FILE} (used by the next crawl); to decide by hand: "
           f"{data_dir / 'registry' / store.REVIEW}")  # fmt: skip

@@ -108,9 +108,10 @@ def child_links(style: str, links: list[tuple[str, str]], hub_path: str = "/zfwz
 
 
 def build_tree(registry: Registry, province_ids: list[str] | None = None, *, addresses: int = 0,
-               decoys: bool = True) -> Tree:  # fmt: skip
+               decoys: bool = True, subnet: int = 0) -> Tree:  # fmt: skip
     """The portals of ``province_ids`` (all provinces when None). ``addresses`` 0 gives every host its own
-    address in 127.21.0.0/16; n > 0 spreads the hosts over n addresses (the bench: thousands of hosts)."""
+    address in 127.21.0.0/16 from 127.21.<subnet>.1 on; n > 0 spreads the hosts over n addresses (the bench:
+    thousands of hosts, from subnet 100 so that it can run beside the tests)."""
     govs = [g for g in registry if g.level in LEVELS]
     by_id = {g.id: g for g in govs}
     children: dict[str, list[Government]] = {}
@@ -173,7 +174,7 @@ def build_tree(registry: Registry, province_ids: list[str] | None = None, *, add
         visit(province, None, host, i)
     if decoys:
         _special_cases(tree, registry, by_id, children, add)
-    _assign(tree, addresses)
+    _assign(tree, addresses, subnet)
     return tree
 
 
@@ -258,10 +259,10 @@ def _special_cases(tree: Tree, registry: Registry, by_id, children, add) -> None
         tree.truth[refresh.id] = f"http://{host}/index.html"
 
 
-def _assign(tree: Tree, addresses: int) -> None:
+def _assign(tree: Tree, addresses: int, subnet: int) -> None:
     for i, host in enumerate(sorted(tree.sites)):
         slot = i if addresses <= 0 else i % addresses
-        tree.addresses[host] = f"127.21.{slot // 250}.{slot % 250 + 1}"
+        tree.addresses[host] = f"127.21.{subnet + slot // 250}.{slot % 250 + 1}"
 
 
 class TreeServer:

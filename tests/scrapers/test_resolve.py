@@ -235,3 +235,15 @@ def test_the_dag_task_resolves_one_province(farm, tmp_path, monkeypatch):
     assert sorted(records) == sorted(ningxia)
     assert counts["found"] == sum(1 for g in ningxia if tree.truth.get(g)) and counts["province"] == "宁夏回族自治区"
     assert all(records[g]["home_url"] == tree.truth[g] for g in ningxia if records[g]["status"] == "found")
+
+
+def test_a_broken_results_file_is_named_and_never_stops_a_crawl(farm, tmp_path, capsys):
+    base, registry, _, _ = farm
+    broken = tmp_path / "data" / "registry" / store.FILE
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{not json", encoding="utf-8")
+    assert store.with_found_portals(registry, tmp_path / "data") is registry
+    code = main(["registry", "resolve", "--registry", str(base / "registry.yaml"), "--data-dir",
+                 str(tmp_path / "data"), "--allow-private-hosts", "--only", "640000"])  # fmt: skip
+    assert code == 2
+    assert f"{broken}: not valid JSON" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,15 @@ from filelock import FileLock
 from scrapers.landing import atomic_write_bytes
 from scrapers.registry.governments import Registry, load_registry
 
+log = logging.getLogger("fzzf.registry.resolve")
+
 FILE = "resolved.json"
 REVIEW = "resolve_review.yaml"
 LEVELS = ("province", "city", "county")
+
+
+class ResolvedFileError(ValueError):
+    """``resolved.json`` cannot be read; the message names the file and what to do."""
 
 
 def _path(data_dir: Path) -> Path:
@@ -35,7 +42,9 @@ def load(data_dir: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise ValueError(f"{_path(data_dir)}: not valid JSON ({exc}); move it away to resolve from scratch") from None
+        raise ResolvedFileError(f"{_path(data_dir)}: not valid JSON ({exc}); move it away to resolve again") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("governments", {}), dict):
+        raise ResolvedFileError(f"{_path(data_dir)}: expected an object with a 'governments' object")
     return dict(doc.get("governments") or {})
 
 
@@ -60,7 +69,13 @@ def save(data_dir: Path, records: dict[str, dict[str, Any]]) -> None:
 def with_found_portals(registry: Registry, data_dir: Path) -> Registry:
     """The registry with each found portal as the home page of a government that has none (crawled from there;
     coverage stays unknown until a list page is registered, as for every home-page-only entry)."""
-    found = {gid: r for gid, r in load(data_dir).items() if r.get("status") == "found" and r.get("home_url")}
+    try:
+        records = load(data_dir)
+    except ResolvedFileError as exc:
+        # The crawl goes on with the registry alone: those governments stay `unknown`, never falsely `missing`.
+        log.warning("found portals not used: %s", exc)
+        return registry
+    found = {gid: r for gid, r in records.items() if r.get("status") == "found" and r.get("home_url")}
     if not found:
         return registry
     governments = []
