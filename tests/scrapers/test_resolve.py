@@ -247,3 +247,15 @@ def test_a_broken_results_file_is_named_and_never_stops_a_crawl(farm, tmp_path, 
                  str(tmp_path / "data"), "--allow-private-hosts", "--only", "640000"])  # fmt: skip
     assert code == 2
     assert f"{broken}: not valid JSON" in capsys.readouterr().err
+
+
+def test_the_collect_dag_plans_a_crawl_of_every_found_portal(farm, resolved, monkeypatch):
+    """Without anyone editing the YAML: ``fzzf_collect``'s plan (and ``fzzf crawl``) read the found portals."""
+    from scrapers.orchestration.tasks import plan_crawl
+
+    base, _, _, _ = farm
+    records, data = resolved
+    monkeypatch.setenv("FZZF_REGISTRY", str(base / "registry.yaml"))
+    monkeypatch.setenv("FZZF_DATA_DIR", str(data))
+    planned = {p["government_id"] for p in plan_crawl()}
+    assert planned == set(_found(records)) and len(planned) == 80
