@@ -259,3 +259,26 @@ def test_the_collect_dag_plans_a_crawl_of_every_found_portal(farm, resolved, mon
     monkeypatch.setenv("FZZF_DATA_DIR", str(data))
     planned = {p["government_id"] for p in plan_crawl()}
     assert planned == set(_found(records)) and len(planned) == 80
+
+
+def test_an_unreachable_portal_is_tried_again_on_the_next_run(farm, resolved, tmp_path):
+    base, registry, tree, _ = farm
+    records, _ = resolved
+    gid = next(g for g, k in tree.kind.items() if k == "guess" and tree.decoys.get(g) == "dead link")
+    work = tmp_path / "data"
+    (work / "registry").mkdir(parents=True)
+    known = {k: v for k, v in records.items() if k != gid}
+    (work / "registry" / store.FILE).write_text(json.dumps({"governments": known}), encoding="utf-8")
+    hosts = Path(os.environ["FZZF_HOSTS"])
+    saved = hosts.read_text(encoding="utf-8")
+    host = tree.truth[gid].split("/")[2]
+    politeness = dataclasses.replace(Politeness(), allow_private_hosts=True, delay=0, retries=1)
+    try:  # the portal's address answers nothing (a server down): connection refused
+        hosts.write_text(saved.replace(f"{tree.addresses[host]} {host}\n", f"127.21.99.1 {host}\n"), encoding="utf-8")
+        first = resolve_registry(registry, work, politeness, only=[gid], report=print).records[gid]
+    finally:
+        hosts.write_text(saved, encoding="utf-8")
+    assert first["status"] == "unreachable" and any(host in r and "unreachable" in r for r in first["reasons"])
+    assert store.with_found_portals(registry, work).get(gid).home_url is None
+    second = resolve_registry(registry, work, politeness, only=[gid], report=print).records[gid]
+    assert second["status"] == "found" and second["home_url"] == tree.truth[gid]
