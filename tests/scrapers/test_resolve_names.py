@@ -74,3 +74,26 @@ def test_a_corrected_reading_is_tried_first_and_the_everyday_one_after(shipped):
     registry, names = shipped
     guesses = host_guesses(registry.get("320116"), names)  # 南京市六合区: lù hé, often written liuhe
     assert guesses.index("http://www.luhe.gov.cn/") < guesses.index("http://www.liuhe.gov.cn/")
+
+
+def test_a_name_dns_does_not_know_costs_one_attempt_and_no_request(monkeypatch):
+    """Without FZZF_HOSTS a guess is looked up first: a fetch would spend its retry series on robots.txt."""
+    import dataclasses
+    import socket
+
+    from scrapers.collect.fetch import Fetcher
+    from scrapers.registry.resolve.follow import Unreachable, land
+    from scrapers.settings import Politeness
+
+    monkeypatch.delenv("FZZF_HOSTS", raising=False)
+    asked = []
+
+    def lookup(host, port, proto=0):  # the resolver's answer for a name nobody registered
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    fetcher = Fetcher(dataclasses.replace(Politeness(), allow_private_hosts=True, retries=3, backoff=1.0))
+    with pytest.raises(Unreachable) as caught:
+        land(fetcher, "http://www.yongningxian.gov.cn/", lookup=lookup)
+    assert caught.value.kind == "no_host" and caught.value.requests == 1
+    assert asked == ["www.yongningxian.gov.cn"] and fetcher.requests_made == 0

@@ -4,6 +4,8 @@ portal that moved), then a meta refresh or a one-line script redirect, keeping t
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -35,11 +37,16 @@ class Unreachable(Exception):
         super().__init__(f"{url}: {reason}")
 
 
-def land(fetcher: Fetcher, url: str) -> Landing:
+def land(fetcher: Fetcher, url: str, lookup: Callable = socket.getaddrinfo) -> Landing:
     hops: list[str] = []
     made = 0
     current = url
     for _ in range(MAX_HOPS + 1):
+        host = urlsplit(current).hostname or ""
+        if fetcher.hosts is None and host and not _resolves(host, lookup):
+            # Most host guesses name no host at all: one DNS answer says so, where a fetch would spend its whole
+            # retry series (with backoff) on robots.txt first. (With FZZF_HOSTS, fetch itself refuses at once.)
+            raise Unreachable(current, "no_host", f"{host} does not resolve (DNS)", made + 1)
         try:
             response = fetcher.fetch(current)
         except FetchError as exc:
@@ -60,6 +67,14 @@ def land(fetcher: Fetcher, url: str) -> Landing:
             continue
         return Landing(response.url, response.status, text, made, hops)
     raise Unreachable(url, "redirect", f"more than {MAX_HOPS} redirects", made)
+
+
+def _resolves(host: str, lookup: Callable) -> bool:
+    try:
+        lookup(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return True
 
 
 def _client_redirect(text: str, base: str) -> str | None:
