@@ -114,6 +114,8 @@ def test_refusals_are_kept_for_governments_found_after_a_decoy(farm, resolved, t
     outcome = resolve_registry(registry, data, politeness, only=[gid], report=lines.append)
     assert outcome.records[gid]["home_url"] == tree.truth[gid]
     assert outcome.records[gid]["how"] == "guess"
+    refused = " | ".join(outcome.records[gid]["refused"])
+    assert "a department's site" in refused and "another government's site" in refused
 
 
 def test_write_keeps_every_entry_and_passes_fzzf_registry(farm, resolved, capsys):
