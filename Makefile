@@ -60,6 +60,7 @@ bench: venv
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/warehouse.py
+	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/dag_parse.py
 	$(BIN)/python bench/browser.py
 

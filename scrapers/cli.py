@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("registry", help="validate a registry file and summarise it")
     p.add_argument("--registry")
+    actions = p.add_subparsers(dest="registry_command", metavar="ACTION")
+    r = actions.add_parser("resolve", help="find and verify each government's portal (provinces, prefectures, "
+                           "counties), keep them in the data directory for the next crawl")  # fmt: skip
+    # SUPPRESS: an absent --registry after `resolve` must not reset the one given before it.
+    r.add_argument("--registry", default=argparse.SUPPRESS, help="registry YAML")
+    r.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
+    r.add_argument("--only", nargs="+", metavar="ID", help="only these government ids")
+    r.add_argument("--write", metavar="OUT", help="also write the whole registry with the found home_urls to OUT")
+    r.add_argument("--allow-private-hosts", action="store_true", help="allow loopback/private addresses (tests; "
+                   "needed for FZZF_HOSTS)")  # fmt: skip
+    r.add_argument("--budget", type=int, help="attempts per government (default 40)")
+    r.add_argument("--delay", type=float, help="seconds between requests to one host (default $FZZF_DELAY or 1)")
 
     p = sub.add_parser("demo", help="the whole pipeline offline against the bundled demo portal")
     p.add_argument("--data-dir", help="where the demo writes (default: ./data/demo)")
@@ -144,7 +156,10 @@ def _politeness(args) -> settings.Politeness:
 
 def cmd_crawl(args) -> int:
     # Validate the registry before importing the crawler: a bad file must fail fast and write nothing.
-    registry = _load_registry(args)
+    from scrapers.registry.resolve.store import with_found_portals
+
+    # Portals `fzzf registry resolve` proved are crawled from their home page without anyone editing the YAML.
+    registry = with_found_portals(_load_registry(args), settings.data_dir(args.data_dir))
     governments = registry.select(args.only)
 
     from scrapers.collect.crawl import run_crawl
@@ -324,6 +339,8 @@ def cmd_links(args) -> int:
 
 
 def cmd_registry(args) -> int:
+    if getattr(args, "registry_command", None) == "resolve":
+        return cmd_registry_resolve(args)
     registry = _load_registry(args)
     by_level: dict[str, int] = {}
     for gov in registry:
@@ -336,6 +353,28 @@ def cmd_registry(args) -> int:
     urls = ", ".join(f"{k} {v}" for k, v in best.items())
     print(f"{registry.path}: {len(registry)} governments ({levels}); {unverified} with unverified list URLs; "
           f"best URL known: {urls}")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_registry_resolve(args) -> int:
+    registry = _load_registry(args)
+    registry.select(args.only)  # an unknown id is a usage error before anything is fetched
+    if args.budget is not None and args.budget < 1:
+        raise UsageError(f"--budget must be at least 1, got {args.budget}")
+    from scrapers.registry.resolve import store
+    from scrapers.registry.resolve.run import resolve_registry
+
+    data_dir = settings.data_dir(args.data_dir)
+    try:
+        outcome = resolve_registry(registry, data_dir, _politeness(args), only=args.only, budget=args.budget)
+    except store.ResolvedFileError as exc:
+        raise UsageError(str(exc)) from None
+    print(outcome.describe())
+    print(f"results: {data_dir / 'registry' / store.FILE} (used by the next crawl); to decide by hand: "
+          f"{data_dir / 'registry' / store.REVIEW}")  # fmt: skip
+    if args.write:
+        added = store.write_registry(registry, data_dir, Path(args.write))
+        print(f"wrote {args.write}: every entry of {registry.path}, {added} with a found home_url")
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
+from scrapers.collect import hostsfile
 from scrapers.collect.deadline import DeadlineAdapter, Exchange
 from scrapers.collect.hostlock import HostGate, host_key
 from scrapers.collect.site import off_site, same_site, site_host
@@ -44,7 +45,7 @@ MAX_ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive r
 class FetchError(Exception):
     """No usable answer from ``url``; ``kind`` is one of refused, robots, too_large, network, redirect, scheme,
     offsite (a URL not on the government's site, never requested), browser (a page only a browser reads, and none
-    could: scrapers/collect/browser.py)."""
+    could: scrapers/collect/browser.py), no_host (a name FZZF_HOSTS does not list)."""
 
     def __init__(self, url: str, kind: str, message: str, requests_made: int = 0):
         self.url, self.kind, self.requests_made = url, kind, requests_made
@@ -110,6 +111,7 @@ class Fetcher:
         adapter = DeadlineAdapter(pool_connections=max(pool_size, 16), pool_maxsize=max(pool_size, 16), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self.hosts = hostsfile.install(self.session, politeness.allow_private_hosts, max(pool_size, 16))
         self.session.headers.update(
             {
                 "User-Agent": politeness.user_agent,
@@ -199,6 +201,8 @@ class Fetcher:
         host = parts.hostname
         if not host:
             raise FetchError(url, "scheme", "URL has no host", made)
+        if self.hosts is not None and self.hosts.address(host) is None:
+            raise FetchError(url, "no_host", f"{host} is not in FZZF_HOSTS ({self.hosts.path}), it replaces DNS", made)
         if self.politeness.allow_private_hosts:
             return
         if host not in self._address_ok:

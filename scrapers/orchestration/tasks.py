@@ -60,8 +60,9 @@ def _no_retry(exc_type: type[Exception], message: str) -> Exception:
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
     from scrapers.registry.record import record
+    from scrapers.registry.resolve.store import with_found_portals
 
-    registry = load_registry(settings.registry_path())
+    registry = with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
     selected = registry.select(only or None)
@@ -74,8 +75,9 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
 def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str, Any]:
     """Crawl one government into the landing zone and return its summary; raise PortalFailed when all failed."""
     from scrapers.collect.crawl import crawl_government
+    from scrapers.registry.resolve.store import with_found_portals
 
-    registry = load_registry(settings.registry_path())
+    registry = with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
     gov = registry.get(government_id)
     # Landing files are immutable and named by run: a retry that found a half-landed first try must not collide.
     landing_run = run_id if try_number <= 1 else new_run_id()
@@ -110,6 +112,23 @@ def summarise_crawl(results: list[dict[str, Any] | None]) -> dict[str, Any]:
     if not done:  # also when the plan failed or named no government: no asset event for an empty crawl
         raise NothingLanded(f"no government could be crawled ({failed} failed): check the network and the registry")
     return summary
+
+
+def plan_resolve() -> list[dict[str, str]]:
+    """One ``{province}`` per province of the registry: each resolve task walks one province down."""
+    registry = load_registry(settings.registry_path())
+    return [{"province": g.province} for g in registry if g.level == "province"]
+
+
+def resolve_province(province: str) -> dict[str, Any]:
+    """Find and verify the portals of one province's governments (``fzzf registry resolve`` for its subtree)."""
+    from scrapers.registry.resolve.run import resolve_registry
+
+    registry = load_registry(settings.registry_path())
+    outcome = resolve_registry(registry, settings.data_dir(), settings.Politeness(), province=province,
+                               report=log.info)  # fmt: skip
+    log.info("%s", outcome.describe())
+    return {"province": province, **dict(outcome.counts())}
 
 
 def resolve_as_of(param: str | None, run_after: dt.datetime | None) -> dt.date:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DAG_IDS = {"fzzf_collect", "fzzf_warehouse"}
+DAG_IDS = {"fzzf_collect", "fzzf_warehouse", "fzzf_resolve"}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,15 @@ def test_warehouse_is_triggered_by_the_asset_and_serializes_duckdb_writers(dagba
     assert dag.get_task("build").pool == "fzzf_duckdb"
     assert "as_of" in dag.params
     assert [t.task_id for t in dag.get_task("build").downstream_list] == ["alerts"]
+
+
+def test_resolve_is_monthly_and_maps_one_task_per_province(dagbag):
+    dag = dagbag.dags["fzzf_resolve"]
+    assert dag.timetable.expression == "0 0 1 * *"  # @monthly
+    resolve = dag.get_task("resolve")
+    assert type(resolve).__name__.endswith("MappedOperator")
+    assert resolve.partial_kwargs.get("max_active_tis_per_dag")
+    assert [t.task_id for t in dag.get_task("plan").downstream_list] == ["resolve"]
 
 
 def test_schedule_is_configurable(tmp_path):
