@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from scrapers.classify import classify, report_year
 from scrapers.extract import body as _body
 from scrapers.extract import meta as _meta
+from scrapers.extract import title as _title
 from scrapers.extract.attachments import AttachmentError, attachment_paragraphs, extract_attachment
 from scrapers.extract.chrome import TEXT_ATTACHMENT
 from scrapers.extract.decode import decode_html, repair_markup
@@ -84,7 +85,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
     tags = _meta.meta_tags(root)
     for el in root.iter("script", "style"):
         el.text = None  # keep the elements (tails are text) but not their code, which is not metadata
-    title = _meta.title_of(root, tags)
+    title = _title.title_of(root, tags)
     info = _meta.info_lines(text)
     page = Page(
         title=title,

@@ -57,7 +57,9 @@ def test_gold_matches_the_pages_provenance():
         assert (where["repository"], where["path"], where["commit"]) == (row["repo"], row["path"], row["commit"]), name
         assert where["licence"] and where["bytes"] == int(row["bytes"]), name
         content = (real_pages_dir() / f"{name}.html").read_bytes()
-        assert hashlib.sha256(content).hexdigest() == row["sha256"], f"{name}.html is not the bytes PROVENANCE.csv names"
+        assert hashlib.sha256(content).hexdigest() == row["sha256"], (
+            f"{name}.html is not the bytes PROVENANCE.csv names"
+        )
 
 
 def test_set_has_both_encodings_and_chrome_free_gold():
