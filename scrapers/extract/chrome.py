@@ -162,8 +162,12 @@ SOURCE_VALUE = re.compile(
     r"(?:文章来源|信息来源|来源|发布机构|发布单位)[:：]\s*"
     r"(?!发布|更新|时间|日期|浏览|点击|作者|字体|[^\s:：]{1,6}[:：])([^\s:：|｜【\[]{1,40}?)" + _LABEL_STOP
 )
+# A date label: a named one (发布日期) may stand before its value with only a blank, a bracket or a table cell between
+# them (信息公开 tables: <th>发布日期</th><td>2024-01-30</td>) and have blanks inside (发 布 日 期); a bare 时间 or 日期
+# needs its colon, since prose says 时间 2023年 too.
+NAMED_DATE_LABEL = r"(?:发\s*布|更\s*新|发\s*文|生\s*成|成\s*文)\s*(?:日\s*期|时\s*间)"
 DATE_VALUE = re.compile(
-    r"(?P<label>发布时间|发布日期|更新时间|发文日期|生成日期|成文日期|时间|日期)[:：]\s*"
+    rf"(?P<label>{NAMED_DATE_LABEL}(?:\s*[:：】\]］]|\s)|(?:时\s*间|日\s*期)\s*[:：])\s*"
     r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 

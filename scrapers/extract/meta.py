@@ -42,7 +42,8 @@ _BLOCK_TAG = re.compile(
 )
 # [^<>]: a "<" never closed must not make every later "<" scan to the end of the page (quadratic on "<!--<!--…").
 _TAG = re.compile(r"<[^<>]*>")
-_BARE_LABEL = re.compile(r"(?:日期|时间|来源|发布机构)\s*[:：]$")
+_BARE_LABEL = re.compile(rf"(?:日期|时间|来源|发布机构)\s*[:：]$|^{chrome.NAMED_DATE_LABEL}$")
+_LABEL_BLANKS = re.compile(r"[\s:：】\]］]")
 _ENTITY_BLANK = re.compile(r"&(?:nbsp|ensp|emsp|#160|#xa0|#12288);", re.IGNORECASE)
 
 
@@ -87,7 +88,8 @@ def info_lines(page_text: str) -> list[str]:
     for k, line in enumerate(lines):
         if _BARE_LABEL.search(line) and k + 1 < len(lines):
             line = f"{line} {lines[k + 1]}"  # 信息公开 tables that put 发文日期： and its value in separate blocks
-        if "：" in line or ":" in line:  # only lines with a label colon can hold a labelled value
+        # only lines with a label colon, or a named date label, can hold a labelled value
+        if "：" in line or ":" in line or chrome.DATE_VALUE.search(line):
             out.append(line)
     return out
 
@@ -108,7 +110,7 @@ def publish_date_of(lines: list[str], tags: dict[str, str], url: str | None) -> 
         for m in chrome.DATE_VALUE.finditer(line):
             day = _date(m["y"], m["m"], m["d"])
             if day is not None:
-                found.setdefault(m["label"], day)
+                found.setdefault(_LABEL_BLANKS.sub("", m["label"]), day)
     for label in chrome.DATE_LABELS:
         if label in found:
             return found[label]

@@ -126,8 +126,10 @@ def _title_above_body(root, tags: dict[str, str]) -> str | None:
             continue
         if _long(el):
             break  # the body starts here
-        if not _emphasised(el):
-            continue
+        if not _emphasised(el) or any(
+            d.tag in chrome.BLOCK_TAGS for d in el.iterdescendants() if isinstance(d.tag, str)
+        ):
+            continue  # a layout table or box that merely centres everything is not a title block
         text = _el_text(el)
         if not 5 <= len(text) <= 120 or is_chrome(text) or is_site_name(text, tags):
             continue
