@@ -83,7 +83,7 @@ def info_lines(page_text: str) -> list[str]:
     metadata line and the 信息公开 index table are found. Regexes over the markup, much faster than a tree walk."""
     text = _drop_scripts(_drop_comments(page_text.replace("\r", " ").replace("\n", " ")))
     text = _ENTITY_BLANK.sub(" ", _TAG.sub(" ", _BLOCK_TAG.sub("\n", text)))
-    lines = [normalise(raw) for raw in text.split("\n")]
+    lines = [line for line in (normalise(raw) for raw in text.split("\n")) if line]
     out = []
     for k, line in enumerate(lines):
         if _BARE_LABEL.search(line) and k + 1 < len(lines):
