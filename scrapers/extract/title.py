@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from itertools import islice
 
 from scrapers.extract import chrome
 from scrapers.extract.body import is_chrome, normalise
@@ -21,6 +22,10 @@ _BR = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*(?:p|div|h[1-6])\s*>", re.IGNORECASE)
 _DIGIT_GAP = re.compile(r"(?<=\d)\s+(?=[年月日号])")
 _SENTENCE = re.compile(r"[。；，！？,;]")
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
+# Elements read looking for the title above the body: real pages reach their body well within this; a page of
+# nothing but markup must not cost seconds.
+_MAX_SCAN = 4000
+_MAX_INNER = 12  # a title cell holds a few inline elements (<b><font>…); more is a box of other things
 
 
 def plain(text: str | None) -> str:
@@ -121,14 +126,15 @@ def _title_above_body(root, tags: dict[str, str]) -> str | None:
     """An ``<h1>`` above the first paragraph of prose, else the longest bold, centred or ``.title`` block there:
     not a link, not chrome (breadcrumb, metadata line), not the site's name, not a salutation or a document header."""
     h1, others = [], []
-    for el in root.iter():
+    for el in islice(root.iter(), _MAX_SCAN):
         if not isinstance(el.tag, str) or el.tag in ("title", "script", "style", "a", "option", "head"):
             continue
         if _long(el):
             break  # the body starts here
-        if not _emphasised(el) or any(
-            d.tag in chrome.BLOCK_TAGS for d in el.iterdescendants() if isinstance(d.tag, str)
-        ):
+        if not _emphasised(el):
+            continue
+        inner = list(islice(el.iterdescendants(), _MAX_INNER + 1))
+        if len(inner) > _MAX_INNER or any(isinstance(d.tag, str) and d.tag in chrome.BLOCK_TAGS for d in inner):
             continue  # a layout table or box that merely centres everything is not a title block
         text = _el_text(el)
         if not 5 <= len(text) <= 120 or is_chrome(text) or is_site_name(text, tags):
@@ -147,8 +153,10 @@ def _title_above_body(root, tags: dict[str, str]) -> str | None:
 def _breadcrumb_last(root, tags: dict[str, str]) -> str | None:
     """The last item of the breadcrumb (您的位置：首页 > 栏目 > 标题), when it is long enough to be a title."""
     for el in root.iter("div", "td", "span", "p", "li"):
+        if not (el.text and chrome.BREADCRUMB.match(el.text.strip())):
+            continue  # the label starts the element's own text: no walk over every subtree
         text = _el_text(el)
-        if len(text) <= 240 and chrome.BREADCRUMB.match(text):
+        if len(text) <= 240:
             last = chrome.BREADCRUMB_SEP.split(text)[-1].strip()
             if len(last) >= 6 and not is_site_name(last, tags) and not chrome.BREADCRUMB.match(last):
                 return last
