@@ -96,7 +96,8 @@ FONT_BAR = rf"{_OPEN}?\s*大{_FONT_GAP}中{_FONT_GAP}小\s*{_CLOSE}?"
 # of the line wherever they are; what is left is judged like any line.
 INLINE_WIDGETS = re.compile(
     rf"(?:{_OPEN}\s*)?(?:字[体號号]\s*[:：]?\s*)?{FONT_BAR}|"
-    rf"{_OPEN}\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部)\s*{_CLOSE}|打印本页|关闭窗口|扫一扫在手机打开当前页"
+    # square brackets only: prose writes 取缔（关闭） in round ones
+    r"[【\[［]\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部)\s*[】\]］]|打印本页|关闭窗口|扫一扫在手机打开当前页"
 )
 # A bar broken over lines (字号 / 大 / 中 / 小): one line of a single 大, 中 or 小, in that order.
 FONT_BAR_PIECE = re.compile(rf"^{_OPEN}?\s*([大中小])\s*{_CLOSE}?$")
