@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from scrapers.collect import land
-from scrapers.collect.judge import judge_page
+from scrapers.collect.judge import MIN_PAGE_BODY, judge_page
 from scrapers.extract import EXTRACTOR_VERSION, extract_page, title
 from scrapers.landing import Landing, atomic_write_bytes, new_run_id, sha256_hex
 
@@ -100,9 +100,10 @@ def _reread(landing: Landing, gov, old: dict, run_id: str) -> tuple[dict | None,
         return None, _NO_RAW
     url = old["url"]
     page = extract_page(landing.read_raw(sha), url=url)
-    if page.body_in_attachment or not page.body:
-        # the text came from an attachment whose bytes the record does not name: keep the landed text
-        page.body, page.sections = old.get("body") or "", list(old.get("sections") or [])
+    landed_body = old.get("body") or ""
+    if page.body_in_attachment or len(page.body or "") < MIN_PAGE_BODY <= len(landed_body):
+        # a cover page: the landed text came from its attachment, whose bytes the record does not name. Keep it.
+        page.body, page.sections, page.issuer = landed_body, list(old.get("sections") or []), old.get("issuer")
     publish_date = page.publish_date or _date(old.get("publish_date"))
     verdict = judge_page(gov, page, _title_to_keep(old.get("title"), page.title), publish_date, url)
     if verdict.decision != "report":

@@ -114,3 +114,35 @@ def test_a_build_re_extracts_landed_raw_pages_and_the_warehouse_shows_the_correc
         and again.describe() == f"re-extraction: landed pages already read with extractor {EXTRACTOR_VERSION}"
     )
     assert len(Landing(data_dir).read_rows("reports")) == 5
+
+
+COVER = (
+    "<html><head><meta charset='utf-8'><title>青溪县石桥镇人民政府</title></head><body>"
+    "<table><tr><td align='center'><b>石桥镇2023年法治政府建设情况报告</b></td></tr>"
+    "<tr><td class='content'><p>附件：<a href='P020240322.pdf'>石桥镇2023年法治政府建设情况报告.pdf</a></p></td></tr>"
+    "</table></body></html>"
+).encode()
+
+
+def test_a_cover_page_keeps_the_text_its_attachment_gave_and_gets_its_title(tmp_path):
+    """The landed text of a cover page came from its PDF, whose bytes the record does not name: the re-extraction
+    corrects the title from the page and keeps that text; a government no longer registered keeps its record."""
+    data_dir = tmp_path / "data"
+    landing = Landing(data_dir).ensure()
+    pdf_text = "\n".join(_gold("town_table_site_title")["paragraphs"])
+    row = _landed_by_old_extractor(
+        landing, TOWN, TOWN_URL, "town_table_site_title", "青溪县石桥镇人民政府", "2024-03-22"
+    )
+    sha = landing.store_raw(COVER)
+    row.update(raw_sha256=sha, body=pdf_text, issuer="青溪县石桥镇人民政府")
+    other = {**row, "government_id": "999999", "url": "http://other.example/1.html"}
+    landing.write_rows("reports", row["run_id"], TOWN, [row])
+    landing.write_rows("reports", row["run_id"], "999999", [other])
+
+    done = reextract_landed(data_dir, parse_registry({"governments": REGISTRY}, "registry.yaml"))
+    assert (done.checked, done.landed, done.unchanged, done.no_raw) == (2, 1, 0, 0)
+    assert done.kept == ["999999 http://other.example/1.html: government not in the registry"]
+    [fixed] = [r for r in Landing(data_dir).read_rows("reports") if r["extractor_version"] == EXTRACTOR_VERSION]
+    assert fixed["title"] == "石桥镇2023年法治政府建设情况报告"
+    assert fixed["body"] == pdf_text and fixed["issuer"] == "青溪县石桥镇人民政府"
+    assert fixed["record_id"] == row["record_id"]  # same government, URL and text: the same record, re-read
