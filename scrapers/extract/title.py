@@ -72,7 +72,7 @@ def _title_of(root, tags: dict[str, str]) -> str | None:
     for xpath in ("//h1", "//*[contains(@class,'title')]", "//h2", "//h3"):
         for el in root.xpath(xpath):
             text = _el_text(el)
-            if 4 <= len(text) <= 120 and not is_site_name(text, tags):
+            if 4 <= len(text) <= 120 and not is_site_name(text, tags) and not is_chrome(text):
                 headings.append(text)
     # the site name is often a heading too: the article title is the one <title> also carries
     squashed = _squash(page_title)
@@ -83,11 +83,12 @@ def _title_of(root, tags: dict[str, str]) -> str | None:
     shown = _shown_blocks(root, parts)
     if shown:
         return shown
+    if not parts:
+        # <title> is only the site's name (or absent): the article's own title is on the page, above its body
+        above = _title_above_body(root, tags) or (headings[0] if headings else None)
+        return above or _breadcrumb_last(root, tags) or page_title or None
     if headings:
         return headings[0]
-    if not parts:
-        # <title> is only the site's name (or absent): the article's own title is on the page
-        return _title_above_body(root, tags) or _breadcrumb_last(root, tags) or page_title or None
     return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
 
 

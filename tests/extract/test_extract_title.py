@@ -119,3 +119,9 @@ def test_a_bare_time_word_in_prose_is_no_date_label():
     before = "<p>活动时间 2023年5月1日至5月3日。</p>"
     page = extract_page(_page(f"<title>{TITLE}</title>", before), url=URL)
     assert page.publish_date == dt.date(2024, 3, 25)  # the URL's: prose gave no labelled date
+
+
+def test_with_a_site_name_title_a_dialog_heading_below_the_body_is_not_the_title():
+    before = f"<table><tr><td style='text-align:center'><strong>{TITLE}</strong></td></tr></table>"
+    after = "<div class='alert_title'>温馨提示：您即将离开本站</div><h2>政务公开</h2>"
+    assert extract_page(_page(SITE_ONLY, before, after)).title == TITLE
