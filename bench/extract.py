@@ -3,7 +3,8 @@
     .venv/bin/python bench/extract.py [--repeat N] [--failures]
 
 Two sets, scored apart: the generated labelled set (pages rendered by ``scrapers.demo.pages`` plus hand-written
-pages) and the independent set (real government pages from public repositories, tests/extract/real). Prints, per set
+pages) and the independent set (real government pages from public repositories: gold in tests/extract/real, pages in
+../shared/pages/extract or $FZZF_REAL_PAGES). Prints, per set
 and extractor: perfect pages, length-weighted paragraph recall and precision, exact-match rates for title,
 publish date and report year, and pages per second of process CPU time (best of N passes over the set; CPU
 time because the machine is shared and wall time swings with other people's load). The project's route
@@ -28,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from scrapers.classify import report_year  # noqa: E402
 from scrapers.demo.pages import FAMILIES  # noqa: E402
-from tests.extract.labelled import all_cases, missing_real_pages, real_cases, run_project  # noqa: E402
+from tests.extract.labelled import all_cases, missing_real_pages, real_cases, real_pages_dir, run_project  # noqa: E402
 from tests.extract.scoring import score_page, score_set  # noqa: E402
 
 
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = missing_real_pages()
     print(
         f"\nindependent set: {len(real)} real government pages in {len({c.family for c in real})} CMS families "
-        f"(tests/extract/real/PROVENANCE.md)" + (f"; missing page files: {', '.join(missing)}" if missing else "")
+        f"({real_pages_dir()})" + (f"; missing page files: {', '.join(missing)}" if missing else "")
     )
     if real:
         real_columns = _columns(real, args.repeat)

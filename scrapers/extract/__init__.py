@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from scrapers.classify import classify, report_year
 from scrapers.extract import body as _body
 from scrapers.extract import meta as _meta
+from scrapers.extract import title as _title
 from scrapers.extract.attachments import AttachmentError, attachment_paragraphs, extract_attachment
 from scrapers.extract.chrome import TEXT_ATTACHMENT
 from scrapers.extract.decode import decode_html, repair_markup
@@ -23,7 +24,7 @@ from scrapers.extract.sections import split_sections
 __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment", "extract_page", "page_from_attachment"]
 
 # Bump when output for the same bytes changes: landed records carry it, so re-extraction can be targeted.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"  # 1.2.0: plain titles, the article's own title over the site name, named date labels
 
 # Less body text than this, beside a PDF/DOCX link, means the report is the attachment.
 _MIN_BODY_CHARS = 30
@@ -84,7 +85,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
     tags = _meta.meta_tags(root)
     for el in root.iter("script", "style"):
         el.text = None  # keep the elements (tails are text) but not their code, which is not metadata
-    title = _meta.title_of(root, tags)
+    title = _title.title_of(root, tags)
     info = _meta.info_lines(text)
     page = Page(
         title=title,

@@ -281,9 +281,24 @@ def _squash(text: str) -> str:
     return _FOOTNOTE.sub("", re.sub(r"\s+", "", text))
 
 
-def _is_chrome(text: str) -> bool:
+def is_chrome(text: str) -> bool:
+    """A line that is nothing but page chrome (``chrome.CHROME_LINES``), judged only when as short as the widget."""
     n = len(text)
     return any(n <= limit and pattern.search(text) for limit, pattern in chrome.CHROME_BY_LENGTH)
+
+
+def _drop_font_bar_pieces(kept: list[str]) -> list[str]:
+    """A font-size bar broken over three lines (大 / 中 / 小, each alone) goes; a lone 大 or 中 stays."""
+    out: list[str] = []
+    k = 0
+    while k < len(kept):
+        pieces = [chrome.FONT_BAR_PIECE.match(x) for x in kept[k : k + 3]]
+        if len(pieces) == 3 and all(pieces) and "".join(m.group(1) for m in pieces) == "大中小":
+            k += 3
+            continue
+        out.append(kept[k])
+        k += 1
+    return out
 
 
 def clean_lines(lines: list[Line], title: str | None) -> list[str]:
@@ -293,12 +308,17 @@ def clean_lines(lines: list[Line], title: str | None) -> list[str]:
         text = line.text
         if chrome.CUT_LINES.match(text):
             break
-        if _is_chrome(text):
+        if chrome.INLINE_WIDGETS.search(text):
+            text = normalise(chrome.INLINE_WIDGETS.sub(" ", text))  # a widget inside a line goes, the words stay
+            if not text:
+                continue
+        if is_chrome(text):
             continue
         # lists of links (related reports, prev/next) are not prose; a body paragraph is almost never one link
         if line.link_chars >= 0.9 * len(text) and not text.endswith(("。", "：", ":")):
             continue
         kept.append(text)
+    kept = _drop_font_bar_pieces(kept)
     if title:
         # the title repeated at the top of the body, possibly split over lines or below a document header line
         target = _squash(title)

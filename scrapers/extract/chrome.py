@@ -87,8 +87,25 @@ BLOCK_TAGS = frozenset(
 # line it may judge. Widgets are a few characters long; a body paragraph that merely mentions 扫描二维码 or 联系我们
 # is longer than that, so its words cannot get it dropped.
 WIDGET, METALINE, BLOCK = 60, 160, 240
+# The font-size bar's 大 中 小, each set apart by a blank or a bracket (【大】【中】【小】, [大] [中] [小], 大 中 小): prose
+# writes 大中小学 with nothing between them.
+_OPEN, _CLOSE = r"[【\[［(（]", r"[】\]］)）]"
+_FONT_GAP = rf"(?:\s*{_CLOSE}\s*{_OPEN}?\s*|\s*{_OPEN}\s*|\s+)"
+FONT_BAR = rf"{_OPEN}?\s*大{_FONT_GAP}中{_FONT_GAP}小\s*{_CLOSE}?"
+# Widgets that can sit inside a line of text (after the last sentence, in a toolbar line with other words): cut out
+# of the line wherever they are; what is left is judged like any line.
+INLINE_WIDGETS = re.compile(
+    rf"(?:{_OPEN}\s*)?(?:字[体號号]\s*[:：]?\s*)?{FONT_BAR}|"
+    # square brackets only: prose writes 取缔（关闭） in round ones
+    r"[【\[［]\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部)\s*[】\]］]|打印本页|关闭窗口|扫一扫在手机打开当前页"
+)
+# A bar broken over lines (字号 / 大 / 中 / 小): one line of a single 大, 中 or 小, in that order.
+FONT_BAR_PIECE = re.compile(rf"^{_OPEN}?\s*([大中小])\s*{_CLOSE}?$")
+# 您的位置, 当前位置, 您现在的位置, 所在位置, 您当前所在位置, 您所在的位置 (a bare 位置： is an address)
+BREADCRUMB = re.compile(r"^(?:(?:您|你)(?:当前|现在|目前)?(?:所在)?的?|当前(?:所在)?的?|所在的?)位置")
+BREADCRUMB_SEP = re.compile(r"\s*[>»›→＞/]+\s*")
 CHROME_LINES: dict[str, tuple[re.Pattern[str], int]] = {
-    "breadcrumb": (re.compile(r"^(?:您的位置|当前位置|您现在的位置|所在位置)"), BLOCK),
+    "breadcrumb": (BREADCRUMB, BLOCK),
     "metadata line": (
         re.compile(
             r"^[（(]?(?:作者[:：].{0,20})?(?:文章来源|稿件来源|信息来源|来源|发布机构|发布者)[:：]|"
@@ -97,10 +114,7 @@ CHROME_LINES: dict[str, tuple[re.Pattern[str], int]] = {
         METALINE,
     ),
     "font-size widget": (
-        re.compile(
-            r"^[【\[]?\s*字[体號号][:：]?|【\s*大\s*中\s*小\s*】|^[【\[]?\s*大\s+中\s+小\s*[】\]]?$|"
-            r"^打印字[体號号][:：]?\s*放大"
-        ),
+        re.compile(rf"^[【\[]?\s*字[体號号][:：]?|^{FONT_BAR}$|【\s*大\s*中\s*小\s*】|^打印字[体號号][:：]?\s*放大"),
         WIDGET,
     ),
     "share bar": (re.compile(r"^分享到?\s*(?:[:：]|$)"), WIDGET),  # "分享到各村的短视频…" is prose
@@ -149,14 +163,31 @@ SOURCE_VALUE = re.compile(
     r"(?:文章来源|信息来源|来源|发布机构|发布单位)[:：]\s*"
     r"(?!发布|更新|时间|日期|浏览|点击|作者|字体|[^\s:：]{1,6}[:：])([^\s:：|｜【\[]{1,40}?)" + _LABEL_STOP
 )
+# A date label: a named one (发布日期) may stand before its value with only a blank, a bracket or a table cell between
+# them (信息公开 tables: <th>发布日期</th><td>2024-01-30</td>) and have blanks inside (发 布 日 期); a bare 时间 or 日期
+# needs its colon, since prose says 时间 2023年 too.
+NAMED_DATE_LABEL = r"(?:发\s*布|更\s*新|发\s*文|生\s*成|成\s*文)\s*(?:日\s*期|时\s*间)"
 DATE_VALUE = re.compile(
-    r"(?P<label>发布时间|发布日期|更新时间|发文日期|生成日期|成文日期|时间|日期)[:：]\s*"
+    rf"(?P<label>{NAMED_DATE_LABEL}(?:\s*[:：】\]］]|\s)|(?:时\s*间|日\s*期)\s*[:：])\s*"
     r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 
 # An unlabelled date on a line that is clearly the metadata line (it names the source or counts views).
 INFO_LINE = re.compile(r"来源|浏览|点击|阅读|作者|发布")
 BARE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
+
+# <title> parts: "文章标题_栏目_站点", "站点- 文章标题", "文章标题 | 站点".
+TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]|[-—–]\s|--|——)\s*")
+# A portal's own name: a government or one of its departments (某某镇人民政府, 青溪县司法局, …门户网站), or a named
+# site (中国河北政府采购网). Never a title on its own: the article's title is elsewhere on the page.
+_PLACE = r"[\u4e00-\u9fff]{1,20}?(?:省|市|县|区|州|盟|旗|镇|乡|街道|特区|新区|开发区)"
+SITE_NAME = re.compile(
+    rf"^(?:中共)?{_PLACE}(?:(?:人民政府|政府|街道办事处|办事处|管理委员会|管委会|[\u4e00-\u9fff]{{0,12}}?(?:局|厅))"
+    r"(?:办公厅|办公室)?(?:门户网站|网站|网|官网)?|门户网站|网站|官网)$"
+    r"|^[\u4e00-\u9fff]{2,12}(?:门户网站|官方网站|政府网|政务网|采购网|信息网)$"
+)
+# class or id tokens of a title block (.title, .art-title, #bt, .biaoti)
+TITLE_CLASS = re.compile(r"^(?:\w*[-_])?(?:title|tit|bt|biaoti|headline)(?:[-_]?\w*)?$|^\w*title$", re.IGNORECASE)
 
 # Standard government meta tags (names compared lower-case).
 META_TITLE = ("articletitle", "og:title", "title")
@@ -224,4 +255,5 @@ LEFTOVER_PATTERNS: tuple[str, ...] = (
     "加入收藏",
     r"主办单位\s*[:：]",
     r"发布时间\s*[:：]\s*\d{4}",
+    FONT_BAR,  # 【大】【中】【小】, 大 中 小: a font-size bar in any dress (never 大中小学)
 )

@@ -1,4 +1,4 @@
-"""Page metadata: title, publish date, source, issuing government, attachments.
+"""Page metadata: publish date, source, issuing government, attachments (the title is ``title.py``'s).
 
 The page's own metadata line (or 信息公开 index table) wins over the ``PubDate`` meta tag, which some CMSs fill with
 the time the page was last regenerated; the detail URL's date is the last resort and the sanity check.
@@ -13,7 +13,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 from scrapers.extract import chrome
 from scrapers.extract.body import normalise
 
-_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]\s|--|——)\s*")
 _META_DATE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # A PubDate this much later than the URL's date is a regeneration stamp, not the publication.
 _REGENERATION_SLACK = dt.timedelta(days=7)
@@ -36,49 +35,6 @@ def _date(y: str, m: str, d: str) -> dt.date | None:
         return None
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-_DIGIT_GAP = re.compile(r"(?<=\d)\s+(?=[年月日号])")
-
-
-def title_of(root, tags: dict[str, str]) -> str | None:
-    """ArticleTitle meta, else the heading that the <title> repeats, else the first plausible heading, else <title>.
-
-    A blank between a number and 年/月/日/号 goes (中国政府网's <title> reads "2007　年末"); other blanks stay, since
-    some titles separate two issuers with one.
-    """
-    title = _title_of(root, tags)
-    return _DIGIT_GAP.sub("", title) if title else title
-
-
-def _title_of(root, tags: dict[str, str]) -> str | None:
-    for name in chrome.META_TITLE:
-        if tags.get(name):
-            return tags[name]
-    head = root.find(".//title")
-    page_title = normalise("".join(head.itertext())) if head is not None else ""
-    candidates = []
-    for xpath in ("//h1", "//*[contains(@class,'title')]", "//h2", "//h3"):
-        for el in root.xpath(xpath):
-            text = normalise("".join(el.itertext()))
-            if 4 <= len(text) <= 120:
-                candidates.append(text)
-    # the site name is often a heading too: the article title is the one <title> also carries
-    squashed = _squash(page_title)
-    inside = [t for t in candidates if squashed and len(t) >= 6 and _squash(t) in squashed]
-    if inside:
-        return max(inside, key=len)  # the site name may be inside <title> too, but it is the shorter one
-    if candidates:
-        return candidates[0]
-    if page_title:
-        parts = [p for p in _TITLE_SPLIT.split(page_title) if p]
-        if parts:
-            return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
-    return None
-
-
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
 _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|tr|li|h[1-6]|table|ul|ol|section|article|header|footer|dd|dt|title)\b[^<>]*|br\b[^<>]*)>",
@@ -86,7 +42,8 @@ _BLOCK_TAG = re.compile(
 )
 # [^<>]: a "<" never closed must not make every later "<" scan to the end of the page (quadratic on "<!--<!--…").
 _TAG = re.compile(r"<[^<>]*>")
-_BARE_LABEL = re.compile(r"(?:日期|时间|来源|发布机构)\s*[:：]$")
+_BARE_LABEL = re.compile(rf"(?:日期|时间|来源|发布机构)\s*[:：]$|^{chrome.NAMED_DATE_LABEL}$")
+_LABEL_BLANKS = re.compile(r"[\s:：】\]］]")
 _ENTITY_BLANK = re.compile(r"&(?:nbsp|ensp|emsp|#160|#xa0|#12288);", re.IGNORECASE)
 
 
@@ -126,12 +83,13 @@ def info_lines(page_text: str) -> list[str]:
     metadata line and the 信息公开 index table are found. Regexes over the markup, much faster than a tree walk."""
     text = _drop_scripts(_drop_comments(page_text.replace("\r", " ").replace("\n", " ")))
     text = _ENTITY_BLANK.sub(" ", _TAG.sub(" ", _BLOCK_TAG.sub("\n", text)))
-    lines = [normalise(raw) for raw in text.split("\n")]
+    lines = [line for line in (normalise(raw) for raw in text.split("\n")) if line]
     out = []
     for k, line in enumerate(lines):
         if _BARE_LABEL.search(line) and k + 1 < len(lines):
             line = f"{line} {lines[k + 1]}"  # 信息公开 tables that put 发文日期： and its value in separate blocks
-        if "：" in line or ":" in line:  # only lines with a label colon can hold a labelled value
+        # only lines with a label colon, or a named date label, can hold a labelled value
+        if "：" in line or ":" in line or chrome.DATE_VALUE.search(line):
             out.append(line)
     return out
 
@@ -152,7 +110,7 @@ def publish_date_of(lines: list[str], tags: dict[str, str], url: str | None) -> 
         for m in chrome.DATE_VALUE.finditer(line):
             day = _date(m["y"], m["m"], m["d"])
             if day is not None:
-                found.setdefault(m["label"], day)
+                found.setdefault(_LABEL_BLANKS.sub("", m["label"]), day)
     for label in chrome.DATE_LABELS:
         if label in found:
             return found[label]

@@ -158,6 +158,8 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     for kept, reason in moved:
         result.notes.append(f"unreadable landing file moved to {kept}: {reason}")
         log.warning("unreadable landing file moved to %s: %s", kept, reason)
+    if not result.what_if:  # a question about another day changes nothing in the landing
+        _reextract(data_dir, registry, result)
     with _Timer(result, "landing gate") as step:
         landing_gate = gate.check_landing(data_dir, as_of)
         step.counts = landing_gate.counts()
@@ -198,6 +200,23 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         step.counts = f"{target} ({target.stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = target
+
+
+def _reextract(data_dir: Path, registry, result: BuildResult) -> None:
+    """Landed raw pages re-read by a newer extractor (``collect.reextract``). Never a reason not to publish: on an
+    error the landed records stand and the build says so."""
+    from scrapers.collect.reextract import reextract_landed
+
+    with _Timer(result, "re-extract") as step:
+        try:
+            done = reextract_landed(data_dir, registry)
+        except (OSError, ValueError) as exc:
+            result.notes.append(f"re-extraction of landed pages failed, landed records kept: {exc}")
+            log.warning("re-extraction of landed pages failed: %s", exc)
+            return
+        step.counts = done.describe().splitlines()[0]
+    if done.landed or done.kept:
+        result.notes.append(done.describe())
 
 
 def _unregistered_rows(staged: Path) -> list[str]:

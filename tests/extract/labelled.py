@@ -18,8 +18,11 @@ from scrapers.demo.pages import FAMILIES, render_report_page
 from scrapers.demo.seeds import load_seeds
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
-# The independent set: real pages from public repositories (real/PROVENANCE.md), gold written by reading them.
+# The independent set: real pages from public repositories, gold written by reading them (real/<name>.json). The
+# page files live outside the repository, beside it in the shared folder (on CI too), with their PROVENANCE.csv.
 REAL_DIR = Path(__file__).resolve().parent / "real"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REAL_PAGES_DEFAULT = REPO_ROOT.parent / "shared" / "pages" / "extract"
 
 
 @dataclass(frozen=True)
@@ -212,8 +215,9 @@ def file_cases() -> list[Case]:
 
 
 def real_pages_dir() -> Path:
-    """Where the independent set's page files are: ``FZZF_REAL_PAGES``, else ``real/pages`` (not committed)."""
-    return Path(os.environ.get("FZZF_REAL_PAGES") or REAL_DIR / "pages")
+    """Where the independent set's page files are: ``FZZF_REAL_PAGES``, else ``../shared/pages/extract`` beside the
+    repository (never edited: the files are byte for byte as their repositories keep them)."""
+    return Path(os.environ.get("FZZF_REAL_PAGES") or REAL_PAGES_DEFAULT)
 
 
 def real_gold() -> list[tuple[str, dict]]:
