@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from scrapers.classify import title_verdict, year_in
 from scrapers.collect.discover import Link, ListPage, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError
-from scrapers.collect.judge import screen_link
+from scrapers.collect.judge import list_refusal, screen_link
 
 __all__ = ["PageError", "judge_page", "read_page", "render_text", "screen"]
 
@@ -108,6 +108,8 @@ def judge_page(
         "page_count": page.page_count,
         "family": page.family,
         "pager": page.pager or "no pager found: this page is the only one",
+        # the crawl's verdict on the page itself: an error/WAF page or a cut one is a failed read, not a list
+        "not_a_list": list_refusal(page),
     }
 
 
@@ -117,6 +119,11 @@ def render_text(result: dict[str, Any]) -> str:
     lines = [
         f"{result['url']}",
         f"pager: {result['family']}: {result['pager']}" + (f" (page count {count})" if count is not None else ""),
+        *(
+            [f"not a list: {result['not_a_list']}; the crawl counts this page as a failed read"]
+            if result.get("not_a_list")
+            else []
+        ),
         f"{len(links)} link(s):",
     ]
     for link in links:

@@ -45,6 +45,7 @@ class Page:
     body_in_attachment: list[str] = field(default_factory=list)
     encoding: str | None = None
     body_method: str = "none"  # marker | selector | structural | attachment | none: how the body was found
+    cut: str | None = None  # why the parser left part of the page out (too deeply nested): not the whole report
     extractor_version: str = EXTRACTOR_VERSION
 
     def as_dict(self) -> dict:
@@ -62,6 +63,7 @@ class Page:
             "body_in_attachment": list(self.body_in_attachment),
             "encoding": self.encoding,
             "body_method": self.body_method,
+            "cut": self.cut,
             "extractor_version": self.extractor_version,
         }
 
@@ -80,7 +82,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
     """Extract one report page. Never raises on bad HTML: an unreadable page gives an empty body."""
     text, encoding = decode_html(content)
     text = repair_markup(text)
-    root = _body.parse_html(text)
+    root, cut = _body.parse_html_whole(text)
     tags = _meta.meta_tags(root)
     for el in root.iter("script", "style"):
         el.text = None  # keep the elements (tails are text) but not their code, which is not metadata
@@ -97,6 +99,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
         decision_reason="",
         attachments=_meta.attachments_of(root, url),
         encoding=encoding,
+        cut=cut,
     )
     paragraphs, page.body_method = _body.body_with_method(root, text, title)
     joined = "".join(paragraphs)
