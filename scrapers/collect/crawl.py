@@ -26,6 +26,7 @@ from scrapers.collect import state as crawl_state
 from scrapers.collect.collector import ReportCollector
 from scrapers.collect.discover import Link, PageRequest, normalise_url, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError, site_host
+from scrapers.collect.judge import list_refusal
 from scrapers.collect.progress import Progress
 from scrapers.collect.source_plan import SourcePlan
 from scrapers.collect.source_stats import SourceStats
@@ -161,6 +162,7 @@ def crawl_government(
 def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -> None:
     state = crawl_state.load_state(landing, gov.id)
     _fold_in_landed_reports(landing, gov.id, state)
+    crawl_state.forget_quarantined(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
     # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/collect/locate.py.
@@ -284,16 +286,27 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
             stats.note(message)
             failed_pages.append(request.url)
             continue
+        digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
+        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
+        refused = list_refusal(page)
+        if refused:
+            # An error or WAF page where the list should be is a failed read (its validators are not kept either:
+            # a 304 on them would skip the real list), never a list with no links.
+            message = f"list page {request.url}: not a list ({refused})"
+            if first:
+                stats.fail(message)
+                return
+            stats.note(message)
+            failed_pages.append(request.url)
+            continue
         if first:
             source_state["etag"], source_state["last_modified"] = resp.etag, resp.last_modified
         first = False
         stats.pages_fetched += 1
         on_event("pages", 1)
-        digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)
-        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)
