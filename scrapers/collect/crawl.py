@@ -175,6 +175,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
         try:
             if list_url in gov.report_urls:  # a known report page: judged as a link of itself, no list to read
                 collector.judge(Link(list_url, ""), list_url, stats, on_event)
+                state["sources"].setdefault(list_url, {})["page_rules"] = collector.page_rules
             else:
                 _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
         except Exception as exc:  # noqa: BLE001 - a bug on one portal must not lose the others' results
@@ -244,6 +245,8 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         bool(source_state.get("complete"))
         and time.time() - source_state.get("full_at", 0) < relist_after()
         and state.get("classifier_version") == CLASSIFIER_VERSION
+        # page-level skips made with other rules, names or aliases are judged again: every link must be seen
+        and source_state.get("page_rules") == collector.page_rules
     )
     failed_pages: list[str] = []
     queue: deque[PageRequest] = deque([PageRequest(list_url)])
@@ -320,6 +323,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
     source_state["failed_pages"] = failed_pages
     if not incremental and not failed_pages:
         source_state["full_at"] = time.time()
+        source_state["page_rules"] = collector.page_rules  # every link judged again with them
 
 
 def _lane_key(gov: Government) -> str:

@@ -14,14 +14,17 @@ Two moments:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from scrapers.classify import classify, title_verdict
+from scrapers.classify import CLASSIFIER_VERSION, classify, title_verdict
 from scrapers.collect.discover import Link, ListPage
 from scrapers.collect.fetch import same_site
 
+# Bump when judge_page's own rules change (error pages, reposts): page-level skips are then judged again.
+PAGE_RULES_VERSION = "1"
 TRUNCATED = ("...", "…", "..")
 MIN_REPORT_TEXT = 20  # fewer characters of body: the page holds no report text at all
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
@@ -94,6 +97,15 @@ def judge_page(gov, page, list_title: str | None, publish_date, url: str) -> Pag
     if elsewhere:
         return PageVerdict("skipped", elsewhere, title, decision.report_year)
     return PageVerdict("report", decision.reason, title, decision.report_year)
+
+
+def page_rules(gov) -> str:
+    """A fingerprint of what a page-level skip (look-alike by its text, repost, duplicate) was decided with: the
+    rules (``classify`` and this module) and the names the government signs with. The crawl state keeps it per
+    source; when it changes, those skips are judged again (a report signed with a former name, skipped as a
+    repost, lands once the registry gains that name in ``aliases``)."""
+    parts = [CLASSIFIER_VERSION, PAGE_RULES_VERSION, gov.name, gov.level, *sorted(gov.aliases)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def duplicate_of(reports: dict, key: str, content_hash: str) -> str | None:

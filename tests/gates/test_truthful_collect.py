@@ -23,6 +23,7 @@ from farm.server import Farm, Resource
 from farm.sites import build_site, report_paragraphs
 
 from scrapers import cli
+from scrapers.demo.pages import render_report_page
 from scrapers.landing import Landing
 
 pytestmark = [pytest.mark.gates, pytest.mark.integration]
@@ -204,3 +205,86 @@ def test_reports_of_a_quarantined_landing_file_are_fetched_and_landed_again(rela
     assert relanded["report_requests"] == 3
     assert {year: status for year, (status, _r) in _coverage({"data": data}, "r1").items()} == {
         2021: "on_time", 2022: "on_time", 2023: "on_time"}  # fmt: skip
+
+
+def _report(name: str, year: int, date: dt.date, k: int = 0) -> Resource:
+    body = render_report_page("trs", title=f"{name}{year}年法治政府建设年度报告", paragraphs=report_paragraphs(
+        name, year, k), publish_date=date, source=f"{name}司法局", site_name=f"{name}人民政府", related=[])  # fmt: skip
+    return Resource(body)
+
+
+def _list(items: list[tuple[str, str, dt.date]]) -> Resource:
+    lis = "".join(f'<li><a href="{href}">{title}</a><span>{d.isoformat()}</span></li>' for href, title, d in items)
+    return Resource(
+        f"<html><head><title>法治政府建设年度报告</title></head><body><ul>{lis}</ul></body></html>".encode()
+    )
+
+
+@pytest.fixture(scope="module")
+def rejudged(tmp_path_factory):
+    """Issue 20, item 4, three crawls and a build: ``a1`` signs its reports with its former name (skipped as
+    reposts), then the registry gains that name in ``aliases``; ``m1``'s 2023 report moves (old URL 404, the
+    same text at a new URL that the first crawl judged a duplicate)."""
+    tmp = tmp_path_factory.mktemp("rejudged")
+    data = tmp / "data"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FZZF_TODAY", TODAY.isoformat())
+    mp.setenv("FZZF_RETRIES", "1")
+    mp.setenv("FZZF_BACKOFF", "0")
+    mp.setenv("FZZF_REVISIT_DAYS", "0")  # known reports re-checked every run (the 404 is seen at once)
+    mp.delenv("FZZF_REGISTRY", raising=False)
+    mp.delenv("FZZF_ALERT_URLS", raising=False)
+    farm = Farm()
+    renamed = build_site(farm, "a1", "旧名县人民政府", "127.0.120.7", "trs4", range(2021, 2024), look_alikes=False,
+                         quirks=False)  # fmt: skip
+    host, name = "127.0.120.8", "移址县"
+    old, new = "/m1/202403/t20240320_1.html", "/m1/new/t20240301_9.html"
+    farm.add(host, old, _report(name, 2023, dt.date(2024, 3, 20)))
+    farm.add(host, new, _report(name, 2023, dt.date(2024, 3, 20)))
+    farm.add(host, "/m1/202303/t20230320_1.html", _report(name, 2022, dt.date(2023, 3, 20), k=1))
+    farm.add(host, "/m1/", _list([
+        (old, f"{name}2023年法治政府建设年度报告", dt.date(2024, 3, 20)),
+        (new, f"{name}2023年法治政府建设年度报告（新址）", dt.date(2024, 3, 1)),
+        ("/m1/202303/t20230320_1.html", f"{name}2022年法治政府建设年度报告", dt.date(2023, 3, 20)),
+    ]))  # fmt: skip
+    out = {"data": data}
+    with farm:
+        entries = [
+            {**renamed.registry_entry(farm), "name": "新名县人民政府", "reports_from": 2021},
+            {"id": "m1", "name": f"{name}人民政府", "level": "county", "province": "测试省", "reports_from": 2022,
+             "list_urls": [farm.url(host, "/m1/")]},
+        ]  # fmt: skip
+        registry = tmp / "registry.yaml"
+
+        def crawl() -> None:
+            registry.write_text(yaml.safe_dump({"governments": entries}, allow_unicode=True), encoding="utf-8")
+            assert cli.main(["crawl", "--registry", str(registry), "--data-dir", str(data), "--allow-private-hosts",
+                             "--delay", "0", "--no-progress"]) == 0  # fmt: skip
+
+        crawl()
+        out["first"] = {(r["government_id"], r["url"].split(":", 2)[2].split("/", 1)[1]): r["reason"]
+                        for r in Landing(data).read_rows("links")}  # fmt: skip
+        entries[0]["aliases"] = ["旧名县人民政府"]
+        farm.add(host, old, Resource(b"<html><body>404 Not Found</body></html>", status=404))
+        crawl()  # a1: judged again with the alias; m1: the old URL is gone, the copy becomes pending
+        crawl()  # m1: the copy is asked again (its list answers 304) and lands
+    assert cli.main(["build", "--data-dir", str(data), "--no-alerts"]) == 0
+    out["old"], out["new"] = farm.url(host, old), farm.url(host, new)
+    yield out
+    mp.undo()
+
+
+def test_reports_skipped_as_reposts_are_judged_again_when_the_registry_gains_the_alias(rejudged):
+    first = {path: why for (gov, path), why in rejudged["first"].items() if gov == "a1"}
+    assert len(first) == 3 and all(why.startswith("repost: signed by 旧名县人民政府") for why in first.values())
+    assert {year: status for year, (status, _r) in _coverage(rejudged, "a1").items()} == {
+        2021: "on_time", 2022: "on_time", 2023: "on_time"}  # fmt: skip
+
+
+def test_a_moved_report_is_canonical_at_its_new_url_once_the_old_one_is_gone(rejudged):
+    first = {path: why for (gov, path), why in rejudged["first"].items() if gov == "m1"}
+    assert first["m1/new/t20240301_9.html"].startswith("duplicate: same text as")
+    rows = _query(rejudged, "select url, is_online from marts.annual_reports where government_id = 'm1' and "
+                  "report_year = 2023")  # fmt: skip
+    assert rows == [(rejudged["new"], True)]
+    assert _coverage(rejudged, "m1")[2023][0] == "on_time"
