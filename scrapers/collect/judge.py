@@ -7,9 +7,10 @@ Two moments:
   ``fzzf links`` shows the same verdicts, so what it prints is what the crawl does.
 - ``list_refusal``, on a list or discovery page that answered: an error/WAF page or a page the parser cut is a
   failed read, never a list without links.
-- ``judge_page``, on the extracted page: no text, an error/WAF page or a page the parser cut → ``error`` (asked again later, never judged
-  for good on a refusal), not a report by its title and text (``classify``) or signed by another government
-  (``issued_elsewhere``) → ``skipped``, else ``report``.
+- ``judge_page``, on the extracted page: no text, an error/WAF page or a page the parser cut → ``error`` (asked
+  again later, never judged for good on a refusal), not a report by its title and text (``classify``) or signed
+  by another government (``issued_elsewhere``) → ``skipped``, else ``report``; ``page_rules`` fingerprints what
+  such a skip was decided with, so it is judged again when that changes.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from scrapers.extract.sections import split_sections
 __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment", "extract_page", "page_from_attachment"]
 
 # Bump when output for the same bytes changes: landed records carry it, so re-extraction can be targeted.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"  # 1.2.0: deeply nested pages read whole (extract.tree), ``cut`` when they are not
 
 # Less body text than this, beside a PDF/DOCX link, means the report is the attachment.
 _MIN_BODY_CHARS = 30
