@@ -281,21 +281,16 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         on_event("requests", resp.requests)
         if first and resp.not_modified:
             return  # the list is as it was: nothing new on it or behind it
-        if not resp.ok:
-            message = f"list page {request.url}: HTTP {resp.status}"
-            if first:
-                stats.fail(message)
-                return
-            stats.note(message)
-            failed_pages.append(request.url)
-            continue
-        digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
-        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
-        refused = list_refusal(page)
-        if refused:
+        problem = f"HTTP {resp.status}"
+        if resp.ok:
+            digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
+            page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base)
             # An error or WAF page where the list should be is a failed read (its validators are not kept either:
             # a 304 on them would skip the real list), never a list with no links.
-            message = f"list page {request.url}: not a list ({refused})"
+            refused = list_refusal(page)
+            problem = f"not a list ({refused})" if refused else None
+        if problem:
+            message = f"list page {request.url}: {problem}"
             if first:
                 stats.fail(message)
                 return

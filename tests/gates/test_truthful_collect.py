@@ -37,6 +37,16 @@ WAF = (
 PARAGRAPHS = 400
 
 
+def _environment() -> pytest.MonkeyPatch:
+    """The day is TODAY, one try per request with no wait, the registry from --registry, no alert channel."""
+    mp = pytest.MonkeyPatch()
+    for key, value in (("FZZF_TODAY", TODAY.isoformat()), ("FZZF_RETRIES", "1"), ("FZZF_BACKOFF", "0")):
+        mp.setenv(key, value)
+    mp.delenv("FZZF_REGISTRY", raising=False)
+    mp.delenv("FZZF_ALERT_URLS", raising=False)
+    return mp
+
+
 def _nested_list(body: bytes, depth: int) -> bytes:
     # the farm's own list page, its content under ``depth`` unclosed <div>s (as broken templates leave them)
     return body.replace(b"<body>", b"<body>" + b"<div>" * depth, 1)
@@ -57,11 +67,7 @@ def _unclosed_font_report(name: str, year: int) -> tuple[bytes, list[str]]:
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("collect-truth")
     data = tmp / "data"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FZZF_TODAY", TODAY.isoformat())
-    mp.setenv("FZZF_RETRIES", "1")
-    mp.setenv("FZZF_BACKOFF", "0")
-    mp.delenv("FZZF_REGISTRY", raising=False)
+    mp = _environment()
     farm = Farm()
     kw = {"look_alikes": False, "quirks": False}
     waf = build_site(farm, "w1", "访问县", "127.0.120.1", "trs4", range(2021, 2024), **kw)
@@ -166,12 +172,7 @@ def relanded(tmp_path_factory):
     """Issue 20, item 2: crawl, the landed reports file damaged on disk, build (quarantines it), crawl, build."""
     tmp = tmp_path_factory.mktemp("relanded")
     data = tmp / "data"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FZZF_TODAY", TODAY.isoformat())
-    mp.setenv("FZZF_RETRIES", "1")
-    mp.setenv("FZZF_BACKOFF", "0")
-    mp.delenv("FZZF_REGISTRY", raising=False)
-    mp.delenv("FZZF_ALERT_URLS", raising=False)
+    mp = _environment()
     farm = Farm()
     gov = build_site(farm, "r1", "重落县", "127.0.120.6", "trs4", range(2021, 2024), look_alikes=False, quirks=False)
     out = {"data": data}
@@ -227,13 +228,8 @@ def rejudged(tmp_path_factory):
     same text at a new URL that the first crawl judged a duplicate)."""
     tmp = tmp_path_factory.mktemp("rejudged")
     data = tmp / "data"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FZZF_TODAY", TODAY.isoformat())
-    mp.setenv("FZZF_RETRIES", "1")
-    mp.setenv("FZZF_BACKOFF", "0")
+    mp = _environment()
     mp.setenv("FZZF_REVISIT_DAYS", "0")  # known reports re-checked every run (the 404 is seen at once)
-    mp.delenv("FZZF_REGISTRY", raising=False)
-    mp.delenv("FZZF_ALERT_URLS", raising=False)
     farm = Farm()
     renamed = build_site(farm, "a1", "旧名县人民政府", "127.0.120.7", "trs4", range(2021, 2024), look_alikes=False,
                          quirks=False)  # fmt: skip
