@@ -1,6 +1,8 @@
-"""A page that is not what the crawl asked for is a failed read, never an empty list (issue 20, items 1 and 6).
+"""What the crawl read wrongly or lost must come back as `unknown` or as the report, never as `missing` (issue 20,
+items 1, 2, 4 and 6), on real crawls from a local farm and real builds.
 
-One data directory crawled with ``fzzf crawl`` from a local farm and built with ``fzzf build``:
+``world`` (items 1 and 6): a page that is not what the crawl asked for is a failed read, never an empty list. One
+data directory crawled with ``fzzf crawl`` from a local farm and built with ``fzzf build``:
 
 - ``w1``: its list page answers HTTP 200 with a WAF page (访问过于频繁) in place of the list;
 - ``n1``: a list under 260 unclosed ``<div>``s (libxml2 stopped at 256 levels: no link was read), whose 2023 report
