@@ -24,7 +24,7 @@ from scrapers.collect import land, report_page
 from scrapers.collect import state as crawl_state
 from scrapers.collect.discover import Link, normalise_url
 from scrapers.collect.fetch import Fetcher, FetchError, Response, same_site
-from scrapers.collect.judge import duplicate_of, judge_page, screen_link, title_year
+from scrapers.collect.judge import duplicate_of, judge_page, page_rules, screen_link, title_year
 from scrapers.collect.source_stats import SourceStats
 from scrapers.landing import Landing, sha256_hex
 
@@ -45,6 +45,7 @@ class ReportCollector:
         self._seen: set[str] = set()  # links judged this run (a link on two list pages is judged once)
         self._fetched: set[str] = set()  # report pages fetched this run (no re-check needed)
         self._note: str | None = None  # prefix of the reasons written while a pending link is asked again
+        self.page_rules = page_rules(gov)  # what page-level skips are judged with (judge.page_rules)
 
     # list links -------------------------------------------------------------------------------------------------
     def judge(self, link: Link, list_url: str, stats: SourceStats, on_event) -> int:
@@ -59,6 +60,8 @@ class ReportCollector:
             known = None  # judged on its title by older rules: judge it again (costs no request unless it passes)
         elif known == "skipped-offsite" and same_site(link.url, self.allowed):
             known = None  # the registry now declares that host (extra_hosts): judge it again
+        elif known in ("skipped", "duplicate") and self._rejudge(key, list_url, known):
+            known = None  # skipped on its page by other rules or names, or the original it copied is gone
         if known is not None:
             report = self.state["reports"].get(key)
             if known == "report" and report and not report.get("gone"):
@@ -72,6 +75,32 @@ class ReportCollector:
             stats.links_skipped += 1
             return 1
         return self._attempt(key, link, list_url, stats, on_event)
+
+    def _rejudge(self, key: str, list_url: str, known: str) -> bool:
+        """Whether a page-level skip is judged again: its source was judged with other rules, names or aliases
+        (``judge.page_rules``), or it is a duplicate whose original is gone (a moved report: the copy is now the
+        report, not the dead URL)."""
+        if (self.state["sources"].get(list_url) or {}).get("page_rules") != self.page_rules:
+            return True
+        if known != "duplicate":
+            return False
+        of = (self.state.get("duplicates") or {}).get(key, {}).get("of")
+        if of is None:  # judged before duplicates named their original: judged again once a report is gone
+            return any(r.get("gone") for r in self.state["reports"].values())
+        return of not in self.state["reports"] or bool(self.state["reports"][of].get("gone"))
+
+    def _release_duplicates(self, original: str, why: str) -> None:
+        """The copies of a report that is gone become pending, due at once: asked again even when their list page
+        answers 304, they land as the report (``duplicate_of`` ignores gone reports)."""
+        duplicates = self.state.setdefault("duplicates", {})
+        for key, dup in list(duplicates.items()):
+            if dup.get("of") != original:
+                continue
+            del duplicates[key]
+            if self.state["links"].get(key) == "duplicate":
+                del self.state["links"][key]
+                row = {**dup, "reason": f"duplicate of {original}, which {why}: judged again"}
+                self.state["pending"][key] = crawl_state.pending_entry(row, attempts=1, now=0)
 
     def _attempt(self, key: str, link: Link, list_url: str, stats: SourceStats, on_event) -> int:
         """Fetch and decide one report link, or, while a pending link's backoff runs, say so; 1 when new."""
@@ -161,6 +190,13 @@ class ReportCollector:
         duplicate = duplicate_of(self.state["reports"], key, content_hash)
         if duplicate:
             self.state["links"][key] = "duplicate"
+            # the original it copies: when that one is gone (404/410), this copy is judged again (_release_duplicates)
+            of = next((k for k, r in self.state["reports"].items() if k != key and r.get("url") == duplicate), None)
+            self.state.setdefault("duplicates", {})[key] = {
+                "of": of or normalise_url(duplicate), "url": resp.url, "list_url": list_url, "title": list_title,
+                "date": list_date.isoformat() if isinstance(list_date, dt.date) else list_date,
+                "report_year": verdict.report_year,
+            }  # fmt: skip
             stats.links_skipped += 1
             self._link(list_url, resp.url, verdict.title, "skipped", f"duplicate: same text as {duplicate}",
                        verdict.report_year, resp.status)  # fmt: skip
@@ -202,6 +238,7 @@ class ReportCollector:
                 continue
             if resp.status in GONE_STATUSES:
                 rep["gone"], rep["gone_at"] = True, time.time()
+                self._release_duplicates(key, f"answered HTTP {resp.status}")
                 self._link(rep.get("list_url"), rep["url"], rep.get("title"), "gone",
                            f"HTTP {resp.status}: collected before, no longer online", rep.get("report_year"),
                            resp.status)  # fmt: skip

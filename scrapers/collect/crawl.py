@@ -26,6 +26,7 @@ from scrapers.collect import state as crawl_state
 from scrapers.collect.collector import ReportCollector
 from scrapers.collect.discover import Link, PageRequest, normalise_url, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError, site_host
+from scrapers.collect.judge import list_refusal
 from scrapers.collect.progress import Progress
 from scrapers.collect.source_plan import SourcePlan
 from scrapers.collect.source_stats import SourceStats
@@ -161,6 +162,7 @@ def crawl_government(
 def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -> None:
     state = crawl_state.load_state(landing, gov.id)
     _fold_in_landed_reports(landing, gov.id, state)
+    crawl_state.forget_quarantined(landing, gov.id, state)
     allowed = {urlsplit(u).hostname or "" for u in gov.crawl_urls} | set(gov.extra_hosts)
     collector = ReportCollector(gov, landing, fetcher, state, run_id, allowed, politeness)
     # Home pages resolve to the report columns found on them (remembered in the state): see scrapers/collect/locate.py.
@@ -173,6 +175,7 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
         try:
             if list_url in gov.report_urls:  # a known report page: judged as a link of itself, no list to read
                 collector.judge(Link(list_url, ""), list_url, stats, on_event)
+                state["sources"].setdefault(list_url, {})["page_rules"] = collector.page_rules
             else:
                 _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, on_event)
         except Exception as exc:  # noqa: BLE001 - a bug on one portal must not lose the others' results
@@ -242,6 +245,8 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         bool(source_state.get("complete"))
         and time.time() - source_state.get("full_at", 0) < relist_after()
         and state.get("classifier_version") == CLASSIFIER_VERSION
+        # page-level skips made with other rules, names or aliases are judged again: every link must be seen
+        and source_state.get("page_rules") == collector.page_rules
     )
     failed_pages: list[str] = []
     queue: deque[PageRequest] = deque([PageRequest(list_url)])
@@ -282,28 +287,27 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
         on_event("requests", resp.requests)
         if first and resp.not_modified:
             return  # the list is as it was: nothing new on it or behind it
-        if not resp.ok:
-            message = f"list page {request.url}: HTTP {resp.status}"
-            if first:
-                stats.fail(message)
+        problem = f"HTTP {resp.status}"
+        if resp.ok:
+            digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
+            page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base, request=request)
+            # An error or WAF page where the list should be, or a list the reader could not read (a template, a
+            # challenge, an API the page does not state in full), is a failed read (its validators are not kept
+            # either: a 304 on them would skip the real list), never a list with no links.
+            refused = list_refusal(page)
+            problem = page.unread or (f"not a list ({refused})" if refused else None)
+        if problem:
+            if _failed_read(stats, source_state, request, problem, failed_pages, first=first):
                 return
-            stats.note(message)
-            failed_pages.append(request.url)
             continue
         if first:
             source_state["etag"], source_state["last_modified"] = resp.etag, resp.last_modified
         first = False
         stats.pages_fetched += 1
         on_event("pages", 1)
-        digest = collector.landing.store_raw(resp.content)  # list pages land too: what the decisions were made on
         if digest in page_hashes:
             continue  # the same page under a second URL (index.html vs ./): neither new nor a reason to stop
         page_hashes.add(digest)
-        page = parse_list_page(resp.content, resp.url, resp.content_type, base=request.base, request=request)
-        if page.unread:  # a list the reader could not read: a failed read (unknown), never "a list of nothing"
-            if _failed_read(stats, source_state, request, page.unread, failed_pages, first=stats.pages_fetched == 1):
-                return
-            continue
         new_links = 0
         for link in page.links:
             new_links += collector.judge(link, list_url, stats, on_event)
@@ -323,10 +327,11 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
     source_state["failed_pages"] = failed_pages
     if not incremental and not failed_pages:
         source_state["full_at"] = time.time()
+        source_state["page_rules"] = collector.page_rules  # every link judged again with them
 
 
 def _failed_read(stats, source_state, request, why: str, failed_pages: list, *, first: bool) -> bool:
-    """Record a list read that failed (issue 26): on the first page the whole source failed (``stats.fail``, so
+    """Record a list read that failed (an error/WAF page, a cut page, a list only scripts show): on the first page the whole source failed (``stats.fail``, so
     coverage says ``unknown``, not ``missing``) and its validators are dropped so a 304 cannot pass for a read;
     on a later page, a lost page (``stats.note``). True when the source ends here."""
     message = f"list page {request.url}: {why}"

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
-import lxml.html
 
 # scripted_lists imports this module back; it uses it only at call time, so either may be imported first.
 from scrapers.collect import scripted_lists
+from scrapers.extract import tree
 from scrapers.extract.charset import decode_html
 from scrapers.extract.chrome import CHROME_MARKERS, CHROME_TITLE_EXTRA
 
@@ -77,6 +77,8 @@ DIRECTORY_INDEX = re.compile(r"/index\.(?:s?html?|jsp|php)$", re.I)
 # A page count no list really has: hostile or broken pages ("var countPage = 99999999999") must not make the parser
 # plan billions of requests (the crawler's page cap would stop the fetching, not the planning).
 MAX_PLANNED_PAGES = 2000
+# The text a reader sees: not scripts, styles or the head.
+_VISIBLE_TEXT = "//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::head)]"
 # Anchor texts that carry the item's date ("…年度报告2024-03-01", "[2024-03-01]…"): the date is the item's, not
 # part of the title.
 TITLE_DATE = re.compile(r"\s*[\[【(（]?\s*((?:19|20)\d\d)\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\s*[\]】)）]?\s*")
@@ -116,6 +118,11 @@ class ListPage:
     page_count: int | None = None
     pager: str = ""  # how the page count and next pages were read, for people (``fzzf links``)
     unread: str | None = None  # the page clearly holds a list this reader could not read: a failed read, and why
+    # What ``judge.list_refusal`` needs to tell a list from an error or WAF page: the page's title and visible
+    # text (None for JSON and XML answers), and why the parser left part of the page out (``extract.tree``).
+    title: str = ""
+    text: str | None = None
+    cut: str | None = None
 
 
 def normalise_url(url: str) -> str:
@@ -148,11 +155,15 @@ def parse_list_page(
     cleaned = re.sub(r"</(?:html|body)\s*>", " ", text, flags=re.I)
     cleaned = re.sub(r"^\s*<\?xml[^>]*>", "", cleaned)
     if not cleaned.strip():
+        page.text = ""
         return page
     try:
-        doc = lxml.html.document_fromstring(cleaned)
+        doc, page.cut = tree.parse(cleaned, html_elements=True)
     except (lxml.etree.ParserError, ValueError):
+        page.text = ""
         return page  # nothing lxml can build a tree from ("<!", only a comment): a page without links
+    page.title = " ".join((doc.findtext(".//title") or "").split())
+    page.text = " ".join(" ".join(doc.xpath(_VISIBLE_TEXT)).split())
     base = url
     for el in doc.iter("base"):
         if el.get("href"):
@@ -422,9 +433,10 @@ def _parse_hanweb(text: str, store: str, url: str, base: str, page: ListPage) ->
     page.family = "hanweb-dataproxy"
     for record in RECORD.findall(store):
         try:
-            fragment = lxml.html.fragment_fromstring(record, create_parent="div")
+            fragment, cut = tree.parse_fragment(record)
         except (lxml.etree.ParserError, ValueError):
             continue  # an empty or unparsable record: the others still count
+        page.cut = page.cut or cut
         page.links.extend(_links(fragment, base))
     nextgroup = NEXTGROUP.search(store)
     total_m = TOTAL_RECORD.search(text)

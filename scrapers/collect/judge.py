@@ -5,24 +5,32 @@ Two moments:
 
 - ``screen_link``, before any request: off the government's sites, or a look-alike by its title → skipped.
   ``fzzf links`` shows the same verdicts, so what it prints is what the crawl does.
-- ``judge_page``, on the extracted page: no text or an error/WAF page → ``error`` (asked again later, never judged
-  for good on a refusal), not a report by its title and text (``classify``) or signed by another government
-  (``issued_elsewhere``) → ``skipped``, else ``report``.
+- ``list_refusal``, on a list or discovery page that answered: an error/WAF page or a page the parser cut is a
+  failed read, never a list without links.
+- ``judge_page``, on the extracted page: no text, an error/WAF page or a page the parser cut → ``error`` (asked
+  again later, never judged for good on a refusal), not a report by its title and text (``classify``) or signed
+  by another government (``issued_elsewhere``) → ``skipped``, else ``report``; ``page_rules`` fingerprints what
+  such a skip was decided with, so it is judged again when that changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from scrapers.classify import classify, title_verdict
-from scrapers.collect.discover import Link
+from scrapers.classify import CLASSIFIER_VERSION, classify, title_verdict
+from scrapers.collect.discover import Link, ListPage
 from scrapers.collect.fetch import same_site
 
+# Bump when judge_page's own rules change (error pages, reposts): page-level skips are then judged again.
+PAGE_RULES_VERSION = "1"
 TRUNCATED = ("...", "…", "..")
 MIN_REPORT_TEXT = 20  # fewer characters of body: the page holds no report text at all
 MIN_PAGE_BODY = 300  # fewer characters beside a PDF/DOCX link: the page is a cover, the report is the attachment
+MIN_LIST_TEXT = 40  # fewer characters of text and no link: a script challenge or a blank answer, not an empty column
+MAX_LINKS_ON_ERROR_PAGE = 2  # a WAF or 404 page may carry a link or two (返回首页); a list saying 拦截 has more
 
 # An answer in place of the report that only says the portal refused or failed: a WAF challenge, a rate limit, a
 # "page not found" served with HTTP 200. Judging the link "not a report" on it would lose the report for good.
@@ -78,7 +86,7 @@ def judge_page(gov, page, list_title: str | None, publish_date, url: str) -> Pag
                            f"report page {url}: {what} after extraction (binary, broken or empty page)")  # fmt: skip
     # The list title is what the portal files the link under; a truncated one gives way to the page's own.
     title = list_title if list_title and not list_title.endswith(TRUNCATED) else (page.title or list_title)
-    refused = error_page(page, body, title_verdict(list_title or "") is True)
+    refused = page.cut or error_page(page, body, title_verdict(list_title or "") is True)
     if refused:
         # The answer is an error or WAF page, not the report: any decision made on it would be final.
         return PageVerdict("error", f"error page in place of the report ({refused})", list_title,
@@ -92,6 +100,15 @@ def judge_page(gov, page, list_title: str | None, publish_date, url: str) -> Pag
     return PageVerdict("report", decision.reason, title, decision.report_year)
 
 
+def page_rules(gov) -> str:
+    """A fingerprint of what a page-level skip (look-alike by its text, repost, duplicate) was decided with: the
+    rules (``classify`` and this module) and the names the government signs with. The crawl state keeps it per
+    source; when it changes, those skips are judged again (a report signed with a former name, skipped as a
+    repost, lands once the registry gains that name in ``aliases``)."""
+    parts = [CLASSIFIER_VERSION, PAGE_RULES_VERSION, gov.name, gov.level, *sorted(gov.aliases)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
 def duplicate_of(reports: dict, key: str, content_hash: str) -> str | None:
     """The URL of another live report of this government with the same text, or None (a repost within the site)."""
     for other_key, other in reports.items():
@@ -103,13 +120,39 @@ def duplicate_of(reports: dict, key: str, content_hash: str) -> str | None:
 def error_page(page, body: str, title_says_report: bool) -> str | None:
     """Why the answer looks like an error page rather than a report, or None. A short page that says it refused
     (访问受限, 页面不存在, …) is one; so is a page of a few lines and no attachment behind a link titled as a report."""
+    said = soft_error(page.title, body)
+    if said:
+        return said
     if len(body) >= MIN_PAGE_BODY * 2:
         return None
-    match = SOFT_ERROR.search(f"{page.title or ''}\n{body[:500]}")
-    if match:
-        return f"says {match.group(0)!r}"
     if title_says_report and len(body) < MIN_PAGE_BODY and not page.attachments:
         return f"{len(body)} characters of text and no attachment"
+    return None
+
+
+def soft_error(title: str | None, text: str) -> str | None:
+    """``says '…'`` when a short page (title and visible text) says the portal refused or failed, else None: the
+    one rule for report, list and discovery pages. A long page may mention 防火墙 or 已被删除 in passing."""
+    if len(text) >= MIN_PAGE_BODY * 2:
+        return None
+    match = SOFT_ERROR.search(f"{title or ''}\n{text[:500]}")
+    return f"says {match.group(0)!r}" if match else None
+
+
+def list_refusal(page: ListPage) -> str | None:
+    """Why a list page that answered is no list of the column, or None. Such a page is a failed read, as an error
+    page in place of a report is (``error_page``): reading it as a list with no links would turn every year the
+    column holds ``missing``. It is one the parser cut (``extract.tree``), an error or WAF page (``soft_error``)
+    with at most a couple of links, or a page with no links, no pager and next to no text (a script challenge)."""
+    if page.cut:
+        return page.cut
+    if page.text is None:
+        return None  # a JSON or XML answer (gkmlpt, Hanweb): its records are the list, however few
+    said = soft_error(page.title, page.text)
+    if said and len(page.links) <= MAX_LINKS_ON_ERROR_PAGE:
+        return f"an error page, not the list ({said})"
+    if not page.links and not page.next_pages and len(page.text) < MIN_LIST_TEXT:
+        return f"no list on the page ({len(page.text)} characters of text, no links)"
     return None
 
 

@@ -25,12 +25,13 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from scrapers.classify import title_verdict
 from scrapers.collect.discover import PAGER_WORDS, normalise_url, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError
+from scrapers.collect.judge import list_refusal
 from scrapers.collect.site import on_site
+from scrapers.extract import tree
 from scrapers.extract.charset import decode_html
 
 __all__ = ["DEAD", "Column", "LocateResult", "default_budget", "is_site_root", "locate", "recheck_days"]
@@ -139,6 +140,7 @@ class LocateResult:
     pages: int = 0
     exhausted: bool = False  # stopped by the budget with candidates left
     errors: list[str] = field(default_factory=list)
+    refused: int = 0  # pages that answered with an error or WAF page (judge.list_refusal): failed reads
 
     def describe(self) -> str:
         head = f"{self.start_url}: {len(self.columns)} column(s) in {self.requests} requests (budget {self.budget})"
@@ -242,6 +244,12 @@ def _judge_page(resp, cand: _Candidate, fetch, result, budget, clock) -> tuple[C
     """The page as a column (None when it lists no annual report), and the keys of its further pages."""
     page = parse_list_page(resp.content, resp.url, resp.content_type)
     pages = {normalise_url(p.url) for p in page.next_pages}
+    refused = list_refusal(page)
+    if refused:
+        # an error or WAF page is a failed read, as in the crawl: it says nothing about the columns behind it
+        result.errors.append(f"{resp.url}: not a list ({refused})")
+        result.refused += 1
+        return None, pages
     links = list(page.links)
     if not links and page.next_pages and page.family == "gkmlpt" and result.requests < budget:
         # a JS app whose records come from an API: one more request shows what the column lists
@@ -341,7 +349,7 @@ def navigation(
     if not cleaned.strip():
         return
     try:
-        doc = lxml.html.document_fromstring(cleaned)
+        doc = tree.parse(cleaned, html_elements=True)[0]  # a cut page still offers the links above the cut
     except (lxml.etree.ParserError, ValueError):
         return
     base = url

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from scrapers.classify import title_verdict, year_in
 from scrapers.collect.discover import Link, ListPage, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError
-from scrapers.collect.judge import screen_link
+from scrapers.collect.judge import list_refusal, screen_link
 
 __all__ = ["PageError", "judge_page", "read_page", "render_text", "screen"]
 
@@ -117,6 +117,8 @@ def judge_page(
         "family": page.family,
         "pager": page.pager or "no pager found: this page is the only one",
         "unread": page.unread,  # a list the page clearly holds but this reader could not read (a failed read)
+        # the crawl's verdict on the page itself: an error/WAF page or a cut one is a failed read, not a list
+        "not_a_list": list_refusal(page),
     }
 
 
@@ -145,6 +147,11 @@ def render_text(result: dict[str, Any]) -> str:
     lines = [
         f"{result['url']}",
         f"pager: {result['family']}: {result['pager']}" + (f" (page count {count})" if count is not None else ""),
+        *(
+            [f"not a list: {result['not_a_list']}; the crawl counts this page as a failed read"]
+            if result.get("not_a_list")
+            else []
+        ),
         f"{len(links)} link(s):",
     ]
     for link in links:

@@ -18,11 +18,11 @@ import re
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
-import lxml.html
 
 from scrapers.collect import discover as d
 from scrapers.collect import js_literals as js
 from scrapers.collect.fetch import site_host
+from scrapers.extract import tree
 
 __all__ = ["is_placeholder", "read_api_answer", "read_scripted", "unread_reason"]
 
@@ -124,7 +124,7 @@ def _read_commented(doc, text: str, url: str, base: str, page: d.ListPage) -> bo
         return False
     cleaned = re.sub(r"</(?:html|body)\s*>", " ", opened, flags=re.I)
     try:
-        doc = lxml.html.document_fromstring(cleaned)
+        doc, _cut = tree.parse(cleaned, html_elements=True)  # the one parser (extract.tree: no depth cut)
     except (lxml.etree.ParserError, ValueError):
         return False
     links = d._links(doc, base)
@@ -345,7 +345,7 @@ def read_api_answer(text: str, request: d.PageRequest, page: d.ListPage) -> d.Li
     if store is not None:  # Hanweb dataproxy XML
         for record in d.RECORD.findall(text):
             try:
-                fragment = lxml.html.fragment_fromstring(record, create_parent="div")
+                fragment, _cut = tree.parse_fragment(record)
             except (lxml.etree.ParserError, ValueError):
                 continue
             page.links.extend(d._links(fragment, base))

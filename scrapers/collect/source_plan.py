@@ -177,6 +177,13 @@ class SourcePlan:
                 note = f"discovery ran ({why}), found nothing in {spent}; kept remembered column ({trail})"
                 yield from self._emit(col["url"], note, sources)
             return
+        if result.refused:
+            # Pages on the way answered with error or WAF pages: "no column here" would be a guess, so nothing is
+            # remembered and discovery runs again next time.
+            first = next((e for e in result.errors if "not a list" in e), result.errors[0])
+            yield from self._emit(start, f"discovery ran ({why}): {result.refused} page(s) from {begin} were not "
+                                  f"readable ({first}); crawled the page itself", sources)  # fmt: skip
+            return
         self.memory[start] = {**remember(result, self.clock()), "found_at_text": f"on {dt.date.today().isoformat()}"}
         reason = "budget spent" if result.exhausted else "no page reached listed an annual report"
         yield from self._emit(start, f"discovery ran ({why}): no column found from {begin} in {spent} ({reason}); "

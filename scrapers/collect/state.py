@@ -108,6 +108,42 @@ def rebuild_from_links(landing: Landing, government_id: str, state: dict[str, An
             state["pending"][key] = pending_entry(row, attempts=1, now=0)
 
 
+def forget_quarantined(landing: Landing, government_id: str, state: dict[str, Any]) -> int:
+    """Reports the state knows but no landing file holds any more (the build moved a damaged file to
+    ``quarantine/landing/``) go back to ``pending``, due at once: the next crawl fetches and lands them again
+    even when their list page answers 304. Without this they were "known" for good and their years turned
+    ``missing`` although the pages are online (and in ``raw/``). Runs only when a quarantined file of this
+    government is new to the state; returns how many reports it gave back."""
+    name = landing.state_path(government_id).stem
+    quarantined = sorted(
+        str(p.relative_to(landing.root))
+        for p in (landing.root / "quarantine" / "landing" / "reports").glob(f"*/{name}.jsonl")
+    )
+    if not quarantined or set(quarantined) <= set(state.get("quarantine_seen", [])):
+        return 0
+    landed = set()
+    for path in (landing.landing_dir / "reports").glob(f"*/{name}.jsonl"):
+        for row in read_jsonl_lenient(path):
+            if row.get("government_id") == government_id and row.get("url"):
+                landed.add((normalise_url(row["url"]), row.get("content_hash")))
+    given_back = 0
+    for key, rep in list(state["reports"].items()):
+        if (key, rep.get("content_hash")) in landed:
+            continue
+        del state["reports"][key]
+        state["links"].pop(key, None)
+        row = {"url": rep.get("url") or key, "list_url": rep.get("list_url"), "title": rep.get("title"),
+               "date": rep.get("list_date"), "report_year": rep.get("report_year"),
+               "reason": "its landed version was quarantined (damaged file): fetched and landed again"}  # fmt: skip
+        state["pending"][key] = pending_entry(row, attempts=1, now=0)
+        given_back += 1
+    if given_back:
+        log.warning("%s: %d known report(s) are in no readable landing file (quarantined: %s); fetched again",
+                    government_id, given_back, ", ".join(quarantined))  # fmt: skip
+    state["quarantine_seen"] = quarantined
+    return given_back
+
+
 def _skip_kind(reason: str) -> str:
     """The state's decision for a landed ``skipped`` row, by its reason (as ``judge.screen_link`` writes them):
     title and off-site skips are judged again when the rules or the registry's hosts change; others stay."""

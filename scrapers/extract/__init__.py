@@ -24,7 +24,9 @@ from scrapers.extract.sections import split_sections
 __all__ = ["EXTRACTOR_VERSION", "AttachmentError", "Page", "extract_attachment", "extract_page", "page_from_attachment"]
 
 # Bump when output for the same bytes changes: landed records carry it, so re-extraction can be targeted.
-EXTRACTOR_VERSION = "1.2.0"  # 1.2.0: plain titles, the article's own title over the site name, named date labels
+# 1.2.0: plain titles, the article's own title over the site name, named date labels; deeply nested pages read
+# whole (extract.tree), ``cut`` when they are not
+EXTRACTOR_VERSION = "1.2.0"
 
 # Less body text than this, beside a PDF/DOCX link, means the report is the attachment.
 _MIN_BODY_CHARS = 30
@@ -46,6 +48,7 @@ class Page:
     body_in_attachment: list[str] = field(default_factory=list)
     encoding: str | None = None
     body_method: str = "none"  # marker | selector | structural | attachment | none: how the body was found
+    cut: str | None = None  # why the parser left part of the page out (too deeply nested): not the whole report
     extractor_version: str = EXTRACTOR_VERSION
 
     def as_dict(self) -> dict:
@@ -63,6 +66,7 @@ class Page:
             "body_in_attachment": list(self.body_in_attachment),
             "encoding": self.encoding,
             "body_method": self.body_method,
+            "cut": self.cut,
             "extractor_version": self.extractor_version,
         }
 
@@ -81,7 +85,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
     """Extract one report page. Never raises on bad HTML: an unreadable page gives an empty body."""
     text, encoding = decode_html(content)
     text = repair_markup(text)
-    root = _body.parse_html(text)
+    root, cut = _body.parse_html_whole(text)
     tags = _meta.meta_tags(root)
     for el in root.iter("script", "style"):
         el.text = None  # keep the elements (tails are text) but not their code, which is not metadata
@@ -98,6 +102,7 @@ def extract_page(content: bytes, url: str | None = None) -> Page:
         decision_reason="",
         attachments=_meta.attachments_of(root, url),
         encoding=encoding,
+        cut=cut,
     )
     paragraphs, page.body_method = _body.body_with_method(root, text, title)
     joined = "".join(paragraphs)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from scrapers.extract import chrome
+from scrapers.extract import chrome, tree
 
 # A source line break is no space unless it separates two Latin words or numbers (browsers differ; readers of
 # Chinese expect none, and Word-pasted runs are broken at arbitrary points).
@@ -60,32 +60,40 @@ def linearise(root) -> list[Line]:
             buf.clear()
         link[0] = 0
 
-    def walk(el, in_link: bool) -> None:
+    def tail(el, in_link: bool) -> None:
+        if el.tail:
+            buf.append(el.tail)
+            if in_link:
+                link[0] += len(el.tail.strip())
+
+    # A stack, not recursion: pages nest up to 2,048 levels (extract.tree), deeper than Python's recursion limit.
+    stack = [(root, False, False)]  # (element, inside a link, its children already written)
+    while stack:
+        el, in_link, done = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "br":
+        if done:
+            if tag in chrome.BLOCK_TAGS:
+                flush()
+            tail(el, in_link)
+        elif tag == "br":
             flush()
+            tail(el, in_link)
         elif tag == "tr" and (row := _data_row(el)) is not None:
             flush()
             lines.append(row)
+            tail(el, in_link)
         elif tag:
-            block = tag in chrome.BLOCK_TAGS
-            if block:
+            if tag in chrome.BLOCK_TAGS:
                 flush()
             here = in_link or tag == "a"
             if el.text:
                 buf.append(el.text)
                 if here:
                     link[0] += len(el.text.strip())
-            for child in el:
-                walk(child, here)
-            if block:
-                flush()
-        if el.tail:
-            buf.append(el.tail)
-            if in_link:
-                link[0] += len(el.tail.strip())
-
-    walk(root, False)
+            stack.append((el, in_link, True))
+            stack.extend((child, here, False) for child in reversed(el))
+        else:
+            tail(el, in_link)
     flush()
     return lines
 
@@ -117,16 +125,18 @@ def _data_row(tr) -> Line | None:
     return Line(row, min(links + len(texts) - 1, len(row)) if links else 0)
 
 
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, no_network=True)
-
-
 def parse_html(text: str):
     """Parse with plain lxml elements (no lxml.html class lookup: markedly faster); never raises."""
+    return parse_html_whole(text)[0]
+
+
+def parse_html_whole(text: str):
+    """``(root, cut)``: as ``parse_html``, and why the parser left part of the page out (``tree.parse``), or None."""
     try:
-        root = etree.fromstring(text or "<html></html>", _PARSER)
+        root, cut = tree.parse(text or "<html></html>")
     except (etree.XMLSyntaxError, ValueError):
-        root = None
-    return root if root is not None else etree.fromstring("<html><body></body></html>", _PARSER)
+        root, cut = None, None
+    return (root, cut) if root is not None else (tree.parse("<html><body></body></html>")[0], None)
 
 
 def drop_tree(el) -> None:

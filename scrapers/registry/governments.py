@@ -35,6 +35,10 @@ _OPTIONAL = {
     "sources": list,  # evidence per URL: [{url, evidence}], where each URL was seen
 }
 _CODE = re.compile(r"^\d{6}$")
+# An id names the government's files (state/<id>.json, landing/<stream>/<run>/<id>.jsonl, locks/gov-<id>.lock):
+# only characters that are the same on every file system, so no two ids share a file and none leaves its directory.
+# The shipped ids are 6-digit codes and code + "-" + a pinyin suffix (500000-jw).
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _DUE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
@@ -279,9 +283,15 @@ def parse_registry(data: Any, path: Path | str) -> Registry:
                     raise RegistryError(path, f"must be a list of non-empty strings, got {item!r}", label, key)
         _check_values(path, label, raw)
         gid = raw["id"]
-        if gid in seen:
-            raise RegistryError(path, f"duplicate id, first used by entry #{seen[gid] + 1}", label, "id")
-        seen[gid] = index
+        if not _SAFE_ID.match(gid):
+            raise RegistryError(
+                path, f"must be letters, digits, '-' and '_' (up to 64, starting with a letter or digit), got {gid!r}",
+                label, "id",
+            )  # fmt: skip
+        # Case apart, two ids would share their files on a case-insensitive disk.
+        if gid.lower() in seen:
+            raise RegistryError(path, f"duplicate id, first used by entry #{seen[gid.lower()] + 1}", label, "id")
+        seen[gid.lower()] = index
         governments.append(
             Government(
                 id=gid,

@@ -252,3 +252,42 @@ def test_hostile_list_pages_do_not_raise():
                                                             "first_publish_time": stamp}]})  # fmt: skip
         p = parse_list_page(answer.encode(), "https://www.gz.gov.cn/gkmlpt/api/all/1?page=1&sid=2")
         assert len(p.links) == 1 and len(p.next_pages) <= 2000
+
+
+def test_a_list_nested_deeply_is_read_whole_and_one_too_deep_is_not_a_list():
+    from scrapers.collect.judge import list_refusal
+
+    item = '<ul><li><a href="/a.html">某某县2023年法治政府建设年度报告</a> 2024-03-01</li></ul>'
+    page = parse_list_page(f"<html><body>{'<div>' * 260}{item}</body></html>".encode(), "http://x.gov.cn/l/")
+    assert [link.url for link in page.links] == ["http://x.gov.cn/a.html"] and list_refusal(page) is None
+    cut = parse_list_page(f"<html><body>{'<div>' * 2100}{item}</body></html>".encode(), "http://x.gov.cn/l/")
+    assert "the parser cut the page" in list_refusal(cut)
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("<title>访问过于频繁</title><h1>访问过于频繁，请稍后再试</h1><a href='/'>返回首页</a>", "访问过于频繁"),
+        ("<h1>404 Not Found</h1>", "Not Found"),
+        ("<script>var $_ts={};$_ts.cd='qEtr';</script>", "no list on the page"),
+        (
+            "<h2>法治政府建设年度报告</h2><ul class='list'></ul>"
+            + "<p>本栏目暂无信息，主办单位：测试县人民政府办公室。</p>" * 3,
+            None,
+        ),
+        (
+            "<ul>"
+            + "".join(
+                f"<li><a href='/{i}.html'>测试县{y}年法治政府建设年度报告</a> {y + 1}-03-01</li>"
+                for i, y in enumerate(range(2019, 2024))
+            )
+            + "</ul><p>页面不存在</p>",
+            None,
+        ),
+    ],
+)
+def test_a_page_that_is_not_a_list_is_named(body, refused):
+    from scrapers.collect.judge import list_refusal
+
+    why = list_refusal(parse_list_page(f"<html><body>{body}</body></html>".encode(), "http://x.gov.cn/l/"))
+    assert (why is None) if refused is None else (refused in why)

@@ -88,6 +88,16 @@ BAD = [
     ("year as string", lambda d: d["governments"][0].update(reports_from="2019"), "'510705' (#1)", "reports_from"),
     ("bool year", lambda d: d["governments"][0].update(reports_from=True), "'510705' (#1)", "reports_from"),
     ("id as int", lambda d: d["governments"][0].update(id=510705), "#1", "id"),
+    # ids name files (state, landing, locks): "510705 a" would share 510705_a's, "../x" would leave the data dir
+    ("id with a space", lambda d: d["governments"][0].update(id="510705 a"), "'510705 a' (#1)", "id"),
+    ("id with a path", lambda d: d["governments"][0].update(id="../../x"), "'../../x' (#1)", "id"),
+    ("id with a dot", lambda d: d["governments"][0].update(id="510705.a"), "'510705.a' (#1)", "id"),
+    (
+        "ids apart by case",
+        lambda d: d["governments"][1].update(id="510705-A") or d["governments"][0].update(id="510705-a"),
+        "'510705-A' (#2)",
+        "id",
+    ),
     (
         "list_urls a string",
         lambda d: d["governments"][0].update(list_urls="https://a.gov.cn/"),
@@ -208,3 +218,33 @@ def test_cli_registry_summary(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "2 governments (city 1, county 1)" in proc.stdout
     assert "best URL known: list 2, report 0, home 0, none 0" in proc.stdout
+
+
+def test_ids_that_would_share_or_escape_files_stop_the_crawl_before_anything_is_written(tmp_path):
+    """'510705 a' and '510705_a' once shared state/510705_a.json (the second government's report was "known" and
+    never landed); '../../escape' wrote a lock file outside the data directory. Against a live local portal the
+    crawl now exits 2 naming the entry and the field, and writes nothing anywhere."""
+    from reliability.farm import Site, list_page, page
+
+    site = Site("ids", "127.0.120.5")
+    try:
+        site.set("/fzzf/", page(list_page([("测试县2023年法治政府建设年度报告", "/fzzf/2023.html", "2024-03-20")])))
+        url = site.url("/fzzf/")
+        for ids, named in ((["510705 a", "510705_a"], "'510705 a' (#1)"), (["../../escape"], "'../../escape' (#1)")):
+            entries = [{"id": i, "name": f"测试{n}县人民政府", "level": "county", "province": "四川省", "list_urls": [url]}
+                       for n, i in enumerate(ids)]  # fmt: skip
+            work = tmp_path / str(len(ids))
+            work.mkdir()
+            path = write(work, {"governments": entries})
+            data_dir = work / "a" / "b" / "data"
+            proc = subprocess.run(
+                [sys.executable, "-m", "scrapers.cli", "crawl", "--registry", str(path), "--data-dir", str(data_dir),
+                 "--allow-private-hosts", "--delay", "0", "--no-progress"],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert proc.returncode == 2, proc.stderr
+            assert named in proc.stderr and "'id'" in proc.stderr and str(path) in proc.stderr
+            assert sorted(p.name for p in work.rglob("*")) == ["registry.yaml"]  # no data dir, no stray lock
+        assert site.hits() == []
+    finally:
+        site.close()

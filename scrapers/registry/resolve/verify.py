@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lxml import html as lxml_html
+import lxml.etree
 
+from scrapers.extract import tree
 from scrapers.registry.governments import Government
 from scrapers.registry.resolve.names import GOVERNMENT, Names, squash
 
@@ -35,8 +36,10 @@ class Verdict:
 def page_identity(text: str) -> tuple[list[str], list[str], str]:
     """(site identity codes, site names in order of authority, visible text) of a page."""
     try:
-        doc = lxml_html.fromstring(text or "<html/>")
-    except (ValueError, lxml_html.etree.ParserError):
+        doc, _cut = tree.parse(text or "<html/>", html_elements=True)
+    except (ValueError, lxml.etree.ParserError):
+        return [], [], ""
+    if doc is None:
         return [], [], ""
     meta = {}
     for node in doc.iter("meta"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html as lxml_html
+import lxml.etree
 
+from scrapers.extract import tree
 from scrapers.registry.governments import Government
 from scrapers.registry.resolve.names import Names, squash
 
@@ -31,8 +32,10 @@ def portal_links(text: str, base_url: str) -> list[tuple[str, str]]:
     """(link text, absolute URL) for every link of the page: anchors (text, else title, else an image's alt),
     select options carrying URLs, and name/URL pairs in scripts."""
     try:
-        doc = lxml_html.fromstring(text or "<html/>")
-    except (ValueError, lxml_html.etree.ParserError):
+        doc, _cut = tree.parse(text or "<html/>", html_elements=True)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    if doc is None:
         return []
     out: list[tuple[str, str]] = []
 
