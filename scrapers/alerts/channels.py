@@ -22,6 +22,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapers.alerts import bots
 
 log = logging.getLogger("fzzf.notify")
 
@@ -29,6 +32,7 @@ ENV_URLS = "FZZF_ALERT_URLS"
 ENV_CONN_ID = "FZZF_ALERT_CONN_ID"
 DEFAULT_CONN_ID = "fzzf_alerts"
 OUTBOX = "outbox.jsonl"
+MAX_BODY = 32_768  # bytes per message for channels that declare no smaller limit
 
 
 @dataclass
@@ -36,14 +40,23 @@ class Delivery:
     """What happened to one message: channels that took it, channels that refused it, where it was filed."""
 
     channels: int = 0
-    sent: list[str] = field(default_factory=list)  # privacy-masked URLs (apprise hides tokens and passwords)
-    failed: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # masked URLs (``mask_url``), never a token
+    failed: list[str] = field(default_factory=list)  # masked URL and the reason
     filed: Path | None = None
+    # Body lines each channel took, in whole parts (a message longer than a channel takes goes in parts, and a
+    # refused part stops the rest): a digest records as sent only the lines some part actually carried.
+    lines_taken: dict[str, int] = field(default_factory=dict)
 
     @property
     def delivered(self) -> bool:
         """Delivered when a configured channel took it; with no channel, filing it is the configured delivery."""
         return bool(self.sent) if self.channels else self.filed is not None
+
+    def taken(self, lines: int) -> int:
+        """How many of the body's ``lines`` lines reached a channel (all of them when filing was the delivery)."""
+        if not self.channels:
+            return lines if self.filed is not None else 0
+        return max(self.lines_taken.values(), default=0)
 
     def describe(self) -> str:
         if not self.channels:
@@ -52,6 +65,32 @@ class Delivery:
         if self.failed:
             text += f"; failed: {', '.join(self.failed)}"
         return text
+
+
+def mask_url(url: str) -> str:
+    """How a channel URL is shown anywhere (outbox, logs, alert bodies, exceptions): ``scheme://host[:port]``, with
+    ``/…`` and ``?…`` standing for any path and query, since webhooks keep their secret there (``json://host/SECRET``,
+    ``?access_token=``); apprise's privacy form first, so a token that is the "host" (``dingtalk://TOKEN``) is masked
+    too. Credentials are dropped."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
+        return "(not a URL)"
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        return f"{scheme}://…"
+    try:
+        shown, given = urlsplit(plugin.url(privacy=True)), urlsplit(url)
+        host = shown.hostname or ""
+        port = f":{shown.port}" if shown.port else ""
+    except ValueError:
+        return f"{scheme}://…"
+    # apprise's own form always carries a query of its settings: whether there is a path or query to hide is
+    # the configured URL's question
+    path = "/…" if given.path.strip("/") else ""
+    query = "?…" if given.query else ""
+    return f"{scheme}://{host}{port}{path}{query}"
 
 
 def _split_urls(value: str) -> list[str]:
@@ -99,24 +138,35 @@ def deliver(
 ) -> Delivery:
     """Send one message to every channel, file it under ``DATA_DIR/alerts/`` and log it; never raises for a channel.
 
-    ``notify_type`` is apprise's: info, success, warning or failure.
+    ``notify_type`` is apprise's: info, success, warning or failure. The body is plain text: every channel gets it
+    declared as text, so page text in it (a title, a link in a reason) is escaped for the channel's own markup by
+    apprise (Slack ``&lt;``, Markdown ``\\[``, e-mail HTML) and DingTalk/WeCom get ``msgtype: text`` (``bots``).
+    A body longer than a channel takes goes in parts, cut between lines; a part refused stops that channel.
     """
-    import apprise  # 0.3 s; only paid by callers that actually send something
-
     urls = channel_urls() if urls is None else urls
     outcome = Delivery(channels=len(urls))
+    lines = body.split("\n")
     for url in urls:
-        sender = apprise.Apprise()
-        if not sender.add(url):
-            outcome.failed.append(_scheme(url) + " (not a valid apprise URL)")
+        masked = mask_url(url)
+        send, limit = _sender(url, notify_type)
+        if send is None:
+            outcome.failed.append(masked + " (not a valid apprise URL)")
             continue
-        masked = sender[0].url(privacy=True)
-        # One Apprise object per URL: apprise's own notify() answers False if any one channel failed, and we need
-        # to know which, so a webhook that is down does not hide a DingTalk group that got the message.
-        if sender.notify(body=body, title=title, notify_type=notify_type):
+        parts = split_lines(title, lines, limit)
+        taken, why = 0, None
+        for number, (start, end) in enumerate(parts, 1):
+            part_title = title if len(parts) == 1 else f"{title} ({number}/{len(parts)})"
+            why = send(part_title, _cut("\n".join(lines[start:end]), limit - len(part_title.encode("utf-8")) - 1))
+            if why is not None:
+                if len(parts) > 1:
+                    why = f"part {number} of {len(parts)}: {why}"
+                break
+            taken = end
+        outcome.lines_taken[masked] = taken
+        if why is None:
             outcome.sent.append(masked)
         else:
-            outcome.failed.append(masked)
+            outcome.failed.append(f"{masked} ({why})")
     level = logging.WARNING if notify_type in ("warning", "failure") else logging.INFO
     log.log(level, "alert [%s] %s\n%s", kind, title, body)
     outcome.filed = _file(Path(data_dir), kind, title, body, notify_type, outcome)
@@ -125,8 +175,50 @@ def deliver(
     return outcome
 
 
-def _scheme(url: str) -> str:
-    return url.split("://", 1)[0] + "://…" if "://" in url else "?"
+def _sender(url: str, notify_type: str):
+    """(send(title, body) -> None or the reason it was refused, size limit in bytes) for one channel URL;
+    (None, 0) for a URL apprise cannot parse."""
+    import apprise  # 0.3 s; only paid by callers that actually send something
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        return None, 0
+    bot = bots.bot_for(url)
+    if bot is not None:
+        return (lambda title, body: bots.send(bot, plugin, title, body)), bot.limit
+
+    def send(title: str, body: str) -> str | None:
+        # One channel per call: apprise answers False if any one channel failed, and we need to know which, so a
+        # webhook that is down does not hide a group that got the message.
+        ok = plugin.notify(body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT)
+        return None if ok else "not delivered"
+
+    return send, min(plugin.body_maxlen or MAX_BODY, MAX_BODY)
+
+
+def split_lines(title: str, lines: list[str], limit: int) -> list[tuple[int, int]]:
+    """Line ranges [start, end) of ``lines``, each sent as one message under ``limit`` UTF-8 bytes with its title
+    (and a " (n/m)" mark); a single line longer than that goes alone, cut to fit (``_cut``)."""
+    budget = max(limit - len(title.encode("utf-8")) - len(" (999/999)\n"), 1)
+    parts: list[tuple[int, int]] = []
+    start, used = 0, 0
+    for i, line in enumerate(lines):
+        size = len(line.encode("utf-8")) + 1
+        if i > start and used + size > budget:
+            parts.append((start, i))
+            start, used = i, 0
+        used += size
+    parts.append((start, len(lines)))
+    return parts
+
+
+def _cut(text: str, size: int) -> str:
+    """``text`` within ``size`` UTF-8 bytes, cut at a character and marked: a bot refuses an over-long message
+    outright, so one long line (a page title) must not block the digest for good."""
+    data = text.encode("utf-8")
+    if len(data) <= size:
+        return text
+    return data[: max(size - 3, 0)].decode("utf-8", errors="ignore") + "…"
 
 
 def _file(data_dir: Path, kind: str, title: str, body: str, notify_type: str, outcome: Delivery) -> Path | None:
