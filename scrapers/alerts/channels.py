@@ -22,9 +22,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from scrapers.alerts import bots
+from scrapers.alerts import bots, secrets
+from scrapers.alerts.secrets import mask_url
 
 log = logging.getLogger("fzzf.notify")
 
@@ -67,32 +67,6 @@ class Delivery:
         return text
 
 
-def mask_url(url: str) -> str:
-    """How a channel URL is shown anywhere (outbox, logs, alert bodies, exceptions): ``scheme://host[:port]``, with
-    ``/…`` and ``?…`` standing for any path and query, since webhooks keep their secret there (``json://host/SECRET``,
-    ``?access_token=``); apprise's privacy form first, so a token that is the "host" (``dingtalk://TOKEN``) is masked
-    too. Credentials are dropped."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
-        return "(not a URL)"
-    import apprise
-
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    if not plugin:
-        return f"{scheme}://…"
-    try:
-        shown, given = urlsplit(plugin.url(privacy=True)), urlsplit(url)
-        host = shown.hostname or ""
-        port = f":{shown.port}" if shown.port else ""
-    except ValueError:
-        return f"{scheme}://…"
-    # apprise's own form always carries a query of its settings: whether there is a path or query to hide is
-    # the configured URL's question
-    path = "/…" if given.path.strip("/") else ""
-    query = "?…" if given.query else ""
-    return f"{scheme}://{host}{port}{path}{query}"
-
-
 def _split_urls(value: str) -> list[str]:
     return [u for u in re.split(r"[\s,]+", value.strip()) if u]
 
@@ -122,10 +96,9 @@ def _connection_urls(conn_id: str) -> list[str]:
 
 def channel_urls() -> list[str]:
     """The apprise URLs alerts go to (environment first, then the Airflow connection); empty when none is set."""
-    urls = _split_urls(os.environ.get(ENV_URLS, ""))
-    if urls:
-        return urls
-    return _connection_urls(os.environ.get(ENV_CONN_ID) or DEFAULT_CONN_ID)
+    urls = _split_urls(os.environ.get(ENV_URLS, "")) or _connection_urls(os.environ.get(ENV_CONN_ID) or DEFAULT_CONN_ID)
+    secrets.register(urls)
+    return urls
 
 
 def deliver(
@@ -143,7 +116,7 @@ def deliver(
     apprise (Slack ``&lt;``, Markdown ``\\[``, e-mail HTML) and DingTalk/WeCom get ``msgtype: text`` (``bots``).
     A body longer than a channel takes goes in parts, cut between lines; a part refused stops that channel.
     """
-    urls = channel_urls() if urls is None else urls
+    urls = channel_urls() if urls is None else secrets.register(urls)
     outcome = Delivery(channels=len(urls))
     lines = body.split("\n")
     for url in urls:

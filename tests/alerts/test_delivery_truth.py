@@ -153,7 +153,7 @@ SECRET_PATH, SECRET_QUERY = "hook-5ecret-path-1234", "5ecret-query-5678"
 
 def test_a_secret_in_a_json_url_path_or_query_is_written_nowhere(data_dir, receiver, monkeypatch, caplog, capsys):
     """24.7: apprise masks passwords, not a webhook's path or query: both went to the outbox, the log and the
-    pipeline-failure alert (which every channel gets)."""
+    pipeline-failure alert (which every channel gets); apprise and urllib3 wrote them to the debug log."""
     from scrapers import cli
     from scrapers.alerts.failures import notify_failure
     from scrapers.orchestration.tasks import AlertsNotDelivered, alert_missing
@@ -167,7 +167,8 @@ def test_a_secret_in_a_json_url_path_or_query_is_written_nowhere(data_dir, recei
         receiver.status = 500  # the secret channel refuses: its URL goes into every failure report
         other.status = 500
         caplog.set_level(logging.DEBUG)
-        assert cli.main(["alert", "--data-dir", str(data_dir)]) == 1
+        # -v: apprise and urllib3 log the URL they post to at DEBUG
+        assert cli.main(["-v", "alert", "--data-dir", str(data_dir)]) == 1
         with pytest.raises(AlertsNotDelivered) as failed:
             alert_missing(AS_OF)
         other.status = 200
