@@ -221,11 +221,14 @@ def cmd_build(args) -> int:
 def cmd_missing(args) -> int:
     from scrapers.warehouse.build import run_build
     from scrapers.warehouse.paths import published_path
-    from scrapers.warehouse.published import missing_reports
+    from scrapers.warehouse.published import missing_reports, stale_warning
 
     data_dir = settings.data_dir(args.data_dir)
     if args.as_of is None:
         rows = missing_reports(published_path(data_dir))
+        warning = stale_warning(data_dir, published_path(data_dir))
+        if warning:
+            print(warning, file=sys.stderr)
     else:
         # Another day is answered by dbt building for that day, so the status rule (unknown, held, grace) is
         # applied as it would be then, never re-derived here from the published day's statuses.

@@ -30,7 +30,7 @@ from scrapers.alerts.state import (
 )
 from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
-from scrapers.warehouse.connect import connect_read, rows
+from scrapers.warehouse.connect import reading, rows
 from scrapers.warehouse.paths import published_path
 
 log = logging.getLogger("fzzf.alerts")
@@ -256,15 +256,12 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
     with _alerts_lock(data_dir):
         state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
-        con = connect_read(warehouse)
-        try:
+        with reading(warehouse) as con:
             found = rows(
                 con,
                 "select government_id, name, province, level, report_year, due_date, grace_end_date, days_overdue "
                 "from marts.report_coverage where status = 'overdue' order by province, level, government_id",
             )
-        finally:
-            con.close()
         current = {report_key(r): jsonable(r) for r in found}
         due = [row for key, row in current.items() if key not in reminded]
         outcome.still_missing = len(current) - len(due)

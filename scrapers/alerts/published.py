@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.alerts.state import report_key
-from scrapers.warehouse.connect import connect_read, rows
+from scrapers.warehouse.connect import reading, rows
 
 log = logging.getLogger("fzzf.alerts")
 
 
 def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Missing rows and {key: coverage status} from the published warehouse."""
-    con = connect_read(warehouse)
-    try:
+    with reading(warehouse) as con:
         missing = rows(
             con,
             "select government_id, name, province, level, report_year, due_date, days_overdue "
@@ -33,8 +32,6 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
         except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
             log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
             coverage = {}
-    finally:
-        con.close()
     return missing, coverage
 
 

@@ -21,12 +21,17 @@ MISSING_COLUMNS = "government_id, name, province, level, report_year, due_date, 
 
 
 def publish_warehouse(
-    data_dir: Path, missing: list[tuple], coverage: list[tuple], reasons: list[tuple] | None = None
+    data_dir: Path,
+    missing: list[tuple],
+    coverage: list[tuple],
+    reasons: list[tuple] | None = None,
+    crawl_runs: list[tuple] | None = None,
 ) -> Path:
     """Write DATA_DIR/warehouse.duckdb the way publish does: build aside, then rename over the old one.
 
     ``reasons``: (government_id, report_year, reason) rows of marts.coverage_explained; None leaves the table out,
-    as in a warehouse built before it existed."""
+    as in a warehouse built before it existed. ``crawl_runs``: (government_id, last_run_id) rows of
+    marts.crawl_health (None leaves it out)."""
     staged = data_dir / "build" / "warehouse.duckdb"
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.unlink(missing_ok=True)
@@ -35,11 +40,13 @@ def publish_warehouse(
         con.execute("create schema marts")
         con.execute(
             "create table marts.missing_reports (government_id varchar, name varchar, province varchar, "
-            "level varchar, report_year integer, due_date date, days_overdue integer)"
+            "level varchar, report_year integer, due_date date, days_overdue integer, parent_id varchar, "
+            "grace_days integer, grace_end_date date, list_url varchar)"
         )
         con.execute(
             "create table marts.report_coverage (government_id varchar, report_year integer, status varchar, "
-            "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer)"
+            "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer, "
+            "as_of date)"
         )
         if missing:
             con.executemany(
@@ -58,6 +65,10 @@ def publish_warehouse(
             )
             if reasons:
                 con.executemany("insert into marts.coverage_explained values (?, ?, ?)", reasons)
+        if crawl_runs is not None:
+            con.execute("create table marts.crawl_health (government_id varchar, last_run_id varchar)")
+            if crawl_runs:
+                con.executemany("insert into marts.crawl_health values (?, ?)", crawl_runs)
     finally:
         con.close()
     published = data_dir / "warehouse.duckdb"
