@@ -78,7 +78,7 @@ class AlertOutcome:
         return "; ".join(parts)
 
 
-def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
+def published_warehouse(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     """The published warehouse, or None (with a note on the outcome) before anything was published."""
     warehouse = published_path(data_dir)
     if not warehouse.exists():
@@ -87,7 +87,7 @@ def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     return warehouse
 
 
-def _alerts_lock(data_dir: Path) -> FileLock:
+def alerts_lock(data_dir: Path) -> FileLock:
     """Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new."""
     (data_dir / "locks").mkdir(parents=True, exist_ok=True)
     return FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300)
@@ -102,13 +102,13 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     """
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = _published(data_dir, outcome)
+    warehouse = published_warehouse(data_dir, outcome)
     if warehouse is None:
         return outcome
     path = state_path(data_dir)
     urls = channel_urls() if urls is None else urls
     channels: list[tuple[str, str | None]] = [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
-    with _alerts_lock(data_dir):
+    with alerts_lock(data_dir):
         state = load_state(path)
         if state.get("recovered_from"):
             outcome.note = f"alert state was unreadable (kept as {state['recovered_from']}): current gaps sent again"
@@ -250,10 +250,10 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
     """
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = _published(data_dir, outcome)
+    warehouse = published_warehouse(data_dir, outcome)
     if warehouse is None:
         return outcome
-    with _alerts_lock(data_dir):
+    with alerts_lock(data_dir):
         state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
         with reading(warehouse) as con:

@@ -44,3 +44,22 @@ def _reasons(con) -> dict[str, str]:
         log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
         return {}
     return {report_key(r): r["reason"] for r in explained if r["reason"]}
+
+
+def read_unknown(warehouse: Path) -> list[dict[str, Any]]:
+    """Every ``unknown`` (government, year) with what the warehouse says about why: report_coverage's row (with
+    ``status_reason``, and ``status_reason_kind`` where the warehouse has it) and coverage_explained's ``reason``
+    and ``reason_kind`` (null in an older warehouse without that table)."""
+    with reading(warehouse) as con:
+        coverage = rows(con, "select * from marts.report_coverage where status = 'unknown'")
+        reasons: dict[str, dict[str, Any]] = {}
+        try:
+            for r in rows(con, "select * from marts.coverage_explained where status = 'unknown'"):
+                reasons[report_key(r)] = r
+        except Exception as exc:  # noqa: BLE001 - an older warehouse: group by report_coverage's reason alone
+            log.warning("cannot read marts.coverage_explained (%s); unknown rows grouped by status_reason", exc)
+    for row in coverage:
+        explained = reasons.get(report_key(row), {})
+        row["reason"] = explained.get("reason")
+        row["reason_kind"] = explained.get("reason_kind")
+    return sorted(coverage, key=lambda r: (r["province"] or "", r["government_id"], r["report_year"]))

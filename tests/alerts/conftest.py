@@ -46,25 +46,28 @@ def publish_warehouse(
         con.execute(
             "create table marts.report_coverage (government_id varchar, report_year integer, status varchar, "
             "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer, "
-            "as_of date)"
+            "status_reason varchar, as_of date)"
         )
         if missing:
             con.executemany(
                 f"insert into marts.missing_reports ({MISSING_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", missing
             )
         if coverage:
-            for row in coverage:  # (id, year, status) or those plus name, province, level, due, grace end, days
+            for row in coverage:  # (id, year, status) or those plus name, province, level, due, grace end, days, reason
                 cols = (
-                    "government_id, report_year, status, name, province, level, due_date, grace_end_date, days_overdue"
+                    "government_id, report_year, status, name, province, level, due_date, grace_end_date, "
+                    "days_overdue, status_reason"
                 )
                 names = ", ".join(cols.split(", ")[: len(row)])
                 con.execute(f"insert into marts.report_coverage ({names}) values ({', '.join('?' * len(row))})", row)
         if reasons is not None:
             con.execute(
-                "create table marts.coverage_explained (government_id varchar, report_year integer, reason varchar)"
+                "create table marts.coverage_explained (government_id varchar, report_year integer, reason varchar, "
+                "status varchar, reason_kind varchar)"
             )
-            if reasons:
-                con.executemany("insert into marts.coverage_explained values (?, ?, ?)", reasons)
+            for row in reasons:  # (id, year, reason) or those plus status and reason_kind
+                names = ", ".join("government_id, report_year, reason, status, reason_kind".split(", ")[: len(row)])
+                con.execute(f"insert into marts.coverage_explained ({names}) values ({', '.join('?' * len(row))})", row)
         if crawl_runs is not None:
             con.execute("create table marts.crawl_health (government_id varchar, last_run_id varchar)")
             if crawl_runs:

@@ -92,10 +92,16 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def messages(self) -> list[str]:
+    def messages(self, titled: str | None = None) -> list[str]:
+        """Title and body of each message taken; ``titled``: only those whose title contains it."""
         if self.bot is not None:
             return [p["json"]["text"]["content"] for p in self.posts]
-        return [p["json"]["title"] + "\n" + p["json"]["message"] for p in self.posts]
+        return [p["json"]["title"] + "\n" + p["json"]["message"] for p in self.titled(titled)]
+
+    def titled(self, part: str | None) -> list[dict]:
+        """The posts whose title contains ``part`` (all with None): the missing digest's say "newly missing", the
+        weekly digest's "cannot be verified", so a test about one is not thrown by the other."""
+        return [p for p in self.posts if part is None or part in p["json"]["title"]]
 
     def query(self, post: dict) -> dict[str, list[str]]:
         return parse_qs(urlsplit(post["path"]).query)
