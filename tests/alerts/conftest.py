@@ -66,7 +66,7 @@ def publish_warehouse(
                 "status varchar, reason_kind varchar)"
             )
             for row in reasons:  # (id, year, reason) or those plus status and reason_kind
-                names = ", ".join("government_id, report_year, reason, status, reason_kind".split(", ")[: len(row)])
+                names = ", ".join(["government_id", "report_year", "reason", "status", "reason_kind"][: len(row)])
                 con.execute(f"insert into marts.coverage_explained ({names}) values ({', '.join('?' * len(row))})", row)
         if crawl_runs is not None:
             con.execute("create table marts.crawl_health (government_id varchar, last_run_id varchar)")
