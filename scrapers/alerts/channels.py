@@ -161,8 +161,8 @@ def _sender(url: str, notify_type: str):
         return (lambda title, body: bots.send(bot, plugin, title, body)), bot.limit
 
     def send(title: str, body: str) -> str | None:
-        # One channel per call: apprise answers False if any one channel failed, and we need to know which, so a
-        # webhook that is down does not hide a group that got the message.
+        # The channel's own plugin, not an Apprise set: we need to know which channel failed, so a webhook that is
+        # down does not hide a group that got the message. TEXT: apprise escapes it for the channel's markup.
         ok = plugin.notify(body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT)
         return None if ok else "not delivered"
 
