@@ -6,8 +6,12 @@ refusal (keyword security, rate limit, message too long), so a test can make a b
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,6 +40,7 @@ class Receiver:
         self.bot = bot
         self.rate: int | None = None
         self.keyword: str | None = None
+        self.secret: str | None = None  # DingTalk 加签: the request must carry timestamp and sign for it
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,9 +76,18 @@ class Receiver:
             return bot["too_long"]
         if self.keyword is not None and self.keyword not in content:
             return bot["keyword"]
+        if self.secret is not None and not self._signed(post):
+            return 310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"
         if self.rate is not None and len(self.posts) >= self.rate:
             return bot["rate"]
         return 0, "ok"
+
+    def _signed(self, post: dict) -> bool:
+        query = self.query(post)
+        timestamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
+        digest = hmac.new(self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256).digest()
+        fresh = timestamp.isdigit() and abs(time.time() * 1000 - int(timestamp)) < 3_600_000  # DingTalk: 1 hour
+        return fresh and sign == base64.b64encode(digest).decode()
 
     @property
     def url(self) -> str:

@@ -90,6 +90,18 @@ def test_a_dingtalk_keyword_refusal_is_not_a_delivery(data_dir, dingtalk, monkey
     assert dingtalk.query(dingtalk.refused[0])["access_token"] == ["fzzf0test0token"]
 
 
+def test_a_signed_dingtalk_bot_gets_a_valid_signature_and_a_wrong_secret_is_a_refusal(data_dir, dingtalk, monkeypatch):
+    """20.9: DingTalk's 加签 (``dingtalk://SECRET@TOKEN``): a bad signature is errcode 310000 under HTTP 200."""
+    publish_warehouse(data_dir, *governments(1))
+    dingtalk.secret = "SEC0good0secret"
+    monkeypatch.setenv("FZZF_ALERT_URLS", "dingtalk://SEC0wrong0secret@fzzf0test0token")
+    wrong = send_missing_alerts(data_dir, AS_OF)
+    assert not wrong.delivered and "errcode 310000" in wrong.describe() and not dingtalk.posts
+
+    monkeypatch.setenv("FZZF_ALERT_URLS", "dingtalk://SEC0good0secret@fzzf0test0token")
+    assert send_missing_alerts(data_dir, AS_OF).delivered and len(dingtalk.posts) == 1
+
+
 def test_a_long_digest_is_split_to_the_wecom_limit_and_every_part_arrives_whole(data_dir, wecom, monkeypatch):
     """20.9: a digest over 2,048 bytes went as one message and the bot refused or cut it; now parts that fit."""
     monkeypatch.setenv("FZZF_ALERT_URLS", WECOM_URL)
