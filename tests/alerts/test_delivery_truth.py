@@ -228,3 +228,40 @@ def test_page_text_reaches_the_bots_as_plain_text(data_dir, wecom, dingtalk, mon
         assert post["json"]["msgtype"] == "text" and "markdown" not in post["json"]
         assert PAGE_TEXT in post["json"]["text"]["content"]
     assert dingtalk.posts[0]["json"]["at"] == {"atMobiles": []}
+
+
+def test_page_text_reaches_e_mail_escaped_in_its_html_part(data_dir, monkeypatch):
+    """24.6: an HTML e-mail got the body as it was: a page's ``<a href=…>`` or ``<img>`` became live markup. A real
+    SMTP server on 127.0.0.1 (the standard library's, Python 3.11) receives the message."""
+    import asyncore
+    import email
+    import smtpd
+    import threading
+
+    received: list[bytes] = []
+
+    class Server(smtpd.SMTPServer):
+        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            received.append(data)
+
+    server = Server(("127.0.0.1", 0), None, decode_data=False)
+    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.05}, daemon=True)
+    loop.start()
+    try:
+        port = server.socket.getsockname()[1]
+        monkeypatch.setenv(
+            "FZZF_ALERT_URLS",
+            f"mailto://127.0.0.1:{port}?from=fzzf@example.org&to=de@example.org&secure=no&format=html",
+        )
+        missing, coverage, _ = governments(1)
+        page = '<a href="http://phish.example/login">登录整改系统</a><img src="http://track.example/p.gif">'
+        publish_warehouse(data_dir, missing, coverage, [("g0000", 2026, f"only a look-alike: {page}")])
+        assert send_missing_alerts(data_dir, AS_OF).delivered
+    finally:
+        server.close()
+    (raw,) = received
+    message = email.message_from_bytes(raw)
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in message.walk() if not p.is_multipart()}
+    html = parts["text/html"]
+    assert "look-alike" in html and "<a href" not in html and "<img" not in html
+    assert "&lt;a&nbsp;href=" in html or "&lt;a href=" in html
