@@ -163,8 +163,9 @@ class AlertsNotDelivered(RuntimeError):
 
 
 def alert_missing(as_of: dt.date, what_if: bool = False) -> str:
-    """Send the missing-report digest, the weekly "cannot verify" digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
-    when no channel took a message (the state keeps it pending for the next run). A what-if sends nothing."""
+    """Send the missing-report digest, the weekly "cannot verify" digest when due (and, with
+    ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task when no channel took a message (the state keeps
+    it pending for the next run). A what-if sends nothing."""
     from scrapers.alerts.missing import send_missing_alerts, send_overdue_reminder
     from scrapers.alerts.unknown import send_unknown_digest
 
