@@ -95,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
 
-    p = sub.add_parser("alert", help="send alerts for reports that became missing since the last alert")
+    p = sub.add_parser(
+        "alert",
+        help="send alerts for reports that became missing since the last alert, and the weekly cannot-verify digest",
+    )
     _add_common(p, registry=False)
     p.add_argument("--as-of", type=_date)
 
@@ -236,11 +239,14 @@ def cmd_build(args) -> int:
 def cmd_missing(args) -> int:
     from scrapers.warehouse.build import run_build
     from scrapers.warehouse.paths import published_path
-    from scrapers.warehouse.published import missing_reports
+    from scrapers.warehouse.published import missing_reports, stale_warning
 
     data_dir = settings.data_dir(args.data_dir)
     if args.as_of is None:
         rows = missing_reports(published_path(data_dir))
+        warning = stale_warning(data_dir, published_path(data_dir))
+        if warning:
+            print(warning, file=sys.stderr)
     else:
         # Another day is answered by dbt building for that day, so the status rule (unknown, held, grace) is
         # applied as it would be then, never re-derived here from the published day's statuses.
@@ -278,6 +284,7 @@ def cmd_missing(args) -> int:
 
 def cmd_alert(args) -> int:
     from scrapers.alerts.missing import send_missing_alerts
+    from scrapers.alerts.unknown import send_unknown_digest
 
     as_of = args.as_of or clock.today()
     if clock.is_what_if(as_of):
@@ -285,10 +292,11 @@ def cmd_alert(args) -> int:
             f"--as-of {as_of} is not today ({clock.today()}): alerts are only sent for today; "
             "`fzzf missing --as-of` shows what would be missing then"
         )
-    outcome = send_missing_alerts(settings.data_dir(args.data_dir), as_of=as_of)
-    print(outcome.describe())
+    outcomes = [send_missing_alerts(settings.data_dir(args.data_dir), as_of=as_of)]
+    outcomes.append(send_unknown_digest(settings.data_dir(args.data_dir), as_of=as_of))
+    print("\n".join(o.describe() for o in outcomes))
     # Non-zero when something was due to go out and no channel took it (the state keeps it for the next run).
-    return EXIT_OK if outcome.delivered else EXIT_FAILED
+    return EXIT_OK if all(o.delivered for o in outcomes) else EXIT_FAILED
 
 
 def cmd_explain(args) -> int:

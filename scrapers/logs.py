@@ -72,10 +72,13 @@ def quiet_libraries(verbose: bool = False) -> int:
         logging.getLogger(name).setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library)
+    from scrapers.alerts.secrets import RedactChannelSecrets
+
     for handler in logging.getLogger().handlers:
-        for old in [f for f in handler.filters if isinstance(f, LibraryFilter)]:
+        for old in [f for f in handler.filters if isinstance(f, (LibraryFilter, RedactChannelSecrets))]:
             handler.removeFilter(old)
         handler.addFilter(LibraryFilter(library))
+        handler.addFilter(RedactChannelSecrets())  # apprise and urllib3 log a webhook's URL when debugging
     return level
 
 

@@ -30,7 +30,7 @@ from scrapers.alerts.state import (
 )
 from scrapers.landing import utcnow
 from scrapers.registry.governments import LEVELS
-from scrapers.warehouse.connect import connect_read, rows
+from scrapers.warehouse.connect import reading, rows
 from scrapers.warehouse.paths import published_path
 
 log = logging.getLogger("fzzf.alerts")
@@ -78,7 +78,7 @@ class AlertOutcome:
         return "; ".join(parts)
 
 
-def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
+def published_warehouse(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     """The published warehouse, or None (with a note on the outcome) before anything was published."""
     warehouse = published_path(data_dir)
     if not warehouse.exists():
@@ -87,7 +87,7 @@ def _published(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     return warehouse
 
 
-def _alerts_lock(data_dir: Path) -> FileLock:
+def alerts_lock(data_dir: Path) -> FileLock:
     """Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new."""
     (data_dir / "locks").mkdir(parents=True, exist_ok=True)
     return FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300)
@@ -102,13 +102,13 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     """
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = _published(data_dir, outcome)
+    warehouse = published_warehouse(data_dir, outcome)
     if warehouse is None:
         return outcome
     path = state_path(data_dir)
     urls = channel_urls() if urls is None else urls
     channels: list[tuple[str, str | None]] = [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
-    with _alerts_lock(data_dir):
+    with alerts_lock(data_dir):
         state = load_state(path)
         if state.get("recovered_from"):
             outcome.note = f"alert state was unreadable (kept as {state['recovered_from']}): current gaps sent again"
@@ -136,22 +136,25 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
             ]  # fmt: skip
             if not new and not resolved:
                 continue
-            title, body = digest(
+            title, lines, keys = digest(
                 [current[k] for k in new], [{**alerted[k], "status": coverage[k]} for k in resolved], as_of
             )
-            delivery = deliver(data_dir, "missing_reports", title, body, "warning", urls=[url] if url else [])
+            delivery = deliver(
+                data_dir, "missing_reports", title, "\n".join(lines), "warning", urls=[url] if url else []
+            )
             total.sent += delivery.sent
             total.failed += delivery.failed
             total.filed = total.filed or delivery.filed
-            if not delivery.delivered:
-                continue  # this channel gets the same lines on the next run
-            new_keys.update(new)
-            resolved_keys.update(resolved)
-            for k in new:
-                alerted[k].setdefault("sent_to", {})[cid] = now
-                alerted[k].setdefault("alerted_at", now)
-            for k in resolved:
-                alerted[k].setdefault("resolved_to", {})[cid] = now
+            # Only the lines a channel took count as told: the rest (past the line cap, or in a part the channel
+            # refused) go out on the next run.
+            for kind, k in filter(None, keys[: delivery.taken(len(lines))]):
+                if kind == "missing":
+                    new_keys.add(k)
+                    alerted[k].setdefault("sent_to", {})[cid] = now
+                    alerted[k].setdefault("alerted_at", now)
+                else:
+                    resolved_keys.add(k)
+                    alerted[k].setdefault("resolved_to", {})[cid] = now
         live = {cid for cid, _ in channels}
         resolved_rows = {k: alerted[k] for k in resolved_keys}  # kept for the outcome: the loop below may drop them
         for k in found:
@@ -177,23 +180,33 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
     return outcome
 
 
-def _grouped(rows: list[dict[str, Any]], line) -> list[str]:
-    """Rows as lines grouped by province, then level (in registry level order), capped at DIGEST_LINE_LIMIT."""
+Line = tuple[str, str] | None  # what a digest line names: (kind, key), or nothing (a heading, a blank line)
+
+
+def _grouped(rows: list[dict[str, Any]], line, kind: str) -> tuple[list[str], list[Line]]:
+    """Rows as lines grouped by province, then level (in registry level order), capped at DIGEST_LINE_LIMIT; with
+    what each line names, so that only the rows a channel was actually told are recorded as told."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["province"], row["level"]), []).append(row)
     level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     lines: list[str] = []
+    keys: list[Line] = []
     shown = 0
     for province, level in sorted(groups, key=lambda k: (k[0], level_rank.get(k[1], 99), k[1])):
+        if shown >= DIGEST_LINE_LIMIT:
+            break
         group = groups[(province, level)]
         lines += ["", f"{province} / {level} ({len(group)})"]
-        for row in group[: max(0, DIGEST_LINE_LIMIT - shown)]:
+        keys += [None, None]
+        for row in group[: DIGEST_LINE_LIMIT - shown]:
             lines.append(f"  - {row['name']} [{row['government_id']}] {row['report_year']}年度: {line(row)}")
+            keys.append((kind, report_key(row)))
             shown += 1
     if shown < len(rows):
-        lines += ["", f"... and {len(rows) - shown} more: `fzzf missing` lists them all."]
-    return lines
+        lines += ["", f"... and {len(rows) - shown} more: they follow in the next message; `fzzf missing` lists all."]
+        keys += [None, None]
+    return lines, keys
 
 
 def _missing_line(row: dict[str, Any]) -> str:
@@ -201,23 +214,32 @@ def _missing_line(row: dict[str, Any]) -> str:
     return f"{line}; {row['reason']}" if row.get("reason") else line
 
 
-def digest(newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date) -> tuple[str, str]:
-    """Title and plain-text body: new rows grouped by province, then level; resolved rows one short line each."""
+def digest(
+    newly_missing: list[dict[str, Any]], resolved: list[dict[str, Any]], as_of: dt.date
+) -> tuple[str, list[str], list[Line]]:
+    """Title, plain-text lines and what each line names: new rows grouped by province, then level; resolved rows
+    one short line each."""
     title = f"法治政府建设年度报告: {len(newly_missing)} newly missing, {len(resolved)} resolved (as of {as_of})"
     lines: list[str] = []
+    keys: list[Line] = []
     if newly_missing:
-        lines.append(f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):")
-        lines += _grouped(newly_missing, _missing_line)
+        grouped, grouped_keys = _grouped(newly_missing, _missing_line, "missing")
+        lines += [
+            f"{len(newly_missing)} report(s) became missing (past due date and grace period, not found):",
+            *grouped,
+        ]
+        keys += [None, *grouped_keys]
     if resolved:
-        if lines:
-            lines.append("")
-        lines.append(f"Resolved ({len(resolved)}):")
+        heading = ["", f"Resolved ({len(resolved)}):"] if lines else [f"Resolved ({len(resolved)}):"]
+        lines += heading
+        keys += [None] * len(heading)
         for row in resolved:
             lines.append(
                 f"  - resolved: {row['name']} [{row['government_id']}] {row['report_year']}年度 "
                 f"report found (status {row['status']})"
             )
-    return title, "\n".join(lines)
+            keys.append(("resolved", report_key(row)))
+    return title, lines, keys
 
 
 def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
@@ -228,37 +250,39 @@ def send_overdue_reminder(data_dir: Path | str, as_of: dt.date, urls: list[str] 
     """
     data_dir = Path(data_dir)
     outcome = AlertOutcome(as_of=as_of)
-    warehouse = _published(data_dir, outcome)
+    warehouse = published_warehouse(data_dir, outcome)
     if warehouse is None:
         return outcome
-    with _alerts_lock(data_dir):
+    with alerts_lock(data_dir):
         state = load_state(state_path(data_dir))
         reminded: dict[str, dict[str, Any]] = state.setdefault("overdue", {})
-        con = connect_read(warehouse)
-        try:
+        with reading(warehouse) as con:
             found = rows(
                 con,
                 "select government_id, name, province, level, report_year, due_date, grace_end_date, days_overdue "
                 "from marts.report_coverage where status = 'overdue' order by province, level, government_id",
             )
-        finally:
-            con.close()
         current = {report_key(r): jsonable(r) for r in found}
-        outcome.newly_missing = [row for key, row in current.items() if key not in reminded]
-        outcome.still_missing = len(current) - len(outcome.newly_missing)
-        if outcome.newly_missing:
-            title = (
-                f"法治政府建设年度报告: {len(outcome.newly_missing)} overdue, still in the grace period (as of {as_of})"
-            )
-            body = "\n".join(
-                [f"{len(outcome.newly_missing)} report(s) past their due date, not found yet:"]
-                + _grouped(outcome.newly_missing, lambda r: f"due {r['due_date']}, grace ends {r['grace_end_date']}")
-            )
-            outcome.delivery = deliver(data_dir, "overdue_reminder", title, body, "info", urls=urls)
-            if not outcome.delivery.delivered:
+        due = [row for key, row in current.items() if key not in reminded]
+        outcome.still_missing = len(current) - len(due)
+        named: set[str] = set()
+        if due:
+            title = f"法治政府建设年度报告: {len(due)} overdue, still in the grace period (as of {as_of})"
+            lines, keys = _grouped(due, lambda r: f"due {r['due_date']}, grace ends {r['grace_end_date']}", "overdue")
+            lines.insert(0, f"{len(due)} report(s) past their due date, not found yet:")
+            keys.insert(0, None)
+            outcome.delivery = deliver(data_dir, "overdue_reminder", title, "\n".join(lines), "info", urls=urls)
+            named = {k for _, k in filter(None, keys[: outcome.delivery.taken(len(lines))])}
+            if not named:
                 return outcome
+        outcome.newly_missing = [row for row in due if report_key(row) in named]
         # Keys that left `overdue` (found, or now missing) are forgotten: the state stays the size of the backlog.
-        state["overdue"] = {k: reminded.get(k) or {**current[k], "reminded_on": as_of.isoformat()} for k in current}
+        # Keys past the line cap or in a part a channel refused are reminded next time.
+        state["overdue"] = {
+            k: reminded.get(k) or {**current[k], "reminded_on": as_of.isoformat()}
+            for k in current
+            if k in reminded or k in named
+        }
         state.update(version=STATE_VERSION, updated_at=utcnow().isoformat())
         save_state(state_path(data_dir), state)
     return outcome

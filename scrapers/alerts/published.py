@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.alerts.state import report_key
-from scrapers.warehouse.connect import connect_read, rows
+from scrapers.warehouse.connect import reading, rows
 
 log = logging.getLogger("fzzf.alerts")
 
 
 def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Missing rows and {key: coverage status} from the published warehouse."""
-    con = connect_read(warehouse)
-    try:
+    with reading(warehouse) as con:
         missing = rows(
             con,
             "select government_id, name, province, level, report_year, due_date, days_overdue "
@@ -33,8 +32,6 @@ def read_warehouse(warehouse: Path) -> tuple[list[dict[str, Any]], dict[str, str
         except Exception as exc:  # an older warehouse without the table: resolved lines need it, the digest does not
             log.warning("cannot read marts.report_coverage (%s); resolved lines are skipped this run", exc)
             coverage = {}
-    finally:
-        con.close()
     return missing, coverage
 
 
@@ -47,3 +44,22 @@ def _reasons(con) -> dict[str, str]:
         log.warning("cannot read marts.coverage_explained (%s); digest lines go without their reason", exc)
         return {}
     return {report_key(r): r["reason"] for r in explained if r["reason"]}
+
+
+def read_unknown(warehouse: Path) -> list[dict[str, Any]]:
+    """Every ``unknown`` (government, year) with what the warehouse says about why: report_coverage's row (with
+    ``status_reason``, and ``status_reason_kind`` where the warehouse has it) and coverage_explained's ``reason``
+    and ``reason_kind`` (null in an older warehouse without that table)."""
+    with reading(warehouse) as con:
+        coverage = rows(con, "select * from marts.report_coverage where status = 'unknown'")
+        reasons: dict[str, dict[str, Any]] = {}
+        try:
+            for r in rows(con, "select * from marts.coverage_explained where status = 'unknown'"):
+                reasons[report_key(r)] = r
+        except Exception as exc:  # noqa: BLE001 - an older warehouse: group by report_coverage's reason alone
+            log.warning("cannot read marts.coverage_explained (%s); unknown rows grouped by status_reason", exc)
+    for row in coverage:
+        explained = reasons.get(report_key(row), {})
+        row["reason"] = explained.get("reason")
+        row["reason_kind"] = explained.get("reason_kind")
+    return sorted(coverage, key=lambda r: (r["province"] or "", r["government_id"], r["report_year"]))

@@ -182,15 +182,17 @@ class AlertsNotDelivered(RuntimeError):
 
 
 def alert_missing(as_of: dt.date, what_if: bool = False) -> str:
-    """Send the missing-report digest (and, with ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task
-    when no channel took a message (the state keeps it pending for the next run). A what-if sends nothing."""
+    """Send the missing-report digest, the weekly "cannot verify" digest when due (and, with
+    ``FZZF_OVERDUE_REMINDER=1``, the overdue reminder); fail the task when no channel took a message (the state keeps
+    it pending for the next run). A what-if sends nothing."""
     from scrapers.alerts.missing import send_missing_alerts, send_overdue_reminder
+    from scrapers.alerts.unknown import send_unknown_digest
 
     if what_if:
         text = f"what-if build as of {as_of}: no alerts sent, alert state untouched"
         log.info("%s", text)
         return text
-    outcomes = [send_missing_alerts(settings.data_dir(), as_of)]
+    outcomes = [send_missing_alerts(settings.data_dir(), as_of), send_unknown_digest(settings.data_dir(), as_of)]
     if os.environ.get("FZZF_OVERDUE_REMINDER", "").strip().lower() in ("1", "true", "yes", "on"):
         outcomes.append(send_overdue_reminder(settings.data_dir(), as_of))
     text = "\n".join(o.describe() for o in outcomes)

@@ -111,7 +111,7 @@ def run_build(
     and send nothing. ``full_refresh``: dbt from scratch.
     """
     from scrapers import gate
-    from scrapers.alerts import failures, missing
+    from scrapers.alerts import failures, missing, unknown
     from scrapers.warehouse import dbt_runner as warehouse
     from scrapers.warehouse import publish
 
@@ -142,6 +142,7 @@ def run_build(
         with _Timer(result, "alerts") as step:
             result.alert_summary = missing.send_missing_alerts(data_dir, as_of).describe()
             step.counts = result.alert_summary.partition(": ")[2]
+            result.alert_summary += "\n" + unknown.send_unknown_digest(data_dir, as_of).describe()
     return result
 
 

@@ -6,12 +6,17 @@ Connections come from ``scrapers.warehouse.connect``, which tolerates the handle
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 from pathlib import Path
 from typing import Any
 
-from scrapers.warehouse.connect import connect_read, rows
+import duckdb
 
-__all__ = ["coverage_summary", "missing_reports"]
+from scrapers.landing import Landing
+from scrapers.warehouse.connect import reading, rows
+
+__all__ = ["coverage_summary", "missing_reports", "stale_warning"]
 
 _MISSING_COLUMNS = """
     government_id, name, report_year, due_date, days_overdue, province, level, parent_id, grace_days,
@@ -24,25 +29,27 @@ def missing_reports(warehouse: Path) -> list[dict[str, Any]]:
     a what-if build's for another day (``run_build(..., what_if=True)``); dbt decided what is missing as of the day
     that warehouse was built for, so nothing is recomputed here.
 
-    An absent warehouse (nothing published yet) has no missing reports.
+    An absent warehouse is ``FileNotFoundError`` naming the path and what to run, never "no missing reports": a
+    mistyped ``--data-dir`` or a data directory that was never built must not read as an all-clear.
     """
     path = Path(warehouse)
     if not path.exists():
-        return []
-    con = connect_read(path)
-    try:
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "no built warehouse here, so nothing can be said about missing reports; run `fzzf crawl` and "
+            "`fzzf build` for this data directory, or pass the --data-dir that holds the published warehouse",
+            str(path),
+        )
+    with reading(path) as con:
         return rows(
             con,
             f"select {_MISSING_COLUMNS} from marts.missing_reports order by due_date, government_id, report_year",
         )
-    finally:
-        con.close()
 
 
 def coverage_summary(path: Path) -> dict[str, Any]:
     """A small summary of a warehouse file for the CLI: status counts, reports per year, missing count."""
-    con = connect_read(Path(path))
-    try:
+    with reading(Path(path)) as con:
         status_counts = dict(
             con.execute("select status, count(*) from marts.report_coverage group by status order by status").fetchall()
         )
@@ -58,8 +65,6 @@ def coverage_summary(path: Path) -> dict[str, Any]:
         (as_of,) = con.execute("select max(as_of) from marts.report_coverage").fetchone()
         (reports,) = con.execute("select count(*) from marts.annual_reports").fetchone()
         (governments,) = con.execute("select count(*) from marts.governments").fetchone()
-    finally:
-        con.close()
     return {
         "as_of": as_of,
         "governments": governments,
@@ -68,3 +73,27 @@ def coverage_summary(path: Path) -> dict[str, Any]:
         "missing": status_counts.get("missing", 0),
         "per_year": per_year,
     }
+
+
+def stale_warning(data_dir: Path, warehouse: Path) -> str | None:
+    """A warning when a crawl landed after ``warehouse`` was built (its newest crawl run is older than the newest
+    run in ``DATA_DIR/landing/crawl_log/``), naming the build's date; None when it is current."""
+    runs = Landing(data_dir).landing_dir / "crawl_log"
+    landed = max((p.name for p in runs.iterdir() if p.is_dir()), default=None) if runs.is_dir() else None
+    if landed is None:
+        return None
+    with reading(warehouse) as con:
+        try:
+            (built_from,) = con.execute("select max(last_run_id) from marts.crawl_health").fetchone()
+        except duckdb.CatalogException:
+            built_from = None  # a warehouse without crawl_health says nothing of its crawls: compare file times
+        (as_of,) = con.execute("select max(as_of) from marts.report_coverage").fetchone()
+    built = dt.datetime.fromtimestamp(Path(warehouse).stat().st_mtime, dt.UTC)
+    if built_from is not None and built_from >= landed:
+        return None
+    if built_from is None and built >= dt.datetime.fromtimestamp((runs / landed).stat().st_mtime, dt.UTC):
+        return None
+    return (
+        f"warning: {warehouse} was built {built:%Y-%m-%d %H:%M} UTC (as of {as_of}), before the last crawl landed "
+        f"(run {landed}); its answer does not include that crawl: run `fzzf build` to bring it up to date"
+    )

@@ -21,12 +21,17 @@ MISSING_COLUMNS = "government_id, name, province, level, report_year, due_date, 
 
 
 def publish_warehouse(
-    data_dir: Path, missing: list[tuple], coverage: list[tuple], reasons: list[tuple] | None = None
+    data_dir: Path,
+    missing: list[tuple],
+    coverage: list[tuple],
+    reasons: list[tuple] | None = None,
+    crawl_runs: list[tuple] | None = None,
 ) -> Path:
     """Write DATA_DIR/warehouse.duckdb the way publish does: build aside, then rename over the old one.
 
     ``reasons``: (government_id, report_year, reason) rows of marts.coverage_explained; None leaves the table out,
-    as in a warehouse built before it existed."""
+    as in a warehouse built before it existed. ``crawl_runs``: (government_id, last_run_id) rows of
+    marts.crawl_health (None leaves it out)."""
     staged = data_dir / "build" / "warehouse.duckdb"
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.unlink(missing_ok=True)
@@ -35,29 +40,38 @@ def publish_warehouse(
         con.execute("create schema marts")
         con.execute(
             "create table marts.missing_reports (government_id varchar, name varchar, province varchar, "
-            "level varchar, report_year integer, due_date date, days_overdue integer)"
+            "level varchar, report_year integer, due_date date, days_overdue integer, parent_id varchar, "
+            "grace_days integer, grace_end_date date, list_url varchar)"
         )
         con.execute(
             "create table marts.report_coverage (government_id varchar, report_year integer, status varchar, "
-            "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer)"
+            "name varchar, province varchar, level varchar, due_date date, grace_end_date date, days_overdue integer, "
+            "status_reason varchar, as_of date)"
         )
         if missing:
             con.executemany(
                 f"insert into marts.missing_reports ({MISSING_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", missing
             )
         if coverage:
-            for row in coverage:  # (id, year, status) or those plus name, province, level, due, grace end, days
+            for row in coverage:  # (id, year, status) or those plus name, province, level, due, grace end, days, reason
                 cols = (
-                    "government_id, report_year, status, name, province, level, due_date, grace_end_date, days_overdue"
+                    "government_id, report_year, status, name, province, level, due_date, grace_end_date, "
+                    "days_overdue, status_reason"
                 )
                 names = ", ".join(cols.split(", ")[: len(row)])
                 con.execute(f"insert into marts.report_coverage ({names}) values ({', '.join('?' * len(row))})", row)
         if reasons is not None:
             con.execute(
-                "create table marts.coverage_explained (government_id varchar, report_year integer, reason varchar)"
+                "create table marts.coverage_explained (government_id varchar, report_year integer, reason varchar, "
+                "status varchar, reason_kind varchar)"
             )
-            if reasons:
-                con.executemany("insert into marts.coverage_explained values (?, ?, ?)", reasons)
+            for row in reasons:  # (id, year, reason) or those plus status and reason_kind
+                names = ", ".join(["government_id", "report_year", "reason", "status", "reason_kind"][: len(row)])
+                con.execute(f"insert into marts.coverage_explained ({names}) values ({', '.join('?' * len(row))})", row)
+        if crawl_runs is not None:
+            con.execute("create table marts.crawl_health (government_id varchar, last_run_id varchar)")
+            if crawl_runs:
+                con.executemany("insert into marts.crawl_health values (?, ?)", crawl_runs)
     finally:
         con.close()
     published = data_dir / "warehouse.duckdb"

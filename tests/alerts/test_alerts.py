@@ -155,7 +155,7 @@ def test_no_published_warehouse_yet_is_not_an_error(data_dir):
 
 def test_a_large_backlog_is_capped_in_the_message(data_dir):
     rows = [(f"g{i:04d}", f"政府{i}", "某省", "county", 2020, dt.date(2021, 4, 1), 1000) for i in range(450)]
-    _, body = digest(
+    _, lines, keys = digest(
         [
             dict(
                 zip(
@@ -169,8 +169,10 @@ def test_a_large_backlog_is_capped_in_the_message(data_dir):
         [],
         AS_OF,
     )
+    body = "\n".join(lines)
     assert "... and 150 more" in body
     assert body.count("\n  - ") == 300
+    assert len([k for k in keys if k]) == 300 and len(keys) == len(lines)
 
 
 def test_an_invalid_url_is_reported_not_raised(data_dir):

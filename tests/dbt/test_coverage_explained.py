@@ -134,7 +134,7 @@ def world(tmp_path_factory):
     finally:
         con.close()
     return {
-        "data": data, "registry": registry_path, "rows": rows, "posts": receiver.posts, "paths": paths,
+        "data": data, "registry": registry_path, "rows": rows, "receiver": receiver, "paths": paths,
         "missing": portal.missing, "offsite": offsite, "old_run_day": then.date(), "fx_url": farm.url(HOST, "/fx/"),
     }  # fmt: skip
 
@@ -176,7 +176,7 @@ def test_every_unpublished_coverage_row_has_a_reason(world):
 
 
 def test_the_digest_line_of_a_missing_report_carries_its_reason(world):
-    (post,) = world["posts"]
+    (post,) = world["receiver"].titled("newly missing")
     message = post["json"]["message"]
     gov, year = world["missing"]
     assert f"肇东市 [{gov}] {year}年度: due {year + 1}-04-01, " in message
@@ -271,3 +271,18 @@ def test_explain_a_corrupt_state_file_exits_1_naming_it(world, capsys, tmp_path)
     code = cli.main(["explain", "fx", "2020", "--registry", str(world["registry"]), "--data-dir", str(data)])
     err = capsys.readouterr().err
     assert code == 1 and str(data / "state" / "fx.json") in err and "not valid JSON" in err
+
+
+def test_every_unknown_year_reaches_the_weekly_cannot_verify_digest(world):
+    """Issue 20 item 12: the build's `unknown` years (a portal down for 61 days, a link answering 503 on re-checks)
+    go to the channel in the "cannot verify" digest, counted by reason and province, each named the first time."""
+    (post,) = world["receiver"].titled("cannot be verified")
+    message = post["json"]["message"]
+    unknown = sorted(k for k, r in world["rows"].items() if r["status"] == "unknown")
+    assert unknown and f": {len(unknown)} cannot be verified" in post["json"]["title"]
+    for gov, year in unknown:
+        assert f"[{gov}] {year}年度: " in message
+    lines = message.splitlines()
+    assert any(line.startswith("  portal unreachable: ") and "测试省" in line for line in lines)
+    assert any(line.startswith("  report link failing, re-checked: ") for line in lines)
+    assert f"{len(unknown)} newly unknown" in message and "missing" not in post["json"]["title"]

@@ -191,8 +191,8 @@ def test_both_dags_run_on_celery_workers_with_postgres_and_redis(tmp_path, metad
         assert not leftovers, leftovers
 
     assert (data_dir / "warehouse.duckdb").exists()
-    assert len(receiver.posts) == 1
-    message = receiver.messages()[0]
+    assert len(receiver.titled("newly missing")) == 1
+    message = receiver.messages("newly missing")[0]
     assert "1 newly missing" in message and "[231282]" in message
     print(f"distributed: setup {setup_s:.1f} s, collect + warehouse through Celery {pipeline_s:.1f} s")
 

@@ -149,7 +149,7 @@ def test_only_the_real_gap_is_missing_and_alerted(world, built):
     finally:
         con.close()
     assert missing == [("f2", 2023)]
-    messages = world["receiver"].messages()
+    messages = world["receiver"].messages("newly missing")
     assert len(messages) == 1 and "[f2] 2023" in messages[0]
     assert not [g for g in ("[f1]", "[e1]", "[q1]") if g in messages[0]]
 
