@@ -170,7 +170,7 @@ def test_browser_requests_keep_the_per_host_spacing(tmp_path):
     starts = sorted(r.at for r in farm.log if r.host == HOSTS["jsl"])
     # robots.txt, the plain 521, the browser's request, its reload after the cookie, then a plain request with it
     assert len(starts) == 5 and resp.requests == 4 and again.requests == 1
-    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= delay - 0.02
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= delay - 0.25
     assert resp.status == 200 and again.status == 200 and b"<li>" in again.content
 
 
