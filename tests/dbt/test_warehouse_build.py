@@ -214,7 +214,7 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
     )
     ids["110101"] = {"late": late}
 
-    # 110109: its only report is quarantined by the landing gate, so it is missing (grace 0).
+    # 110109: its only report is quarantined by the landing gate, so it is unknown, never missing (grace 0).
     bad = report("110109", "https://mtg.example/2024/bad.html", publish_date="2024-03-01")
     landing.write_rows("reports", RUN_APRIL, "110109", [bad])
     ids["110109"] = {"bad": bad}
@@ -289,7 +289,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 def test_build_runs_models_tests_and_unit_tests(built):
     *_, result = built
-    assert result.counts.get("success", 0) == 23  # models: 5 staging, 8 intermediate, 10 marts
+    assert result.counts.get("success", 0) == 24  # models: 5 staging, 9 intermediate, 10 marts
     assert result.counts.get("pass", 0) >= 60  # data tests and unit tests
     assert not result.failures and not result.warnings
 
@@ -318,7 +318,8 @@ def test_coverage_statuses_at_the_boundaries(built):
     assert got[("110106", 2023)] == ("not_due", None, None)  # due 05-01: as-of is the due date
     assert got[("110107", 2023)] == ("unknown", None, 30)  # every crawl failed
     assert got[("110108", 2023)] == ("unknown", None, 30)  # last success 31 days before as-of
-    assert got[("110109", 2023)] == ("missing", None, 30)  # its report was quarantined
+    # its only report was held back by the landing gate: a report exists, so unknown, never missing (issue 20.3)
+    assert got[("110109", 2023)] == ("unknown", None, 30)
     assert got[("110111", 2023)] == ("unknown", None, 30)  # never crawled
     assert got[("110112", 2023)] == ("on_time", -17, None)  # no publish date: first seen 2024-03-15
     assert got[("110000-sfj", 2024)] == ("not_due", None, None)  # reports_from 2024, due 2025-03-01
@@ -399,7 +400,6 @@ def test_missing_reports_read_from_the_published_warehouse(built):
     rows = missing_reports(published)
     assert [(r["government_id"], r["report_year"], r["days_overdue"]) for r in rows] == [
         ("110105", 2023, 30),
-        ("110109", 2023, 30),
     ]
     assert rows[0]["name"] == "朝阳区人民政府" and rows[0]["due_date"] == dt.date(2024, 4, 1)
 
@@ -411,12 +411,12 @@ def test_missing_reports_read_from_the_published_warehouse(built):
         return [r["government_id"] for r in missing_reports(what_if)]
 
     # A day later 110102's grace is over too; 110108's last success (03-31) is then 32 days old: still unknown.
-    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105", "110109"]
+    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105"]
     # The day before, 110105's grace had not ended yet, and 110108's last success was 30 days old: readable, so
     # its report (grace 0) is missing that day (a recomputation from the 05-01 statuses kept it unknown).
-    assert missing_on(dt.date(2024, 4, 30)) == ["110108", "110109"]
+    assert missing_on(dt.date(2024, 4, 30)) == ["110108"]
     summary = coverage_summary(data_dir / "warehouse.duckdb")
-    assert summary["missing"] == 2 and summary["as_of"] == AS_OF
+    assert summary["missing"] == 1 and summary["as_of"] == AS_OF
     assert summary["per_year"][2023] == {"published": 3, "expected": 10}
 
 
@@ -491,7 +491,7 @@ def test_readme_analyst_queries_run_on_the_marts(built):
     queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
     assert len(queries) == 3
     coverage, late, search = (query(warehouse, q) for q in queries)
-    assert ("北京市", 2023, 10, 3, 2, 1, 2, 3, 30.0) in coverage
+    assert ("北京市", 2023, 10, 3, 2, 1, 1, 4, 30.0) in coverage
     assert [row[0] for row in late] == ["东城区人民政府"]
     assert len(search) == 1
     assert search[0][:3] == ("北京市人民政府", 2023, "一、主要举措和成效") and "申请20件" in search[0][3]

@@ -59,22 +59,10 @@ joined as (
         recent_success.last_success_at as last_success_at,
         recent_success.confirmed_read_at as confirmed_read_at,
         recent_success.discovery_requests as discovery_requests,
-        -- A canonical report whose stated date is after the as-of day although we saw it on or before that day
-        -- (issue 20.3): the page exists, its date is wrong or not yet true; a person must look, never `missing`.
-        case
-            when reports.page_publish_date > {{ as_of_date() }}
-                and {{ beijing_day('reports.page_first_seen_at') }} <= {{ as_of_date() }}
-                then 'odd_date'
-            else held.held_kind
-        end as held_kind,
-        case
-            when reports.page_publish_date > {{ as_of_date() }}
-                and {{ beijing_day('reports.page_first_seen_at') }} <= {{ as_of_date() }}
-                then 'report found, but its stated date ' || strftime(reports.page_publish_date, '%Y-%m-%d')
-                    || ' is after the as-of day (first seen '
-                    || strftime({{ beijing_day('reports.page_first_seen_at') }}, '%Y-%m-%d') || ')'
-            else held.held_reason
-        end as held_reason
+        reports.page_publish_date as page_publish_date,
+        {{ beijing_day('reports.page_first_seen_at') }} as first_seen_day,
+        held.held_kind as candidate_kind,
+        held.held_reason as candidate_reason
     from report_years
     left join reports
         on report_years.government_id = reports.government_id
@@ -86,11 +74,33 @@ joined as (
         and report_years.report_year = held.report_year
 ),
 
+-- A canonical report whose stated date is after the as-of day although we saw it on or before that day
+-- (issue 20.3): the page exists, its date is wrong or not yet true; a person must look, never `missing`.
+dated as (
+    select
+        *,
+        page_publish_date > {{ as_of_date() }} and first_seen_day <= {{ as_of_date() }} as is_dated_after_as_of
+    from joined
+),
+
+evidenced as (
+    select
+        * exclude (candidate_kind, candidate_reason),
+        case when is_dated_after_as_of then 'odd_date' else candidate_kind end as held_kind,
+        case
+            when is_dated_after_as_of
+                then 'report found, but its stated date ' || strftime(page_publish_date, '%Y-%m-%d')
+                    || ' is after the as-of day (first seen ' || strftime(first_seen_day, '%Y-%m-%d') || ')'
+            else candidate_reason
+        end as held_reason
+    from dated
+),
+
 statused as (
     select
         *,
         {{ coverage_status() }} as status
-    from joined
+    from evidenced
 ),
 
 final as (
