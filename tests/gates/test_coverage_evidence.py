@@ -18,7 +18,7 @@ import pytest
 from scrapers.landing import Landing, new_run_id
 from scrapers.warehouse.build import run_build
 
-from .helpers import SEEDS, record, write_registry
+from .helpers import record, write_registry
 
 pytestmark = [pytest.mark.gates, pytest.mark.integration]
 
@@ -66,7 +66,6 @@ def world(tmp_path_factory):
     data = tmp / "data"
     registry = write_registry(tmp / "registry.yaml", GOVERNMENTS, reports_from=2024)
     Landing(data).ensure()
-    seed = SEEDS["003"]
     # od: the 2024 report, first seen 2025-03-20, states 2025-07-15: after the as-of day (20.3a).
     od = record("od", report_year=2024, publish_date=dt.date(2025, 7, 15))
     od["fetched_at"] = dt.datetime(2025, 3, 20, 2)
@@ -78,7 +77,6 @@ def world(tmp_path_factory):
     ok = record("ok", report_year=2024, publish_date=dt.date(2025, 3, 25))
     for rec in (od, dh, bj, ok):
         Landing(data).write_rows("reports", new_run_id(rec["fetched_at"]), rec["government_id"], [rec])
-    assert seed.body  # the records carry a real report's text
     # gn: its 2024 link answered 404 on re-checks spanning 19 days: gone (20.12). gs: 404 for 8 days only.
     # rb: robots.txt forbids the link.
     _link_rows(
@@ -94,11 +92,7 @@ def world(tmp_path_factory):
     for gid in GOVERNMENTS:
         run_id = new_run_id(dt.datetime(2025, 6, 29, 2))
         Landing(data).write_rows("crawl_log", run_id, gid, [_crawl_log_row(gid, run_id, dt.datetime(2025, 6, 29, 2))])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FZZF_TODAY", AS_OF.isoformat())
-        build = run_build(data, registry, AS_OF, send_alerts=False)
-    assert build.published, build.describe()
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    con = _publish(data, registry)
     try:
         coverage = _rows(con, "select * from marts.report_coverage where report_year = 2024")
         explained = _rows(con, "select * from marts.coverage_explained where report_year = 2024")
@@ -106,6 +100,15 @@ def world(tmp_path_factory):
     finally:
         con.close()
     return {"coverage": coverage, "explained": explained, "canonical": canonical, "data": data}
+
+
+def _publish(data, registry) -> duckdb.DuckDBPyConnection:
+    """Build and publish as of AS_OF (pinned as today: not a what-if); the published warehouse, read-only."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FZZF_TODAY", AS_OF.isoformat())
+        build = run_build(data, registry, AS_OF, send_alerts=False)
+    assert build.published, build.describe()
+    return duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
 
 
 def _rows(con, sql: str) -> dict[str, dict]:
@@ -134,11 +137,7 @@ def test_old_landing_files_build_and_read_missing_keys_as_null(tmp_path):
     link = {"run_id": run_id, "government_id": "old", "url": "http://old.example.gov.cn/fzzf/x.html",
             "decision": "skipped", "seen_at": when.isoformat()}  # fmt: skip
     _write_jsonl(data, "links", run_id, "old", [link])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FZZF_TODAY", AS_OF.isoformat())
-        build = run_build(data, registry, AS_OF, send_alerts=False)
-    assert build.published, build.describe()
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    con = _publish(data, registry)
     try:
         status, first_seen = con.execute(
             "select status, effective_publish_date from marts.report_coverage where report_id = 'old:2024'"
