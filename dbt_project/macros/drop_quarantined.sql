@@ -43,13 +43,3 @@ flagged as (
         on {{ from_cte }}.record_id = quarantine_reasons.record_id
 )
 {% endmacro %}
-
-{#-
-    Quarantine reasons about a report's *text* (chrome left, too short, too little Chinese): the page is a report
-    whose text the gate held back, so its year is `unknown`, never `missing`. Reasons about the title or year
-    (a look-alike, no year) say the row is not a usable report, and do not count. Reason prefixes are those of
-    expectations/landing_reports.json.
--#}
-{% macro is_text_quarantine(reason_column) -%}
-    regexp_matches(coalesce({{ reason_column }}, ''), '(^|; )(body too short|too little Chinese text|page chrome left|no body text)')
-{%- endmacro %}

@@ -92,12 +92,29 @@
                 filename as landing_file,
                 size as landing_file_size,
                 last_modified as landing_file_modified_at,
-                json_transform_strict(line, '{{ tojson(structure) }}') as record
+                json_transform_strict(
+                    case
+                        when {% for name in names %}list_contains(keys, '{{ name }}'){{ " and " if not loop.last }}{% endfor %}
+                            then line
+                        -- a file landed before a column existed (issue 20.8: crawl_log.discovery came later): the
+                        -- absent keys read as null; wrong types still stop the build (json_transform_strict)
+                        else '{' || concat_ws(',',
+                            {% for name in names -%}
+                            case when not list_contains(keys, '{{ name }}') then '"{{ name }}":null' end,
+                            {% endfor -%}
+                            case when len(keys) > 0 then substr(ltrim(line), 2) end
+                        ) || case when len(keys) = 0 then '}' else '' end
+                    end,
+                    '{{ tojson(structure) }}'
+                ) as record
             from (
-                select filename, size, last_modified, unnest(string_split(content, chr(10))) as line
-                from read_text({{ landing_files_to_load(stream) }})
+                select filename, size, last_modified, line, json_keys(line) as keys
+                from (
+                    select filename, size, last_modified, unnest(string_split(content, chr(10))) as line
+                    from read_text({{ landing_files_to_load(stream) }})
+                )
+                where trim(line) <> ''
             )
-            where trim(line) <> ''
         )
     )
 {%- endmacro %}

@@ -14,8 +14,21 @@
     {{ var('unknown_after_days', 30) | int }}
 {%- endmacro %}
 
+{#- Days over which a report link must answer only 404/410 before it counts as gone (issue 20.12): a portal
+    mid-move answers 404 for a day; a page gone for good keeps answering it. fzzf passes FZZF_GONE_AFTER_DAYS. -#}
+{% macro gone_after_days() -%}
+    {{ var('gone_after_days', 14) | int }}
+{%- endmacro %}
+
 {#- A file under the data directory, as a SQL string literal (quotes doubled: a data directory may be
     /home/o'brien/data). -#}
 {% macro data_path(relative) -%}
     '{{ ((var('data_dir') | string).rstrip('/') ~ '/' ~ relative) | replace("'", "''") }}'
+{%- endmacro %}
+
+{#- The calendar day in Beijing of a landing timestamp (naive UTC, scrapers.landing.iso): the day an instant counts
+    for in coverage (first seen, last read, since when), in the calendar of the due dates and the as-of day
+    (scrapers/clock.py's REPORT_TZ). China keeps UTC+8 all year (no daylight saving since 1991): the offset is exact. -#}
+{% macro beijing_day(timestamp_sql) -%}
+    (({{ timestamp_sql }}) + interval 8 hour)::date
 {%- endmacro %}

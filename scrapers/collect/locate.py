@@ -78,6 +78,9 @@ STAY_BELOW = 40
 SITEMAP_SLUG = 60  # sitemaps carry no link text: a slug must say 法治 (or 其他法定信息) on its own
 MAX_CLICKS = 4  # links deeper than this from the start page are not followed
 REPORT_DIR_WEIGHT = 90  # the column a report link's URL names (TRS: <column>/202403/t20240320_1.html)
+# A "report" on a list that is a bare column name (法治政府建设年度报告: no year, menu-short) may be the column
+# itself, listed by a directory page one click above it (法定主动公开内容): walked down, whatever its URL looks like.
+DIRECTORY_CHILD_WEIGHT = 95
 # URLs of documents and articles: a column is never one of these.
 ARTICLE = re.compile(
     r"/t\d{8}_\d+\.s?html?$|/art_\d+_\d+\.html$|/post_\d+\.html$|/content/|/\d{6,}\.s?html?$|"
@@ -118,6 +121,8 @@ class Column:
     reports: int  # of them, annual reports by their titles
     examples: list[str] = field(default_factory=list)
     report_urls: list[str] = field(default_factory=list, repr=False)  # what the dominance check compares
+    # its "reports" that read as column names: walked down in case the page is a directory (issue 21 §2)
+    named_links: list[tuple[str, str]] = field(default_factory=list, repr=False)
     found_at: str = ""
 
     def why(self) -> str:
@@ -128,6 +133,7 @@ class Column:
     def memo(self) -> dict:
         row = asdict(self)
         row.pop("report_urls")
+        row.pop("named_links")
         return row
 
 
@@ -187,7 +193,9 @@ def locate(
     def push(url: str, path: list[str], via: str, weight: float) -> None:
         nonlocal order
         key = normalise_url(url)
-        if key in queued or not on_site(url, allowed) or ARTICLE.search(urlsplit(url).path):
+        if key in queued or not on_site(url, allowed):
+            return
+        if via != "directory" and ARTICLE.search(urlsplit(url).path):
             return
         queued.add(key)
         order += 1
@@ -227,6 +235,8 @@ def locate(
         column, pages = _judge_page(resp, cand, fetch, result, budget, clock)
         if column is not None:
             found[normalise_url(column.url)] = column
+            for url, title in column.named_links:
+                push(url, [*cand.path, title], "directory", DIRECTORY_CHILD_WEIGHT)
         if len(cand.path) <= MAX_CLICKS:
             for url, label, via, weight in _hints(resp, cand, pages):
                 push(url, [*cand.path, label], via, weight)
@@ -268,14 +278,24 @@ def _judge_page(resp, cand: _Candidate, fetch, result, budget, clock) -> tuple[C
         reports=len(reports),
         examples=[r.title for r in reports[:MAX_EXAMPLES]],
         report_urls=sorted({normalise_url(r.url) for r in reports}),
+        named_links=[(r.url, r.title) for r in reports if _is_column_name(r.title)],
         found_at=dt.datetime.fromtimestamp(clock(), dt.UTC).isoformat(timespec="seconds"),
     ), pages
+
+
+def _is_column_name(title: str) -> bool:
+    """A list link titled like a column, not a report: no year, menu-short, a report column's name."""
+    label = re.sub(r"\s+", "", title or "")
+    return len(label) <= MAX_NAV_LABEL and not YEAR.search(label) and bool(TEXT_HINTS[0][0].search(label))
 
 
 def _prune(columns: list[Column]) -> list[Column]:
     """Drop a column whose reports another column lists too: a home page's news block, a topic page's "latest" box
     and a 通知公告 list that repeats the column are not where the reports are published. Of two equal ones, the
-    one with the larger share of reports (the dedicated list) stays."""
+    one with the larger share of reports (the dedicated list) stays. A page whose every "report" is another column
+    found is a directory above them (法定主动公开内容 listing 法治政府建设年度报告): dropped too."""
+    urls = {normalise_url(c.url) for c in columns}
+    columns = [c for c in columns if not (c.report_urls and set(c.report_urls) <= urls - {normalise_url(c.url)})]
 
     def rank(c: Column) -> tuple[float, int]:
         return (c.reports / max(c.links_judged, 1), len(urlsplit(c.url).path))

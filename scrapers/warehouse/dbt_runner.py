@@ -18,7 +18,7 @@ from typing import Any
 
 from scrapers.classify import INTERPRETATION_PATTERN
 from scrapers.landing import STREAMS, Landing
-from scrapers.settings import DBT_PROJECT_DIR
+from scrapers.settings import DBT_PROJECT_DIR, _env_int
 
 __all__ = [
     "DbtFailure",
@@ -79,6 +79,8 @@ def dbt_vars(
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
         "unknown_after_days": int(unknown_after_days),
+        # a report link answering only 404/410 over this many days is gone (issue 20.12), not "retrying" for ever
+        "gone_after_days": _env_int("FZZF_GONE_AFTER_DAYS", 14),
         # the classifier's 政策解读 look-alike, so the canonical-report rule and the crawler agree on one list
         "interpretation_pattern": INTERPRETATION_PATTERN,
     }

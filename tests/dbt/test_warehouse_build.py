@@ -54,6 +54,10 @@ governments:
      division_code: "110000", due: "03-01", reports_from: 2024, list_urls: ["https://sfj.example/list/"]}
 """
 
+# The column each government's rows come from: the registry's list URL, crawled as is (a confirmed column, so its
+# years can be `missing`; see int_crawl__confirmed_sources).
+LIST_URL = {g["id"]: g["list_urls"][0] for g in yaml.safe_load(REGISTRY)["governments"]}
+
 BODY = "一、主要举措和成效\n2023年，全市共收到行政复议申请20件，已办结19件。\n二、存在的不足\n执法规范化仍需加强。"
 
 
@@ -63,7 +67,7 @@ def report(gov: str, url: str, **kw) -> dict:
     row = {
         "record_id": sha256_hex(f"{gov}\n{url}\n{content_hash}"),
         "government_id": gov,
-        "list_url": f"https://{gov}.example/list/",
+        "list_url": LIST_URL.get(gov, f"https://{gov}.example/list/"),
         "url": url,
         "title": f"{gov} 2023年法治政府建设年度报告",
         "report_year": 2023,
@@ -91,7 +95,7 @@ def crawl(gov: str, run_id: str, status: str, finished_at: str, error: str | Non
     return {
         "run_id": run_id,
         "government_id": gov,
-        "list_url": f"https://{gov}.example/list/",
+        "list_url": LIST_URL.get(gov, f"https://{gov}.example/list/"),
         "status": status,
         "pages_fetched": 0 if status == "failed" else 2,
         "requests": 3,
@@ -210,7 +214,7 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
     )
     ids["110101"] = {"late": late}
 
-    # 110109: its only report is quarantined by the landing gate, so it is missing (grace 0).
+    # 110109: its only report is quarantined by the landing gate, so it is unknown, never missing (grace 0).
     bad = report("110109", "https://mtg.example/2024/bad.html", publish_date="2024-03-01")
     landing.write_rows("reports", RUN_APRIL, "110109", [bad])
     ids["110109"] = {"bad": bad}
@@ -239,8 +243,9 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
         "110107",
         [crawl("110107", RUN_APRIL, "failed", "2024-04-30T02:05:00", "HTTP 503 from list page")],
     )
+    # 15:59 UTC is 23:59 in Beijing, still 03-31 (coverage counts Beijing days)
     landing.write_rows(
-        "crawl_log", RUN_LATE_MARCH, "110108", [crawl("110108", RUN_LATE_MARCH, "ok", "2024-03-31T23:59:00")]
+        "crawl_log", RUN_LATE_MARCH, "110108", [crawl("110108", RUN_LATE_MARCH, "ok", "2024-03-31T15:59:00")]
     )
     landing.write_rows(
         "crawl_log",
@@ -284,7 +289,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 def test_build_runs_models_tests_and_unit_tests(built):
     *_, result = built
-    assert result.counts.get("success", 0) == 23  # models: 5 staging, 8 intermediate, 10 marts
+    assert result.counts.get("success", 0) == 24  # models: 5 staging, 9 intermediate, 10 marts
     assert result.counts.get("pass", 0) >= 60  # data tests and unit tests
     assert not result.failures and not result.warnings
 
@@ -313,7 +318,8 @@ def test_coverage_statuses_at_the_boundaries(built):
     assert got[("110106", 2023)] == ("not_due", None, None)  # due 05-01: as-of is the due date
     assert got[("110107", 2023)] == ("unknown", None, 30)  # every crawl failed
     assert got[("110108", 2023)] == ("unknown", None, 30)  # last success 31 days before as-of
-    assert got[("110109", 2023)] == ("missing", None, 30)  # its report was quarantined
+    # its only report was held back by the landing gate: a report exists, so unknown, never missing (issue 20.3)
+    assert got[("110109", 2023)] == ("unknown", None, 30)
     assert got[("110111", 2023)] == ("unknown", None, 30)  # never crawled
     assert got[("110112", 2023)] == ("on_time", -17, None)  # no publish date: first seen 2024-03-15
     assert got[("110000-sfj", 2024)] == ("not_due", None, None)  # reports_from 2024, due 2025-03-01
@@ -395,7 +401,6 @@ def test_missing_reports_read_from_the_published_warehouse(built):
     rows = missing_reports(published)
     assert [(r["government_id"], r["report_year"], r["days_overdue"]) for r in rows] == [
         ("110105", 2023, 30),
-        ("110109", 2023, 30),
     ]
     assert rows[0]["name"] == "朝阳区人民政府" and rows[0]["due_date"] == dt.date(2024, 4, 1)
 
@@ -407,12 +412,12 @@ def test_missing_reports_read_from_the_published_warehouse(built):
         return [r["government_id"] for r in missing_reports(what_if)]
 
     # A day later 110102's grace is over too; 110108's last success (03-31) is then 32 days old: still unknown.
-    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105", "110109"]
+    assert missing_on(dt.date(2024, 5, 2)) == ["110102", "110105"]
     # The day before, 110105's grace had not ended yet, and 110108's last success was 30 days old: readable, so
     # its report (grace 0) is missing that day (a recomputation from the 05-01 statuses kept it unknown).
-    assert missing_on(dt.date(2024, 4, 30)) == ["110108", "110109"]
+    assert missing_on(dt.date(2024, 4, 30)) == ["110108"]
     summary = coverage_summary(data_dir / "warehouse.duckdb")
-    assert summary["missing"] == 2 and summary["as_of"] == AS_OF
+    assert summary["missing"] == 1 and summary["as_of"] == AS_OF
     assert summary["per_year"][2023] == {"published": 3, "expected": 10}
 
 
@@ -487,7 +492,7 @@ def test_readme_analyst_queries_run_on_the_marts(built):
     queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
     assert len(queries) == 3
     coverage, late, search = (query(warehouse, q) for q in queries)
-    assert ("北京市", 2023, 10, 3, 2, 1, 2, 3, 30.0) in coverage
+    assert ("北京市", 2023, 10, 3, 2, 1, 1, 4, 30.0) in coverage
     assert [row[0] for row in late] == ["东城区人民政府"]
     assert len(search) == 1
     assert search[0][:3] == ("北京市人民政府", 2023, "一、主要举措和成效") and "申请20件" in search[0][3]

@@ -73,7 +73,7 @@ MARTS = (
 MOVING = {
     # status_reason of an `unknown` year counts the runs its link failed on and quotes the last error: it moves
     # with every re-check by design, while the status itself must not.
-    "report_coverage": {"last_success_at", "status_reason"},
+    "report_coverage": {"last_success_at", "confirmed_read_at", "status_reason"},
     "missing_reports": {"last_success_at"},
     "crawl_health": {
         # links that failed are asked again on every rerun (scrapers/collect/state.py); a flaky portal fails them

@@ -3,8 +3,13 @@
     `unknown` (with the reason) and never `missing`:
       - a link whose title reads as that year's report, whose latest answer was an error (HTTP error, timeout,
         an error page; the crawler keeps asking it again, see scrapers/collect/state.py);
-      - a landed report whose text the landing gate held back (chrome left, too short): the page is a report.
+      - a landed report the landing gate held back, for any reason (its text, an impossible date such as 12-28 of
+        its own year, a look-alike title): the crawler judged the page a report, so only a person can say it is not.
     A link the crawler later judged (landed, skipped) is no longer evidence: only its latest decision counts.
+
+    A link that answered only 404/410 on every attempt over gone_after_days (FZZF_GONE_AFTER_DAYS, default 14) is
+    gone, not failing: it is no evidence any more, and its year gets `gone_since_at` / `gone_url` instead, so that
+    coverage can say "listed but the page is gone since D" (issue 20.12) rather than stay `unknown` for ever.
 -#}
 with
 
@@ -30,6 +35,17 @@ reports as (
     select * from flagged
 ),
 
+-- Every judgement of a link, with whether it was a request answered 404/410 ("pending: …" rows made no request).
+attempts as (
+    select
+        *,
+        decision = 'error' and http_status in (404, 410) and reason not like 'pending:%' as is_gone_answer,
+        decision <> 'error' or (reason not like 'pending:%' and coalesce(http_status, 0) not in (404, 410))
+            as is_other_answer
+    from links
+    where url is not null
+),
+
 latest_link as (
     select
         government_id,
@@ -42,9 +58,54 @@ latest_link as (
         count(*) filter (where decision = 'error') over (partition by government_id, url) as error_rows,
         count(distinct run_id) filter (where decision = 'error') over (partition by government_id, url) as error_runs,
         min(seen_at) filter (where decision = 'error') over (partition by government_id, url) as first_error_at
-    from links
-    where url is not null
+    from attempts
     qualify row_number() over (partition by government_id, url order by seen_at desc, run_id desc) = 1
+),
+
+-- Per link: the 404/410 answers since its last other answer (a success, another error), first and last.
+gone_streaks as (
+    select
+        government_id,
+        url,
+        min(seen_at) filter (where is_gone_answer and seen_at > last_other_at) as gone_since_at,
+        max(seen_at) filter (where is_gone_answer and seen_at > last_other_at) as gone_last_at
+    from (
+        select
+            *,
+            coalesce(
+                max(seen_at) filter (where is_other_answer) over (partition by government_id, url),
+                '-infinity'::timestamp
+            ) as last_other_at
+        from attempts
+    )
+    group by government_id, url
+),
+
+judged_links as (
+    select
+        latest_link.*,
+        gone_streaks.gone_since_at,
+        coalesce(
+            latest_link.decision = 'error'
+            and gone_streaks.gone_last_at >= gone_streaks.gone_since_at + interval ({{ gone_after_days() }}) day,
+            false
+        ) as is_gone
+    from latest_link
+    left join gone_streaks
+        on latest_link.government_id = gone_streaks.government_id
+        and latest_link.url = gone_streaks.url
+),
+
+gone_links as (
+    select
+        government_id,
+        report_year,
+        max(gone_since_at) as gone_since_at,
+        arg_max(url, gone_since_at) as url
+    from judged_links
+    where is_gone
+        and report_year is not null
+    group by government_id, report_year
 ),
 
 failed_links as (
@@ -56,8 +117,9 @@ failed_links as (
         min(first_error_at) as since_at,
         arg_max(url, seen_at) as url,
         arg_max(coalesce('HTTP ' || http_status::varchar || ', ', '') || reason, seen_at) as last_error
-    from latest_link
+    from judged_links
     where decision = 'error'
+        and not is_gone
         and report_year is not null
     group by government_id, report_year
 ),
@@ -73,29 +135,61 @@ held_reports as (
     where is_quarantined
         and is_annual_report
         and report_year is not null
-        and {{ is_text_quarantine('quarantine_reason') }}
     group by government_id, report_year
 ),
 
-final as (
+evidence as (
     select
-        coalesce(failed_links.government_id, held_reports.government_id) || ':'
-        || coalesce(failed_links.report_year, held_reports.report_year) as report_id,
         coalesce(failed_links.government_id, held_reports.government_id) as government_id,
         coalesce(failed_links.report_year, held_reports.report_year) as report_year,
-        case
-            when held_reports.government_id is not null
-                then 'report found but held back by the landing gate: ' || held_reports.quarantine_reason
-            else 'link found, could not be fetched on ' || failed_links.runs || ' run(s) since '
-                || strftime(failed_links.since_at, '%Y-%m-%d') || ', retrying: ' || failed_links.last_error
-        end as held_reason,
-        coalesce(held_reports.url, failed_links.url) as candidate_url,
-        coalesce(failed_links.candidates, 0) as failed_links,
-        coalesce(held_reports.candidates, 0) as held_reports
+        failed_links.candidates as failed_candidates,
+        failed_links.runs as runs,
+        failed_links.since_at as since_at,
+        failed_links.url as failed_url,
+        failed_links.last_error as last_error,
+        held_reports.candidates as held_candidates,
+        held_reports.url as held_url,
+        held_reports.quarantine_reason as quarantine_reason,
+        held_reports.government_id is not null as has_held_report
     from failed_links
     full outer join held_reports
         on failed_links.government_id = held_reports.government_id
         and failed_links.report_year = held_reports.report_year
+),
+
+final as (
+    select
+        coalesce(evidence.government_id, gone_links.government_id) || ':'
+        || coalesce(evidence.report_year, gone_links.report_year) as report_id,
+        coalesce(evidence.government_id, gone_links.government_id) as government_id,
+        coalesce(evidence.report_year, gone_links.report_year) as report_year,
+        case
+            when evidence.has_held_report then 'held_back'
+            when evidence.runs is not null and evidence.last_error ilike '%robots.txt%' then 'robots'
+            -- a JS challenge (Ruishu's 412, the 521 cookie script) or a page that only a browser renders
+            when evidence.runs is not null
+                and regexp_matches(evidence.last_error, '(?i)^HTTP (412|521),|browser|javascript|js challenge')
+                then 'needs_browser'
+            when evidence.runs is not null then 'link_failed'
+        end as held_kind,
+        case
+            when evidence.has_held_report
+                then 'report found but held back by the landing gate: ' || evidence.quarantine_reason
+            when evidence.runs is not null
+                then 'link found, could not be fetched on ' || evidence.runs || ' run(s) since '
+                    || strftime({{ beijing_day('evidence.since_at') }}, '%Y-%m-%d') || ', retrying: '
+                    || evidence.last_error
+        end as held_reason,
+        coalesce(evidence.held_url, evidence.failed_url) as candidate_url,
+        coalesce(evidence.failed_candidates, 0) as failed_links,
+        coalesce(evidence.held_candidates, 0) as held_reports,
+        -- every link of the year answered 404/410 over gone_after_days (null while any other evidence holds)
+        case when evidence.government_id is null then gone_links.gone_since_at end as gone_since_at,
+        case when evidence.government_id is null then gone_links.url end as gone_url
+    from evidence
+    full outer join gone_links
+        on evidence.government_id = gone_links.government_id
+        and evidence.report_year = gone_links.report_year
 )
 
 select * from final

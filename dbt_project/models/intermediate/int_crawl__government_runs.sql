@@ -1,6 +1,7 @@
 -- One row per (government, crawl run): the run's outcome over all the government's sources.
 -- ok: every source ok; failed: every source failed; partial: anything in between.
--- A run is successful (the portal could be read) unless every source failed.
+-- A run is successful (the portal could be read) unless every source failed; it reads a confirmed column when a
+-- source read is one (int_crawl__confirmed_sources).
 with
 
 landed as (
@@ -13,10 +14,14 @@ crawl_log as (
     select * from kept
 ),
 
+confirmed as (
+    select * from {{ ref('int_crawl__confirmed_sources') }}
+),
+
 runs as (
     select
-        run_id as run_id,
-        government_id as government_id,
+        crawl_log.run_id as run_id,
+        crawl_log.government_id as government_id,
         count(*) as sources,
         count(*) filter (where status = 'ok') as sources_ok,
         count(*) filter (where status = 'failed') as sources_failed,
@@ -26,10 +31,17 @@ runs as (
         sum(errors) as errors,
         -- the first error of the run, in source order
         arg_min(error, started_at) filter (where error is not null and error <> '') as first_error,
+        -- sources read (not failed) that are confirmed report columns (int_crawl__confirmed_sources, issue 21 §2)
+        count(*) filter (where status <> 'failed' and confirmed.is_confirmed) as confirmed_sources_read,
+        -- requests column discovery spent this run (the crawl log's discovery note: "… in N requests of B …")
+        max(try_cast(regexp_extract(discovery, 'in (\d+) requests of', 1) as integer)) as discovery_requests,
         min(started_at) as started_at,
         max(finished_at) as finished_at
     from crawl_log
-    group by run_id, government_id
+    left join confirmed
+        on crawl_log.government_id = confirmed.government_id
+        and crawl_log.list_url = confirmed.list_url
+    group by crawl_log.run_id, crawl_log.government_id
 ),
 
 final as (
@@ -47,7 +59,9 @@ final as (
         reports_found as reports_found,
         reports_new as reports_new,
         errors as errors,
+        discovery_requests as discovery_requests,
         sources_failed < sources as is_success,
+        confirmed_sources_read > 0 as reads_confirmed_column,
         started_at as started_at,
         finished_at as finished_at
     from runs

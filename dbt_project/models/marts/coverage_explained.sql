@@ -9,8 +9,13 @@
       no list page in the registry (unknown rows only)     -> report_coverage's status_reason ("no URL known for
                                                                this government", "only report URLs are known, …")
       no successful crawl since as-of - unknown_after_days -> portal not reached since D  (or: never reached / crawled)
-      a report landed but its text held back by the gate    -> report_coverage's status_reason ("report found but held
+      a report landed but held back by the gate             -> report_coverage's status_reason ("report found but held
                                                                back by the landing gate: …")
+      a report landed whose stated date is after as-of      -> report_coverage's status_reason ("report found, but its
+                                                               stated date D is after the as-of day (first seen D')")
+      no confirmed report column read lately                 -> report_coverage's status_reason ("report column not
+                                                               found from the home page after N requests: …")
+      every link for the year answered 404/410 for 14 days  -> listed but the page is gone since D
       a link for the year whose last judgement is an error  -> link found, HTTP 500 on 2 runs, retrying
       a link skipped as a repost or a duplicate text         -> only a repost: signed by …, not by …
       a link skipped as a look-alike                         -> only a look-alike: 政府信息公开工作年度报告
@@ -29,12 +34,16 @@ coverage as (
 
 links as (
     select * from {{ ref('stg_landing__links') }}
-    where seen_at::date <= {{ as_of_date() }}
+    where {{ beijing_day('seen_at') }} <= {{ as_of_date() }}
+),
+
+held as (
+    select * from {{ ref('int_coverage__held_candidates') }}
 ),
 
 runs as (
     select * from {{ ref('int_crawl__government_runs') }}
-    where started_at::date <= {{ as_of_date() }}
+    where {{ beijing_day('started_at') }} <= {{ as_of_date() }}
 ),
 
 -- `known` rows repeat an earlier judgement ("judged before: skipped") and carry no year: the earlier row speaks.
@@ -121,6 +130,7 @@ explained as (
         coverage.government_id as government_id,
         coverage.name as name,
         coverage.status as status,
+        coverage.status_reason_kind as status_reason_kind,
         coverage.report_year as report_year,
         coverage.due_date as due_date,
         coverage.as_of as as_of,
@@ -134,13 +144,15 @@ explained as (
         portal.last_reached_at as last_reached_at,
         case
             -- registry-urls (issue 12): no list page in the registry; report_coverage's status_reason says what is
-            when coverage.status = 'unknown' and coverage.url_status in ('report', 'home', 'none')
-                and coverage.status_reason not like 'report found but held back%' then 'no_list_url'
+            when coverage.status_reason_kind in ('no_url', 'report_urls_only') then 'no_list_url'
             when portal.crawl_runs is null then 'never_crawled'
             when portal.last_reached_at is null or coverage.last_success_at is null then 'portal_unreached'
             -- the page was landed as the report (its link says `report`): only report_coverage knows the gate
-            -- held its text back
-            when coverage.status_reason like 'report found but held back%' then 'held_back'
+            -- held it back, or that its stated date is after as-of
+            when coverage.status_reason_kind in ('held_back', 'odd_date', 'column_not_confirmed')
+                then coverage.status_reason_kind
+            -- every link of the year answered 404/410 for gone_after_days: no longer evidence (issue 20.12)
+            when held.gone_since_at is not null and coverage.status <> 'unknown' then 'listed_gone'
             when evidence.evidence_rank = 1 then 'link_error'
             when evidence.evidence_rank = 2 then 'repost'
             when evidence.evidence_rank = 3 then 'look_alike'
@@ -152,8 +164,12 @@ explained as (
         coalesce(evidence.last_error_reason, evidence.last_reason) as evidence_reason,
         evidence.last_seen_at as evidence_seen_at,
         portal.last_error as last_error,
+        held.gone_since_at as gone_since_at,
         coverage.status_reason as status_reason
     from coverage
+    left join held
+        on coverage.government_id = held.government_id
+        and coverage.report_year = held.report_year
     left join evidence
         on coverage.government_id = evidence.government_id
         and coverage.report_year = evidence.report_year
@@ -169,7 +185,7 @@ worded as (
             when 'portal_unreached' then
                 case
                     when last_reached_at is null then 'portal never reached: ' || coalesce(last_error, 'no answer')
-                    else 'portal not reached since ' || strftime(last_reached_at, '%Y-%m-%d')
+                    else 'portal not reached since ' || strftime({{ beijing_day('last_reached_at') }}, '%Y-%m-%d')
                 end
             when 'link_error' then
                 'link found, '
@@ -182,12 +198,16 @@ worded as (
                 -- the crawler never gives a failed link up (scrapers.collect.state): it stays pending, asked again
                 || ', retrying'
             when 'held_back' then status_reason
+            when 'odd_date' then status_reason
+            when 'column_not_confirmed' then status_reason
+            when 'listed_gone' then 'listed but the page is gone since '
+                || strftime({{ beijing_day('gone_since_at') }}, '%Y-%m-%d')
             when 'no_list_url' then status_reason  -- registry-urls (issue 12)
             when 'repost' then 'only a ' || evidence_reason
             when 'look_alike' then 'only a look-alike: ' || regexp_extract(evidence_reason, 'look-alike: (.*)$', 1)
             when 'off_site' then 'only an off-site link: ' || coalesce(evidence_url, '')
             when 'not_a_report' then 'only a non-report link: ' || coalesce(evidence_reason, '')
-            when 'gone' then 'report page gone since ' || strftime(evidence_seen_at, '%Y-%m-%d')
+            when 'gone' then 'report page gone since ' || strftime({{ beijing_day('evidence_seen_at') }}, '%Y-%m-%d')
             else 'no link for this year on ' || list_pages_read || ' list page'
                 || case when list_pages_read = 1 then '' else 's' end
         end as evidence_line
@@ -207,6 +227,7 @@ final as (
             else evidence_line
         end as reason,
         reason_kind as reason_kind,
+        status_reason_kind as status_reason_kind,
         evidence_url as evidence_url,
         evidence_title as evidence_title,
         evidence_decision as evidence_decision,

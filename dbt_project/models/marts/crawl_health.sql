@@ -54,11 +54,11 @@ final as (
         coalesce(per_government.runs, 0) as runs,
         coalesce(per_government.failed_runs, 0) as failed_runs,
         coalesce(per_government.consecutive_failures, 0) as consecutive_failures,
-        date_diff('day', last_success.last_success_at::date, {{ as_of_date() }}) as days_since_success,
+        date_diff('day', {{ beijing_day('last_success.last_success_at') }}, {{ as_of_date() }}) as days_since_success,
         -- booleans
         (
             last_success.last_success_at is null
-            or last_success.last_success_at::date < {{ as_of_date() }} - {{ unknown_after_days() }}
+            or {{ beijing_day('last_success.last_success_at') }} < {{ as_of_date() }} - {{ unknown_after_days() }}
         ) as is_stale,
         -- timestamps
         per_government.last_crawl_at as last_crawl_at,

@@ -25,10 +25,14 @@ held as (
 recent_success as (
     select
         government_id as government_id,
-        max(finished_at) as last_success_at
+        max(finished_at) as last_success_at,
+        -- a read of a confirmed report column (issue 21 §2); null in a fixture without the column reads as one
+        max(finished_at) filter (where coalesce(reads_confirmed_column, true)) as confirmed_read_at,
+        arg_max(discovery_requests, finished_at) filter (where discovery_requests is not null)
+            as discovery_requests
     from runs
     where is_success
-        and finished_at::date >= {{ as_of_date() }} - {{ unknown_after_days() }}
+        and {{ beijing_day('finished_at') }} >= {{ as_of_date() }} - {{ unknown_after_days() }}
     group by government_id
 ),
 
@@ -49,11 +53,16 @@ joined as (
         report_years.grace_end_date as grace_end_date,
         reports.publish_date as publish_date,
         case
-            when coalesce(reports.page_publish_date, reports.page_first_seen_at::date) <= {{ as_of_date() }}
-                then coalesce(reports.page_publish_date, reports.page_first_seen_at::date)
+            when coalesce(reports.page_publish_date, {{ beijing_day('reports.page_first_seen_at') }}) <= {{ as_of_date() }}
+                then coalesce(reports.page_publish_date, {{ beijing_day('reports.page_first_seen_at') }})
         end as effective_publish_date,
         recent_success.last_success_at as last_success_at,
-        held.held_reason as held_reason
+        recent_success.confirmed_read_at as confirmed_read_at,
+        recent_success.discovery_requests as discovery_requests,
+        reports.page_publish_date as page_publish_date,
+        {{ beijing_day('reports.page_first_seen_at') }} as first_seen_day,
+        held.held_kind as candidate_kind,
+        held.held_reason as candidate_reason
     from report_years
     left join reports
         on report_years.government_id = reports.government_id
@@ -65,11 +74,33 @@ joined as (
         and report_years.report_year = held.report_year
 ),
 
+-- A canonical report whose stated date is after the as-of day although we saw it on or before that day
+-- (issue 20.3): the page exists, its date is wrong or not yet true; a person must look, never `missing`.
+dated as (
+    select
+        *,
+        page_publish_date > {{ as_of_date() }} and first_seen_day <= {{ as_of_date() }} as is_dated_after_as_of
+    from joined
+),
+
+evidenced as (
+    select
+        * exclude (candidate_kind, candidate_reason),
+        case when is_dated_after_as_of then 'odd_date' else candidate_kind end as held_kind,
+        case
+            when is_dated_after_as_of
+                then 'report found, but its stated date ' || strftime(page_publish_date, '%Y-%m-%d')
+                    || ' is after the as-of day (first seen ' || strftime(first_seen_day, '%Y-%m-%d') || ')'
+            else candidate_reason
+        end as held_reason
+    from dated
+),
+
 statused as (
     select
         *,
         {{ coverage_status() }} as status
-    from joined
+    from evidenced
 ),
 
 final as (
@@ -80,17 +111,29 @@ final as (
         record_id as record_id,
         -- strings
         status as status,
+        -- what kind of `unknown` (null for every other status): the category an alerts digest counts by
+        case
+            when status <> 'unknown' then null
+            when url_status = 'none' then 'no_url'
+            when url_status = 'report' and held_reason is null then 'report_urls_only'
+            when last_success_at is null then 'portal_unreachable'
+            when held_kind is not null then held_kind
+            else 'column_not_confirmed'
+        end as status_reason_kind,
         case
             when status <> 'unknown' then null
             -- registry-urls (issue 12): no list page, so a year not found cannot be seen missing
             when url_status = 'none' then 'no URL known for this government'
-            when url_status = 'home' then 'only the portal''s home page is known: no report column to read yet'
             when url_status = 'report' and held_reason is null
                 then 'only report URLs are known, no list page: a year not among them cannot be seen missing'
             -- end registry-urls
             when last_success_at is null
                 then 'portal not read successfully in the ' || {{ unknown_after_days() }} || ' days before as-of'
-            else held_reason
+            when held_reason is not null then held_reason
+            when discovery_requests is not null
+                then 'report column not found from the home page after ' || discovery_requests
+                    || ' requests: no page read has listed a report of this government'
+            else 'report column not confirmed: no page read has listed a report of this government'
         end as status_reason,
         name as name,
         province as province,
@@ -116,7 +159,8 @@ final as (
         grace_end_date as grace_end_date,
         publish_date as publish_date,
         effective_publish_date as effective_publish_date,
-        last_success_at as last_success_at
+        last_success_at as last_success_at,
+        confirmed_read_at as confirmed_read_at
     from statused
 )
 

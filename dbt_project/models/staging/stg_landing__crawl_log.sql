@@ -26,6 +26,8 @@ renamed as (
         list_url as list_url,
         status as status,
         error as error,
+        -- null: the registry's list URL crawled as is (and every row landed before the field existed)
+        discovery as discovery,
         landing_file as landing_file,
         -- numbers
         pages_fetched as pages_fetched,

@@ -32,25 +32,25 @@ class ResolvedFileError(ValueError):
     """``resolved.json`` cannot be read; the message names the file and what to do."""
 
 
-def _path(data_dir: Path) -> Path:
+def resolved_path(data_dir: Path) -> Path:
     return Path(data_dir) / "registry" / FILE
 
 
 def load(data_dir: Path) -> dict[str, dict[str, Any]]:
     try:
-        doc = json.loads(_path(data_dir).read_text(encoding="utf-8"))
+        doc = json.loads(resolved_path(data_dir).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise ResolvedFileError(f"{_path(data_dir)}: not valid JSON ({exc}); move it away to resolve again") from None
+        raise ResolvedFileError(f"{resolved_path(data_dir)}: not valid JSON ({exc}); move it away to resolve again") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("governments", {}), dict):
-        raise ResolvedFileError(f"{_path(data_dir)}: expected an object with a 'governments' object")
+        raise ResolvedFileError(f"{resolved_path(data_dir)}: expected an object with a 'governments' object")
     return dict(doc.get("governments") or {})
 
 
 def save(data_dir: Path, records: dict[str, dict[str, Any]]) -> None:
     """Merge ``records`` into the file under a lock: resolve runs per province may write at the same time."""
-    path = _path(data_dir)
+    path = resolved_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
         merged = load(data_dir)
@@ -67,8 +67,8 @@ def save(data_dir: Path, records: dict[str, dict[str, Any]]) -> None:
 
 
 def with_found_portals(registry: Registry, data_dir: Path) -> Registry:
-    """The registry with each found portal as the home page of a government that has none (crawled from there;
-    coverage stays unknown until a list page is registered, as for every home-page-only entry)."""
+    """The registry with each found portal as the home page of a government that has none: the crawl starts its
+    column discovery there, and coverage may call a year missing only once a column found there is confirmed."""
     try:
         records = load(data_dir)
     except ResolvedFileError as exc:

@@ -17,6 +17,7 @@ import yaml
 
 from scrapers.registry import governments as registry_module
 from scrapers.registry.governments import load_registry, parse_registry
+from scrapers.registry.resolve import store as found_portals
 
 SCHEMA = pa.schema(
     [
@@ -58,27 +59,37 @@ def read_registry(path):
     return parse_registry(data, path)
 
 
-def registry_fingerprint(path) -> str:
-    """Changes when the rows could: another file, other bytes, another parser (scrapers.registry.governments)."""
+def registry_fingerprint(path, data_dir) -> str:
+    """Changes when the rows could: another file, other bytes, other found portals, another parser
+    (scrapers.registry.governments, the found-portal merge)."""
     path = Path(path).resolve()
     digest = hashlib.sha256(str(path).encode())
-    for part in (path, Path(registry_module.__file__)):
+    for part in (path, Path(registry_module.__file__), Path(found_portals.__file__)):
         try:
             digest.update(part.read_bytes())
         except OSError:
             return ""  # unreadable: never matches, so read_registry says what is wrong with it
+    try:
+        digest.update(found_portals.resolved_path(data_dir).read_bytes())
+    except FileNotFoundError:
+        digest.update(b"no found portals")
+    except OSError:
+        return ""
     return digest.hexdigest()
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     path = dbt.config.get("registry_path")
-    fingerprint = registry_fingerprint(path)
+    data_dir = Path(dbt.config.get("data_dir"))
+    fingerprint = registry_fingerprint(path, data_dir)
     if dbt.is_incremental:
         kept = session.execute(f"select distinct registry_fingerprint from {dbt.this}").fetchall()
         if fingerprint and kept == [(fingerprint,)]:
             return SCHEMA.empty_table()  # the same registry read by the same code: the rows are already there
-    registry = read_registry(path)
+    # The registry as the crawl reads it: a found portal is the home page of a government that had none, so its
+    # coverage is judged from what its crawl read (a confirmed column), not reported as "no URL known".
+    registry = found_portals.with_found_portals(read_registry(path), data_dir)
     if dbt.is_incremental:
         # Inside the model's transaction, before the append: a registry that fails to parse (above) keeps the old
         # rows, and a build that fails later rolls this back.
