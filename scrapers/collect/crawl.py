@@ -295,7 +295,9 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
             # challenge, an API the page does not state in full), is a failed read (its validators are not kept
             # either: a 304 on them would skip the real list), never a list with no links.
             refused = list_refusal(page)
-            problem = page.unread or (f"not a list ({refused})" if refused else None)
+            refused = f"not a list ({refused})" if refused else None
+            # A cut page is named as cut: what it seems to lack (its items, its list) says nothing of the page.
+            problem = (refused or page.unread) if page.cut else (page.unread or refused)
         if problem:
             if _failed_read(stats, source_state, request, problem, failed_pages, first=first):
                 return
