@@ -1,4 +1,4 @@
-"""What an analyst reads out of a published warehouse: ``fzzf report`` and ``fzzf export``.
+"""What an analyst reads out of a published warehouse: ``fzzf report``, ``fzzf export`` and ``marts.metric_labels``.
 
 One real build (landing files, dbt, GX gates, publish) of two governments: g1 has its 2022 report, g2 has none. The
 commands run as the installed ``fzzf`` console script in a child process, as a user runs them.
@@ -16,6 +16,7 @@ import duckdb
 import pytest
 from gates.helpers import land, query, record, write_registry
 
+from scrapers.extract.metrics import TOPICS
 from scrapers.warehouse.build import run_build
 from scrapers.warehouse.paths import published_path
 
@@ -130,5 +131,20 @@ def test_export_refuses_what_is_not_a_mart(built, tmp_path, name):
     assert proc.returncode == 2
     assert "is not a table of schema marts; valid: " in proc.stderr
     valid = proc.stderr.rpartition("valid: ")[2].strip().split(", ")
-    assert {"annual_reports", "report_coverage", "report_metrics"} <= set(valid)
+    assert {"annual_reports", "report_coverage", "report_metrics", "metric_labels"} <= set(valid)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_metric_labels_name_every_code(built):
+    codes = {f.metric: (f.label, f.unit) for t in TOPICS for f in t.fields}
+    labels = {
+        m: (label, unit)
+        for m, label, unit in query(built["warehouse"], "select metric, label, unit from marts.metric_labels")
+    }
+    assert labels == codes
+    found = query(built["warehouse"], "select distinct metric, unit from marts.report_metrics")
+    assert len(found) >= 2  # the seed report holds figures, so the check below is about real rows
+    for metric, unit in found:
+        assert metric in labels, f"report_metrics.metric {metric!r} has no row in metric_labels"
+        assert unit == labels[metric][1]
+    assert len({label for label, _ in codes.values()}) == len(codes)  # no two codes share a name
