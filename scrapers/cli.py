@@ -108,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
+    p = sub.add_parser("report", help="one report's clean text and metadata, from the published warehouse")
+    p.add_argument("government_id", metavar="GOV_ID")
+    p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
+    _add_common(p, registry=False)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
+    p = sub.add_parser("export", help="write one mart of the published warehouse as CSV or Parquet")
+    p.add_argument("mart", metavar="MART", help="a table of schema marts, e.g. report_coverage")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--out", metavar="PATH", help="file to write (default: ./MART.FORMAT)")
+    _add_common(p, registry=False)
+
     p = sub.add_parser("links", help="the report links and further pages the crawler finds on one list page")
     p.add_argument("page", metavar="PAGE_FILE_OR_URL", help="a saved list page, or an http(s) URL to fetch once")
     p.add_argument("--url", help="the address the page was fetched from (required for a saved file)")
@@ -314,6 +326,34 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from scrapers.warehouse.paths import published_path
+    from scrapers.warehouse.report import NoReport, UnknownGovernment, read_report, render_text
+
+    try:
+        report = read_report(published_path(settings.data_dir(args.data_dir)), args.government_id, args.year)
+    except UnknownGovernment as exc:
+        raise UsageError(str(exc)) from None
+    except NoReport as exc:
+        print(f"fzzf report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(report, ensure_ascii=False, default=str) if args.json else render_text(report))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from scrapers.warehouse.export import UnknownMart, export_mart
+    from scrapers.warehouse.paths import published_path
+
+    warehouse = published_path(settings.data_dir(args.data_dir))
+    try:
+        out, count = export_mart(warehouse, args.mart, args.format, Path(args.out) if args.out else None)
+    except UnknownMart as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {out}: marts.{args.mart}, {count} rows ({args.format})")
+    return EXIT_OK
+
+
 def cmd_links(args) -> int:
     from dataclasses import replace
     from urllib.parse import urlsplit
@@ -406,6 +446,8 @@ COMMANDS = {
     "missing": cmd_missing,
     "alert": cmd_alert,
     "explain": cmd_explain,
+    "report": cmd_report,
+    "export": cmd_export,
     "links": cmd_links,
     "registry": cmd_registry,
     "demo": cmd_demo,

@@ -98,7 +98,8 @@ def parse_number(num: str, mult: str | None = None) -> float | None:
 
 @dataclass(frozen=True)
 class Field:
-    metric: str
+    metric: str  # the code report_metrics.metric holds
+    label: str  # its Chinese name, topic_measure (marts.metric_labels, the dbt Python model, reads it from here)
     unit: str  # the unit of the value returned: counts keep their noun (件, 名, 项), money is always 元
     patterns: tuple[str, ...]
 
@@ -115,8 +116,12 @@ TOPICS: tuple[Topic, ...] = (
         "leader_court",
         r"负责人出庭|出庭应诉|出庭率",
         (
-            Field("leader_court_appearance_rate", "%", (r"出庭(?:应诉)?率{G}{{0,8}}?{N}" + PCT,)),
-            Field("leader_court_appearances", "次", (r"出庭(?:应诉)?{G}{{0,4}}?{N}\s*(?:人次|次)",)),
+            Field(
+                "leader_court_appearance_rate", "负责人出庭应诉_出庭率", "%", (r"出庭(?:应诉)?率{G}{{0,8}}?{N}" + PCT,)
+            ),
+            Field(
+                "leader_court_appearances", "负责人出庭应诉_次数", "次", (r"出庭(?:应诉)?{G}{{0,4}}?{N}\s*(?:人次|次)",)
+            ),
         ),
     ),
     Topic(
@@ -125,6 +130,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "admin_reconsideration_received",
+                "行政复议_收到",
                 "件",
                 (
                     r"(?:收到|(?<!不予)受理|新收|接收)(?:行政)?复议{G}{{0,10}}?{N}" + COUNT,
@@ -132,10 +138,20 @@ TOPICS: tuple[Topic, ...] = (
                     r"复议申请{G}{{0,4}}?{N}" + COUNT,
                 ),
             ),
-            Field("admin_reconsideration_closed", "件", (r"(?:办结|审结|结案|审理终结){G}{{0,8}}?{N}" + COUNT,)),
-            Field("admin_reconsideration_cases", "件", (r"复议案件{G}{{0,4}}?{N}" + COUNT,)),
-            Field("admin_reconsideration_corrected", "件", (r"(?:纠错|撤销|确认违法|变更){G}{{0,6}}?{N}" + COUNT,)),
-            Field("admin_reconsideration_correction_rate", "%", (r"纠错率{G}{{0,8}}?{N}" + PCT,)),
+            Field(
+                "admin_reconsideration_closed",
+                "行政复议_办结",
+                "件",
+                (r"(?:办结|审结|结案|审理终结){G}{{0,8}}?{N}" + COUNT,),
+            ),
+            Field("admin_reconsideration_cases", "行政复议_案件", "件", (r"复议案件{G}{{0,4}}?{N}" + COUNT,)),
+            Field(
+                "admin_reconsideration_corrected",
+                "行政复议_纠错",
+                "件",
+                (r"(?:纠错|撤销|确认违法|变更){G}{{0,6}}?{N}" + COUNT,),
+            ),
+            Field("admin_reconsideration_correction_rate", "行政复议_纠错率", "%", (r"纠错率{G}{{0,8}}?{N}" + PCT,)),
         ),
     ),
     Topic(
@@ -144,39 +160,62 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "admin_litigation_cases",
+                "行政诉讼_案件",
                 "件",
                 (r"(?:诉讼|应诉|行政)案件{G}{{0,6}}?{N}" + COUNT, r"(?:行政诉讼|行政应诉){G}{{0,6}}?{N}" + COUNT),
             ),
-            Field("admin_litigation_lost", "件", (r"败诉(?!率){G}{{0,4}}?{N}" + COUNT,)),
-            Field("admin_litigation_loss_rate", "%", (r"败诉率{G}{{0,8}}?{N}" + PCT,)),
+            Field("admin_litigation_lost", "行政诉讼_败诉", "件", (r"败诉(?!率){G}{{0,4}}?{N}" + COUNT,)),
+            Field("admin_litigation_loss_rate", "行政诉讼_败诉率", "%", (r"败诉率{G}{{0,8}}?{N}" + PCT,)),
         ),
     ),
     Topic(
         "mediation",
         r"人民调解|调解组织|调解委员会|调委会|矛盾纠纷|调解案件|纠纷调处|调处",
         (
-            Field("mediation_received", "件", (r"(?:(?<!不予)受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)),
-            Field("mediation_success", "件", (r"(?:调解成功|成功调解|调处成功){G}{{0,6}}?{N}" + COUNT,)),
-            Field("mediation_success_rate", "%", (r"成功率{G}{{0,8}}?{N}" + PCT,)),
+            Field(
+                "mediation_received", "人民调解_受理", "件", (r"(?:(?<!不予)受理|调处|接待){G}{{0,10}}?{N}" + COUNT,)
+            ),
+            Field(
+                "mediation_success",
+                "人民调解_调解成功",
+                "件",
+                (r"(?:调解成功|成功调解|调处成功){G}{{0,6}}?{N}" + COUNT,),
+            ),
+            Field("mediation_success_rate", "人民调解_成功率", "%", (r"成功率{G}{{0,8}}?{N}" + PCT,)),
         ),
     ),
     Topic(
         "admin_penalty",
         r"行政处罚|罚没|罚款",
         (
-            Field("admin_penalty_cases", "件", (r"处罚(?:案件)?{G}{{0,4}}?{N}" + COUNT,)),
-            Field("admin_penalty_amount", "元", (r"(?:罚没|罚款){G}{{0,10}}?{N}\s*元",)),
+            Field("admin_penalty_cases", "行政处罚_案件", "件", (r"处罚(?:案件)?{G}{{0,4}}?{N}" + COUNT,)),
+            Field("admin_penalty_amount", "行政处罚_罚没金额", "元", (r"(?:罚没|罚款){G}{{0,10}}?{N}\s*元",)),
         ),
     ),
     Topic(
         "normative_docs",
         r"规范性文件",
         (
-            Field("normative_docs_issued", "件", (r"(?:制定|出台|印发|制发|发布){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-            Field("normative_docs_reviewed", "件", (r"(?:审查|审核|备案){G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-            Field("normative_docs_cleaned", "件", (r"清理{G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
-            Field("normative_docs_retained", "件", (r"保留{G}{{0,4}}?{N}\s*(?:件|份|个|部)",)),
-            Field("normative_docs_repealed", "件", (r"(?:废止|失效){G}{{0,6}}?{N}\s*(?:件|份|个|部)",)),
+            Field(
+                "normative_docs_issued",
+                "规范性文件_制发",
+                "件",
+                (r"(?:制定|出台|印发|制发|发布){G}{{0,10}}?{N}\s*(?:件|份|个|部)",),
+            ),
+            Field(
+                "normative_docs_reviewed",
+                "规范性文件_审查备案",
+                "件",
+                (r"(?:审查|审核|备案){G}{{0,10}}?{N}\s*(?:件|份|个|部)",),
+            ),
+            Field("normative_docs_cleaned", "规范性文件_清理", "件", (r"清理{G}{{0,10}}?{N}\s*(?:件|份|个|部)",)),
+            Field("normative_docs_retained", "规范性文件_保留", "件", (r"保留{G}{{0,4}}?{N}\s*(?:件|份|个|部)",)),
+            Field(
+                "normative_docs_repealed",
+                "规范性文件_废止失效",
+                "件",
+                (r"(?:废止|失效){G}{{0,6}}?{N}\s*(?:件|份|个|部)",),
+            ),
         ),
     ),
     Topic(
@@ -185,6 +224,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "major_decisions",
+                "重大行政决策_事项",
                 "项",
                 (r"决策(?:事项)?{G}{{0,6}}?{N}\s*(?:项|件|个)", r"{N}\s*(?:项|件|个)(?:重大)?(?:行政)?决策"),
             ),
@@ -196,6 +236,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "legal_advisers",
+                "法律顾问_人数",
                 "名",
                 (r"法律顾问{G}{{0,6}}?{N}\s*(?:名|人|位)", r"{N}\s*(?:名|位)(?:政府|常年|专职|兼职|外聘)?法律顾问"),
             ),
@@ -205,19 +246,20 @@ TOPICS: tuple[Topic, ...] = (
         "enforcement_certificates",
         r"执法证|执法资格|持证",
         (
-            Field("enforcement_certification_rate", "%", (r"持证率{G}{{0,8}}?{N}" + PCT,)),
+            Field("enforcement_certification_rate", "行政执法证件_持证率", "%", (r"持证率{G}{{0,8}}?{N}" + PCT,)),
             Field(
                 "enforcement_certified_personnel",
+                "行政执法证件_持证人数",
                 "人",
                 (r"{N}\s*(?:人|名){G}{{0,2}}?(?:持有|持证|取得)", r"持证(?:人员)?{G}{{0,4}}?{N}\s*(?:人|名)"),
             ),
-            Field("enforcement_certificates", "个", (r"证件?{G}{{0,6}}?{N}\s*(?:个|张|件|本)",)),
+            Field("enforcement_certificates", "行政执法证件_证件数", "个", (r"证件?{G}{{0,6}}?{N}\s*(?:个|张|件|本)",)),
         ),
     ),
     Topic(
         "legal_aid",
         r"法律援助",
-        (Field("legal_aid_cases", "件", (r"法律援助(?:案件)?{G}{{0,6}}?{N}\s*(?:件|宗|起|人次)",)),),
+        (Field("legal_aid_cases", "法律援助_案件", "件", (r"法律援助(?:案件)?{G}{{0,6}}?{N}\s*(?:件|宗|起|人次)",)),),
     ),
     Topic(
         "law_supervision",
@@ -225,6 +267,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "law_supervision_inspections",
+                "法治督察_次数",
                 "次",
                 (r"督察{G}{{0,6}}?{N}\s*(?:次|轮|批)", r"{N}\s*(?:次|轮|批){G}{{0,8}}?督察"),
             ),
@@ -236,6 +279,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "leaders_law_reports",
+                "领导干部述法_人数",
                 "人",
                 (r"{N}\s*(?:名|位){G}{{0,10}}?述法", r"述法{G}{{0,6}}?{N}\s*(?:人次|人|名)"),
             ),
@@ -247,6 +291,7 @@ TOPICS: tuple[Topic, ...] = (
         (
             Field(
                 "law_study_sessions",
+                "学法_场次",
                 "次",
                 (r"{N}\s*(?:场|次|期){G}{{0,10}}?学法", r"学法(?:活动|会|讲座)?{G}{{0,4}}?{N}\s*(?:场|次|期)"),
             ),

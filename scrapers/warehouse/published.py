@@ -16,12 +16,26 @@ import duckdb
 from scrapers.landing import Landing
 from scrapers.warehouse.connect import reading, rows
 
-__all__ = ["coverage_summary", "missing_reports", "stale_warning"]
+__all__ = ["coverage_summary", "missing_reports", "require_built", "stale_warning"]
 
 _MISSING_COLUMNS = """
     government_id, name, report_year, due_date, days_overdue, province, level, parent_id, grace_days,
     grace_end_date, list_url
 """
+
+
+def require_built(warehouse: Path, consequence: str) -> Path:
+    """``warehouse`` as a Path; ``FileNotFoundError`` naming it and what to run when it was never built, so a
+    mistyped ``--data-dir`` reads as an error, never as an empty answer."""
+    path = Path(warehouse)
+    if not path.exists():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"no built warehouse here, so {consequence}; run `fzzf crawl` and `fzzf build` for this data "
+            "directory, or pass the --data-dir that holds the published warehouse",
+            str(path),
+        )
+    return path
 
 
 def missing_reports(warehouse: Path) -> list[dict[str, Any]]:
@@ -32,14 +46,7 @@ def missing_reports(warehouse: Path) -> list[dict[str, Any]]:
     An absent warehouse is ``FileNotFoundError`` naming the path and what to run, never "no missing reports": a
     mistyped ``--data-dir`` or a data directory that was never built must not read as an all-clear.
     """
-    path = Path(warehouse)
-    if not path.exists():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            "no built warehouse here, so nothing can be said about missing reports; run `fzzf crawl` and "
-            "`fzzf build` for this data directory, or pass the --data-dir that holds the published warehouse",
-            str(path),
-        )
+    path = require_built(warehouse, "nothing can be said about missing reports")
     with reading(path) as con:
         return rows(
             con,

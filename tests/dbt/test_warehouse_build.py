@@ -131,7 +131,7 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
         ],
         metrics=[
             {
-                "metric": "行政复议_收到",
+                "metric": "admin_reconsideration_received",
                 "value": 20.0,
                 "unit": "件",
                 "scope": "全市",
@@ -139,7 +139,7 @@ def write_fixture(data_dir: Path) -> dict[str, dict]:
                 "section": "一、主要举措和成效",
             },
             {
-                "metric": "行政复议_办结",
+                "metric": "admin_reconsideration_closed",
                 "value": 19.0,
                 "unit": "件",
                 "scope": "全市",
@@ -289,7 +289,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 def test_build_runs_models_tests_and_unit_tests(built):
     *_, result = built
-    assert result.counts.get("success", 0) == 24  # models: 5 staging, 9 intermediate, 10 marts
+    assert result.counts.get("success", 0) == 25  # models: 5 staging, 9 intermediate, 11 marts
     assert result.counts.get("pass", 0) >= 60  # data tests and unit tests
     assert not result.failures and not result.warnings
 
@@ -373,8 +373,8 @@ def test_sections_metrics_health_and_quarantine(built):
     assert sections == [("110000:2023", 1, "一、主要举措和成效"), ("110000:2023", 2, "二、存在的不足")]
     metrics = query(warehouse, "select metric, value, unit, section from marts.report_metrics order by metric_index")
     assert metrics == [
-        ("行政复议_收到", 20.0, "件", "一、主要举措和成效"),
-        ("行政复议_办结", 19.0, "件", "一、主要举措和成效"),
+        ("admin_reconsideration_received", 20.0, "件", "一、主要举措和成效"),
+        ("admin_reconsideration_closed", 19.0, "件", "一、主要举措和成效"),
     ]
     health = {
         r[0]: r[1:]
@@ -506,7 +506,7 @@ def test_docs_generate(built):
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
-    assert len(marts) == 10
+    assert len(marts) == 11
     for node in marts:  # every mart and every column it really has is described for analysts
         assert node["description"].strip(), node["name"]
         built_columns = {c.lower() for c in catalog["nodes"][node["unique_id"]]["columns"]}
