@@ -6,7 +6,8 @@ Four governments, each read successfully on 2024-04-20 as far as the crawl log g
 - ``g_list``: a list page. Its 2022 report is missing: the one real gap, alerted.
 - ``g_none``: ``no_url: true`` (it once had a URL, so the crawl log has a success): unknown, "no URL known".
 - ``g_report``: only report URLs. Its 2023 report was fetched (on time); 2022 is unknown: no list page shows it absent.
-- ``g_home``: only a home page: unknown.
+- ``g_home``: only a home page, and no column found from it confirmed yet: unknown (issue 21 §2: a home page is
+  read for its report column, and only a confirmed column can show a year missing).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def test_only_a_government_with_a_list_page_can_be_missing(built):
     assert s[("g_report", 2023)][0] == "on_time"
     assert s[("g_report", 2022)][0] == "unknown"
     assert "only report URLs" in s[("g_report", 2022)][1]
-    assert s[("g_home", 2022)][0] == "unknown" and "home page" in s[("g_home", 2022)][1]
+    assert s[("g_home", 2022)][0] == "unknown" and "report column not confirmed" in s[("g_home", 2022)][1]
     # Not yet due: the same for every government (nothing is owed yet).
     assert {s[(g, 2024)][0] for g in ("g_list", "g_none", "g_report", "g_home")} == {"not_due"}
     # 2023 is within grace on 2024-05-01: overdue (the reminder path) for g_list only, unknown for the others.
@@ -141,5 +142,6 @@ def test_the_alert_digest_names_only_the_real_gap(built):
 def test_coverage_explained_gives_the_registry_reason(built):
     e = built["explained"]
     assert e[("g_none", 2022)] == ("no_list_url", "no URL known for this government")
-    assert e[("g_home", 2022)][0] == "no_list_url" and e[("g_report", 2022)][0] == "no_list_url"
+    assert e[("g_report", 2022)][0] == "no_list_url"
+    assert e[("g_home", 2022)][0] == "column_not_confirmed"  # its home page is read; no column confirmed there yet
     assert e[("g_list", 2022)][0] == "no_link"  # a government with a list page keeps the crawler's evidence
