@@ -212,6 +212,19 @@ def test_reports_of_a_quarantined_landing_file_are_fetched_and_landed_again(rela
         2021: "on_time", 2022: "on_time", 2023: "on_time"}  # fmt: skip
 
 
+def test_the_build_that_quarantines_a_reports_file_holds_its_years_unknown_until_the_next_crawl(relanded):
+    # the reports exist (the crawl landed them; only the file was damaged): never `missing`, not even in the build
+    # that moved the file away, nor in any build before the next crawl fetches them again
+    kept = f"quarantine/landing/reports/{relanded['damaged'].parent.name}/r1.jsonl"
+    after = relanded["after_quarantine"]
+    assert {year: status for year, (status, _r) in after.items()} == {2021: "unknown", 2022: "unknown", 2023: "unknown"}
+    assert all(
+        reason == f"a landing file of this government was damaged and quarantined ({kept}); its reports are fetched "
+        "again at the next crawl"
+        for _status, reason in after.values()
+    ), after
+
+
 def _report(name: str, year: int, date: dt.date, k: int = 0) -> Resource:
     body = render_report_page("trs", title=f"{name}{year}年法治政府建设年度报告", paragraphs=report_paragraphs(
         name, year, k), publish_date=date, source=f"{name}司法局", site_name=f"{name}人民政府", related=[])  # fmt: skip

@@ -10,7 +10,20 @@
     A link that answered only 404/410 on every attempt over gone_after_days (FZZF_GONE_AFTER_DAYS, default 14) is
     gone, not failing: it is no evidence any more, and its year gets `gone_since_at` / `gone_url` instead, so that
     coverage can say "listed but the page is gone since D" (issue 20.12) rather than stay `unknown` for ever.
+
+    A reports landing file the build quarantined as damaged (scrapers/landing.py quarantine_unreadable: the file
+    under quarantine/landing/reports/<run>/<government id>.jsonl, a .why beside it written at that moment) hid
+    reports that exist; the next crawl of the government fetches them again (scrapers/collect/state.py
+    forget_quarantined). Until a successful crawl run has started after the quarantine, every year of that
+    government is held (issue 20.2): its reports are out of sight, not absent.
 -#}
+{%- set ns = namespace(has_quarantined=false) -%}
+{%- if execute -%}
+    {%- set found = run_query(
+        "select count(*) from glob(" ~ data_path('quarantine/landing/reports/*/*.jsonl.why') ~ ")"
+    ) -%}
+    {%- set ns.has_quarantined = found.columns[0].values()[0] > 0 -%}
+{%- endif %}
 with
 
 landed_links as (
@@ -124,6 +137,66 @@ failed_links as (
     group by government_id, report_year
 ),
 
+report_years as (
+    select * from {{ ref('int_governments__report_years') }}
+),
+
+runs as (
+    select * from {{ ref('int_crawl__government_runs') }}
+),
+
+-- the damaged reports files the build moved away; the .why file's time is when (a file's own time is its landing).
+-- A data directory copied without its file times reads as quarantined lately: held until a crawl, never `missing`.
+quarantined_files as (
+{%- if ns.has_quarantined %}
+    select
+        regexp_extract(filename, '([^/]+)\.jsonl\.why$', 1) as government_id,
+        regexp_extract(filename, '(quarantine/landing/reports/[^/]+/[^/]+\.jsonl)\.why$', 1) as landing_file,
+        make_timestamp(epoch_us(last_modified)) as quarantined_at  -- naive UTC, as the crawl log's times
+    from read_text({{ data_path('quarantine/landing/reports/*/*.jsonl.why') }})
+{%- else %}
+    select null::varchar as government_id, null::varchar as landing_file, null::timestamp as quarantined_at
+    where false
+{%- endif %}
+),
+
+last_crawl as (
+    select
+        government_id,
+        max(started_at) as started_at
+    from runs
+    where is_success
+    group by government_id
+),
+
+-- per government: its quarantined files that no successful crawl has followed yet
+unfollowed_quarantine as (
+    select
+        quarantined_files.government_id,
+        count(*) as files,
+        arg_max(quarantined_files.landing_file, quarantined_files.quarantined_at) as landing_file
+    from quarantined_files
+    left join last_crawl
+        on quarantined_files.government_id = last_crawl.government_id
+    -- both times are to the second (a crawl and the build after it often share one): the same second holds
+    where last_crawl.started_at is null
+        or quarantined_files.quarantined_at >= last_crawl.started_at
+    group by quarantined_files.government_id
+),
+
+quarantined_years as (
+    select
+        report_years.government_id,
+        report_years.report_year,
+        'a landing file of this government was damaged and quarantined (' || unfollowed_quarantine.landing_file
+        || case when unfollowed_quarantine.files > 1 then ' and ' || (unfollowed_quarantine.files - 1) || ' more'
+            else '' end
+        || '); its reports are fetched again at the next crawl' as reason
+    from report_years
+    inner join unfollowed_quarantine
+        on report_years.government_id = unfollowed_quarantine.government_id
+),
+
 held_reports as (
     select
         government_id,
@@ -159,10 +232,11 @@ evidence as (
 
 final as (
     select
-        coalesce(evidence.government_id, gone_links.government_id) || ':'
-        || coalesce(evidence.report_year, gone_links.report_year) as report_id,
-        coalesce(evidence.government_id, gone_links.government_id) as government_id,
-        coalesce(evidence.report_year, gone_links.report_year) as report_year,
+        coalesce(evidence.government_id, gone_links.government_id, quarantined_years.government_id) || ':'
+        || coalesce(evidence.report_year, gone_links.report_year, quarantined_years.report_year) as report_id,
+        coalesce(evidence.government_id, gone_links.government_id, quarantined_years.government_id)
+            as government_id,
+        coalesce(evidence.report_year, gone_links.report_year, quarantined_years.report_year) as report_year,
         case
             when evidence.has_held_report then 'held_back'
             when evidence.runs is not null and evidence.last_error ilike '%robots.txt%' then 'robots'
@@ -171,6 +245,8 @@ final as (
                 and regexp_matches(evidence.last_error, '(?i)^HTTP (412|521),|browser|javascript|js challenge')
                 then 'needs_browser'
             when evidence.runs is not null then 'link_failed'
+            -- the build itself held the year's reports back (a damaged landing file, quarantined)
+            when quarantined_years.reason is not null then 'held_back'
         end as held_kind,
         case
             when evidence.has_held_report
@@ -179,17 +255,26 @@ final as (
                 then 'link found, could not be fetched on ' || evidence.runs || ' run(s) since '
                     || strftime({{ beijing_day('evidence.since_at') }}, '%Y-%m-%d') || ', retrying: '
                     || evidence.last_error
+            when quarantined_years.reason is not null then quarantined_years.reason
         end as held_reason,
         coalesce(evidence.held_url, evidence.failed_url) as candidate_url,
         coalesce(evidence.failed_candidates, 0) as failed_links,
         coalesce(evidence.held_candidates, 0) as held_reports,
         -- every link of the year answered 404/410 over gone_after_days (null while any other evidence holds)
-        case when evidence.government_id is null then gone_links.gone_since_at end as gone_since_at,
-        case when evidence.government_id is null then gone_links.url end as gone_url
+        case
+            when evidence.government_id is null and quarantined_years.government_id is null
+                then gone_links.gone_since_at
+        end as gone_since_at,
+        case
+            when evidence.government_id is null and quarantined_years.government_id is null then gone_links.url
+        end as gone_url
     from evidence
     full outer join gone_links
         on evidence.government_id = gone_links.government_id
         and evidence.report_year = gone_links.report_year
+    full outer join quarantined_years
+        on coalesce(evidence.government_id, gone_links.government_id) = quarantined_years.government_id
+        and coalesce(evidence.report_year, gone_links.report_year) = quarantined_years.report_year
 )
 
 select * from final
