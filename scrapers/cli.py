@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="build even when the registry lacks governments whose reports are landed (they are left out)",
     )
     p.add_argument("--full-refresh", action="store_true", help="build the warehouse from scratch, not incrementally")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even a build with far fewer reports, governments or years than the published warehouse "
+        "(held otherwise); also FZZF_ALLOW_SHRINK=1",
+    )
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse (or a what-if build's)")
     _add_common(p)  # --registry: the what-if build's (default: the one the data directory was crawled with)
@@ -228,8 +234,9 @@ def cmd_build(args) -> int:
         what_if=clock.is_what_if(as_of),
         drop_unregistered=args.drop_unregistered,
         full_refresh=args.full_refresh,
+        allow_shrink=args.allow_shrink,
     )
-    if result.failed_step == "registry":
+    if result.failed_step in ("registry", "nothing crawled"):
         print(f"fzzf build: {result.message}", file=sys.stderr)
         return EXIT_USAGE
     print(result.describe())
