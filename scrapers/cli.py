@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scrapers import clock, logs, settings
 from scrapers.registry.governments import RegistryError, load_registry
-from scrapers.settings import SettingsError
+from scrapers.settings import DEFAULT_REGISTRY, SettingsError
 
 log = logging.getLogger("fzzf")
 
@@ -33,10 +33,11 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {value!r}") from None
 
 
-def _add_common(p: argparse.ArgumentParser, registry: bool = True) -> None:
+def _add_common(p: argparse.ArgumentParser, registry: bool = True, *, crawled_registry: bool = False) -> None:
     p.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
+    shipped = "the one the data directory was crawled with" if crawled_registry else "the one shipped with fzzf"
     if registry:
-        p.add_argument("--registry", help="registry YAML (default: $FZZF_REGISTRY or the one shipped with fzzf)")
+        p.add_argument("--registry", help=f"registry YAML (default: $FZZF_REGISTRY, else {shipped})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
 
     p = sub.add_parser("build", help="dbt build, quality gate, publish")
-    _add_common(p)
+    _add_common(p, crawled_registry=True)
     p.add_argument(
         "--as-of",
         type=_date,
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="why one government's report for one year is (not) in the warehouse")
     p.add_argument("government_id", metavar="GOV_ID")
     p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
-    _add_common(p)
+    _add_common(p, crawled_registry=True)
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("links", help="the report links and further pages the crawler finds on one list page")
@@ -307,12 +308,15 @@ def cmd_alert(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from scrapers.warehouse.explain import UnknownGovernment, UnreadableData, explain, render_text
+    from scrapers.registry.record import registry_for
+    from scrapers.warehouse.explain import NotAReportYear, UnknownGovernment, UnreadableData, explain, render_text
 
-    registry = _load_registry(args)
+    data_dir = settings.data_dir(args.data_dir)
+    # as `fzzf build` does: without --registry, the registry this data directory was crawled with
+    registry = load_registry(registry_for(data_dir, settings.explicit_registry_path(args.registry), DEFAULT_REGISTRY))
     try:
-        result = explain(settings.data_dir(args.data_dir), registry, args.government_id, args.year)
-    except UnknownGovernment as exc:
+        result = explain(data_dir, registry, args.government_id, args.year)
+    except (UnknownGovernment, NotAReportYear) as exc:
         raise UsageError(str(exc)) from None
     except UnreadableData as exc:
         print(f"fzzf explain: {exc}", file=sys.stderr)
