@@ -40,9 +40,21 @@ def _add_common(p: argparse.ArgumentParser, registry: bool = True, *, crawled_re
         p.add_argument("--registry", help=f"registry YAML (default: $FZZF_REGISTRY, else {shipped})")
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("fzzf")  # pyproject.toml's, as installed
+    except metadata.PackageNotFoundError:  # run from a checkout without installing
+        from scrapers import __version__
+
+        return f"{__version__} (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fzzf", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("crawl", help="discover, fetch, extract and land reports")
