@@ -9,11 +9,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import shutil
 
 import pytest
 from alerts.receiver import Receiver
 
 from scrapers import cli
+from scrapers.alerts.failures import GateFailed
+from scrapers.orchestration.tasks import build_warehouse
 from scrapers.warehouse.paths import published_path, staged_path
 
 from .helpers import land, query, record, write_registry
@@ -61,7 +64,25 @@ def runs(tmp_path_factory):
         out["held"] = fzzf("build", "--data-dir", str(data), "--registry", str(registry), "--no-alerts")
         out["held_sha"] = sha(published_path(data))
         out["posts"] = [p["json"] for p in receiver.posts[out["posts_before"] :]]
+        outbox = (data / "alerts" / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
+        out["outbox"] = [json.loads(line) for line in outbox]
 
+        # the DAG's build task (what fzzf_warehouse runs): held as a no-retry gate failure, then FZZF_ALLOW_SHRINK
+        mp.setenv("FZZF_DATA_DIR", str(data))
+        mp.setenv("FZZF_REGISTRY", str(registry))
+        with pytest.raises(GateFailed) as out["task_held"]:
+            build_warehouse(AS_OF)
+        out["task_held_sha"] = sha(published_path(data))
+        mp.setenv("FZZF_ALLOW_SHRINK", "1")
+        out["task_allowed"] = build_warehouse(AS_OF)
+        out["task_allowed_reports"] = query(published_path(data), "select count(*) from marts.annual_reports")
+        mp.delenv("FZZF_ALLOW_SHRINK")
+
+        shutil.rmtree(data / "landing")  # the empty one the held builds made
+        (tmp / "landing.aside").rename(data / "landing")  # back: the build grows again
+        out["restored"] = fzzf("build", "--data-dir", str(data), "--registry", str(registry), "--no-alerts")
+        out["restored_reports"] = query(published_path(data), "select count(*) from marts.annual_reports")
+        (data / "landing").rename(tmp / "landing.aside")
         args = ("build", "--data-dir", str(data), "--registry", str(registry), "--no-alerts", "--allow-shrink")
         out["allowed"] = fzzf(*args)
         out["data"] = data
@@ -94,8 +115,22 @@ def test_a_build_that_lost_its_landing_is_held_and_alerted(runs):
     [post] = runs["posts"]
     assert "not published: shrink gate failed" in post["title"]
     assert "reports: 4 published → 0" in post["message"]
-    outbox = [json.loads(line) for line in (runs["data"] / "alerts" / "outbox.jsonl").read_text().splitlines()]
-    assert [m["kind"] for m in outbox] == ["build_failure"]
+    assert [m["kind"] for m in runs["outbox"]] == ["build_failure"]
+
+
+def test_the_dags_build_task_is_held_as_a_gate_failure_and_fzzf_allow_shrink_publishes(runs):
+    held = runs["task_held"].value
+    assert "NOT PUBLISHED (shrink gate)" in str(held) and "FZZF_ALLOW_SHRINK=1" in str(held)
+    assert runs["task_held_sha"] == runs["first_sha"]
+    assert runs["task_allowed"]["published"] is True
+    assert "published as told" in runs["task_allowed"]["summary"]
+    assert runs["task_allowed_reports"] == [(0,)]
+
+
+def test_a_build_that_grows_again_publishes(runs):
+    code, stdout, stderr = runs["restored"]
+    assert code == 0 and "PUBLISHED" in stdout and "holds far less" not in stdout, stdout + stderr
+    assert runs["restored_reports"] == [(4,)]
 
 
 def test_allow_shrink_publishes_and_says_what_was_lost(runs):
