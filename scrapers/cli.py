@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scrapers import clock, logs, settings
 from scrapers.registry.governments import RegistryError, load_registry
-from scrapers.settings import SettingsError
+from scrapers.settings import DEFAULT_REGISTRY, SettingsError
 
 log = logging.getLogger("fzzf")
 
@@ -33,15 +33,28 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {value!r}") from None
 
 
-def _add_common(p: argparse.ArgumentParser, registry: bool = True) -> None:
+def _add_common(p: argparse.ArgumentParser, registry: bool = True, *, crawled_registry: bool = False) -> None:
     p.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
+    shipped = "the one the data directory was crawled with" if crawled_registry else "the one shipped with fzzf"
     if registry:
-        p.add_argument("--registry", help="registry YAML (default: $FZZF_REGISTRY or the one shipped with fzzf)")
+        p.add_argument("--registry", help=f"registry YAML (default: $FZZF_REGISTRY, else {shipped})")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("fzzf")  # pyproject.toml's, as installed
+    except metadata.PackageNotFoundError:  # run from a checkout without installing
+        from scrapers import __version__
+
+        return f"{__version__} (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fzzf", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("crawl", help="discover, fetch, extract and land reports")
@@ -70,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
 
     p = sub.add_parser("build", help="dbt build, quality gate, publish")
-    _add_common(p)
+    _add_common(p, crawled_registry=True)
     p.add_argument(
         "--as-of",
         type=_date,
@@ -84,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="build even when the registry lacks governments whose reports are landed (they are left out)",
     )
     p.add_argument("--full-refresh", action="store_true", help="build the warehouse from scratch, not incrementally")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even a build with far fewer reports, governments or years than the published warehouse "
+        "(held otherwise); also FZZF_ALLOW_SHRINK=1",
+    )
 
     p = sub.add_parser("missing", help="list missing reports from the published warehouse (or a what-if build's)")
     _add_common(p)  # --registry: the what-if build's (default: the one the data directory was crawled with)
@@ -105,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="why one government's report for one year is (not) in the warehouse")
     p.add_argument("government_id", metavar="GOV_ID")
     p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
-    _add_common(p)
+    _add_common(p, crawled_registry=True)
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("report", help="one report's clean text and metadata, from the published warehouse")
@@ -240,8 +259,9 @@ def cmd_build(args) -> int:
         what_if=clock.is_what_if(as_of),
         drop_unregistered=args.drop_unregistered,
         full_refresh=args.full_refresh,
+        allow_shrink=args.allow_shrink,
     )
-    if result.failed_step == "registry":
+    if result.failed_step in ("registry", "nothing crawled"):
         print(f"fzzf build: {result.message}", file=sys.stderr)
         return EXIT_USAGE
     print(result.describe())
@@ -312,12 +332,15 @@ def cmd_alert(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from scrapers.warehouse.explain import UnknownGovernment, UnreadableData, explain, render_text
+    from scrapers.registry.record import registry_for
+    from scrapers.warehouse.explain import NotAReportYear, UnknownGovernment, UnreadableData, explain, render_text
 
-    registry = _load_registry(args)
+    data_dir = settings.data_dir(args.data_dir)
+    # as `fzzf build` does: without --registry, the registry this data directory was crawled with
+    registry = load_registry(registry_for(data_dir, settings.explicit_registry_path(args.registry), DEFAULT_REGISTRY))
     try:
-        result = explain(settings.data_dir(args.data_dir), registry, args.government_id, args.year)
-    except UnknownGovernment as exc:
+        result = explain(data_dir, registry, args.government_id, args.year)
+    except (UnknownGovernment, NotAReportYear) as exc:
         raise UsageError(str(exc)) from None
     except UnreadableData as exc:
         print(f"fzzf explain: {exc}", file=sys.stderr)

@@ -111,3 +111,16 @@ class BrowserSettings:
     chromium: str = field(default_factory=lambda: os.environ.get("FZZF_CHROMIUM", ""))  # "": the OS package's
     timeout: float = field(default_factory=lambda: _env_float("FZZF_BROWSER_TIMEOUT", 30.0))  # one page, seconds
     max_mb: int = field(default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024))  # Chromium's PSS: restarted above
+
+
+@dataclass(frozen=True)
+class ShrinkGuard:
+    """How much less than the published warehouse a build may hold and still publish (``warehouse.shrink``): the
+    largest drop of each measure, as a fraction of its published count. Reports and governments may fall a little
+    (a report quarantined, registry entries merged); a whole report year never vanishes from a real crawl."""
+
+    reports: float = field(default_factory=lambda: min(_env_float("FZZF_SHRINK_MAX_REPORTS_DROP", 0.10), 1.0))
+    governments: float = field(default_factory=lambda: min(_env_float("FZZF_SHRINK_MAX_GOVERNMENTS_DROP", 0.10), 1.0))
+    years: float = field(default_factory=lambda: min(_env_float("FZZF_SHRINK_MAX_YEARS_DROP", 0.0), 1.0))
+    # the override for runs without a command line (the DAG); `fzzf build --allow-shrink` is the CLI's
+    allow: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_SHRINK", False))

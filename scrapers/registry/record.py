@@ -102,6 +102,19 @@ def landed_governments(data_dir: Path) -> set[str]:
     return {path.stem for stream in STREAMS for path in (base / stream).glob("*/*.jsonl")}
 
 
+def registry_for(data_dir: Path, explicit: Path | None, default: Path) -> Path:
+    """The registry file a command on ``data_dir`` reads: the one named, else the one the data directory was crawled
+    with (its copy, if the file was since changed or removed), else ``default``."""
+    if explicit is not None:
+        return explicit
+    mine = recorded(data_dir)
+    if mine is None:
+        return default
+    path = mine.path if mine.path.exists() and sha256_hex(mine.path.read_bytes()) == mine.sha256 else mine.copy
+    log.info("using the registry this data directory was crawled with: %s", path)
+    return path
+
+
 def choose(
     data_dir: Path, explicit: Path | None, default: Path, drop_unregistered: bool = False
 ) -> tuple[Path, Registry]:
@@ -114,13 +127,7 @@ def choose(
     from scrapers.landing import _safe_name
 
     mine = recorded(data_dir)
-    if explicit is not None:
-        path = explicit
-    elif mine is not None:
-        path = mine.path if mine.path.exists() and sha256_hex(mine.path.read_bytes()) == mine.sha256 else mine.copy
-        log.info("using the registry this data directory was crawled with: %s", path)
-    else:
-        path = default
+    path = registry_for(data_dir, explicit, default)
     registry = load_registry(path)
     dropped = sorted(landed_governments(data_dir) - {_safe_name(g.id) for g in registry})
     if dropped and not drop_unregistered:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from filelock import Timeout
 
 from scrapers.landing import Landing
 from scrapers.registry import record as registry_record
-from scrapers.settings import DEFAULT_REGISTRY
+from scrapers.settings import DEFAULT_REGISTRY, ShrinkGuard
 from scrapers.warehouse.paths import published_path, staged_path, what_if_dir
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,16 @@ def run_build(
     what_if: bool = False,
     drop_unregistered: bool = False,
     full_refresh: bool = False,
+    allow_shrink: bool = False,
 ) -> BuildResult:
     """Build, audit and publish the warehouse of ``data_dir`` as of ``as_of``.
 
     ``registry_path`` None: the registry the data directory was crawled with (else the shipped one). A registry
     that would leave out governments with landed reports stops the build (``failed_step == "registry"``) unless
     ``drop_unregistered``. ``what_if``: write ``DATA_DIR/whatif/<as_of>/warehouse.duckdb`` instead of publishing,
-    and send nothing. ``full_refresh``: dbt from scratch.
+    and send nothing. ``full_refresh``: dbt from scratch. ``allow_shrink`` (or ``FZZF_ALLOW_SHRINK=1``): publish
+    even a build that holds far less than the published warehouse (``warehouse.shrink``; else ``failed_step ==
+    "shrink gate"``). A data directory where nothing was ever crawled builds nothing (``"nothing crawled"``).
     """
     from scrapers import gate
     from scrapers.alerts import failures, missing, unknown
@@ -123,6 +126,12 @@ def run_build(
     except registry_record.RegistryMismatch as exc:
         result.failed_step, result.message = "registry", str(exc)
         return result
+    guard = replace(ShrinkGuard(), allow=True) if allow_shrink else ShrinkGuard()
+    if not registry_record.landed_governments(data_dir) and not published_path(data_dir).exists():
+        # An empty warehouse would read as "every report missing" and would be the base the next build is compared to.
+        result.failed_step = "nothing crawled"
+        result.message = f"nothing was ever crawled into {data_dir} (no landing files): run `fzzf crawl` first"
+        return result
     Landing(data_dir).ensure()
     lock = publish.build_lock(data_dir, timeout=BUILD_LOCK_TIMEOUT)
     try:
@@ -131,7 +140,7 @@ def run_build(
         result.failed_step, result.message = "lock", f"another build holds {lock.lock_file}; try again when it ends"
         return result
     try:
-        _build_locked(data_dir, result.registry, registry, as_of, result, gate, warehouse, publish, full_refresh)
+        _build_locked(data_dir, result.registry, registry, as_of, result, gate, warehouse, publish, full_refresh, guard)
     finally:
         lock.release()
     if what_if:
@@ -146,7 +155,7 @@ def run_build(
     return result
 
 
-def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish, full_refresh) -> None:
+def _build_locked(data_dir, registry_path, registry, as_of, result, gate, warehouse, publish, full_refresh, guard):
     if result.what_if:
         # Its own staged file too: the production staging warehouse is kept between builds (incremental dbt)
         # and must not be rebuilt for another day.
@@ -196,11 +205,37 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
         return
 
+    if not result.what_if and not _shrink_allowed(staged, target, guard, result):
+        return
+
     with _Timer(result, "publish") as step:
         publish.publish(staged, target)
         step.counts = f"{target} ({target.stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = target
+
+
+def _shrink_allowed(staged: Path, target: Path, guard: ShrinkGuard, result: BuildResult) -> bool:
+    """False (and the result says why) when the build holds far less than the published warehouse and no override
+    was given; an allowed shrink is published with a note, so the drop is never silent."""
+    from scrapers.warehouse import shrink
+
+    if not target.exists():
+        return True  # the first publish: nothing to compare with
+    with _Timer(result, "shrink gate") as step:
+        shrinks, note = shrink.compare(staged, target, guard)
+        step.counts = f"{len(shrinks)} measure(s) dropped beyond their threshold"
+    if note:
+        result.notes.append(note)
+    if not shrinks:
+        return True
+    if guard.allow:
+        message = shrink.describe(shrinks, target, held=False)
+        result.notes.append(f"published as told (--allow-shrink / FZZF_ALLOW_SHRINK), although {message}")
+        log.warning("publishing a shrunken build as told: %s", message)
+        return True
+    result.failed_step, result.message = "shrink gate", shrink.describe(shrinks, target, held=True)
+    return False
 
 
 def _reextract(data_dir: Path, registry, result: BuildResult) -> None:

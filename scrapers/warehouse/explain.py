@@ -20,19 +20,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scrapers import clock
 from scrapers.classify import year_in
 from scrapers.collect.discover import normalise_url
 from scrapers.landing import Landing
-from scrapers.registry.governments import Registry
+from scrapers.registry.governments import FIRST_REPORT_YEAR, Registry
 from scrapers.warehouse.paths import published_path
 
-__all__ = ["UnknownGovernment", "UnreadableData", "explain", "render_text"]
+__all__ = ["NotAReportYear", "UnknownGovernment", "UnreadableData", "explain", "render_text"]
 
 log = logging.getLogger("fzzf.explain")
 
 
 class UnknownGovernment(LookupError):
     """The id is not in the registry: the message names the registry file."""
+
+
+class NotAReportYear(ValueError):
+    """A year no report can cover: before ``FIRST_REPORT_YEAR`` or after this year (a usage error: exit 2)."""
 
 
 class UnreadableData(ValueError):
@@ -208,6 +213,10 @@ def _next_crawl(gov, year: int, links, state: dict[str, Any], published: bool) -
 
 def explain(data_dir: Path | str, registry: Registry, gov_id: str, year: int) -> dict[str, Any]:
     """Everything known about (government, year), as one JSON-ready object."""
+    this_year = clock.today().year
+    if not FIRST_REPORT_YEAR <= year <= this_year:
+        # `24` for 2024, or a typo: answering "no links pointing at 24" would read as a finding
+        raise NotAReportYear(f"{year} cannot be a report year: give the year in full, {FIRST_REPORT_YEAR}..{this_year}")
     try:
         gov = registry.get(gov_id)
     except KeyError:
