@@ -7,6 +7,9 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
+import yaml
+
+from scrapers.landing import Landing, new_run_id
 
 from .conftest import load_dag, today_in_beijing
 
@@ -92,10 +95,18 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
 
 
 def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch):
-    data_dir, _portal, receiver = pipeline_env
+    data_dir, portal, receiver = pipeline_env
     monkeypatch.setenv("FZZF_TODAY", "2015-06-01")  # today's build, not a what-if (which would only report)
-    # Nothing crawled, and an as-of day before any report year is due: coverage is empty, which the marts gate's
-    # critical "coverage has rows" expectation refuses to publish.
+    # One crawl that read nothing (a data dir never crawled is refused before any gate), and an as-of day before
+    # any report year is due: coverage is empty, which the marts gate's critical "coverage has rows" expectation
+    # refuses to publish.
+    gid = str(yaml.safe_load(portal.registry_yaml())["governments"][0]["id"])
+    run_id = new_run_id()
+    row = {"run_id": run_id, "government_id": gid, "list_url": portal.base_url + "/", "status": "failed",
+           "pages_fetched": 0, "requests": 1, "links_seen": 0, "reports_found": 0, "reports_new": 0,
+           "links_skipped": 0, "errors": 1, "error": "HTTP 503", "started_at": "2015-05-31T00:00:00",
+           "finished_at": "2015-05-31T00:00:01"}  # fmt: skip
+    Landing(data_dir).ensure().write_rows("crawl_log", run_id, gid, [row])
     run = load_dag("fzzf_warehouse").test(run_conf={"as_of": "2015-06-01"})
 
     assert run.state == "failed"
