@@ -501,3 +501,22 @@ def build_portal(
 
     farm.add(host, "/robots.txt", robots_txt)
     return gov
+
+
+def directory_portal(farm: Farm, gov_id: str, name: str, host: str, years, *, scripted: bool = False,
+                     column: str = "/xxgk/4812345.html") -> None:  # fmt: skip
+    """A county portal as real ones are laid out: home page -> 法定主动公开内容 (a directory of sub-columns) -> the
+    report column, at an id-numbered URL that reads like an article's; the reports under /xxgk/YYYYMM/. With
+    ``scripted`` the column's list exists only as data for a script (no link in its HTML)."""
+    gov = build_site(farm, gov_id, name, host, "trs4", years, per_page=20, look_alikes=False, quirks=False,
+                     root="/xxgk/")  # fmt: skip
+    page = farm.sites[host].pop(gov.list_path)
+    if scripted:
+        page = Resource(_portal_page(name, "", '<ul id="list"></ul>', "var LIST = []; render(LIST);"))
+    farm.add(host, column, page)
+    nav = '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xxgk/fdzdgknr/">法定主动公开内容</a></li></ul>'
+    farm.add(host, "/", Resource(_portal_page(name, nav)))
+    day = dt.date(2025, 3, 1)
+    items = [("/xxgk/ghjh/", "规划计划", day), (column, "法治政府建设年度报告", day), ("/xxgk/czzj/", "财政资金", day)]
+    farm.add(host, "/xxgk/fdzdgknr/", Resource(_list_html("法定主动公开内容", items, "").encode()))
+    add_robots(farm, host)

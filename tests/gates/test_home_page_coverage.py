@@ -7,14 +7,13 @@ known" while its reports are being read.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import duckdb
 import pytest
 import yaml
-from farm.server import Farm, Resource
-from farm.sites import _list_html, _portal_page, add_robots, build_site
+from farm.server import Farm
+from farm.sites import directory_portal
 
 from scrapers import cli, clock
 from scrapers.warehouse.build import run_build
@@ -22,21 +21,7 @@ from scrapers.warehouse.build import run_build
 pytestmark = [pytest.mark.gates, pytest.mark.integration]
 
 PUBLISHED = range(2016, 2024)  # on the portal; 2024 and 2025 are past due on every as-of day this runs
-COLUMN = "/xxgk/4812345.html"
 HOSTS = {"hh": ("深谷县", "127.0.121.3"), "rf": ("浅滩县", "127.0.121.4")}
-
-
-def _portal(farm: Farm, gov_id: str, name: str, host: str) -> None:
-    # home page -> 法定主动公开内容 (a directory) -> the report column, as on real county portals
-    gov = build_site(farm, gov_id, name, host, "trs4", PUBLISHED, per_page=20, look_alikes=False, quirks=False,
-                     root="/xxgk/")  # fmt: skip
-    farm.add(host, COLUMN, farm.sites[host].pop(gov.list_path))
-    nav = '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xxgk/fdzdgknr/">法定主动公开内容</a></li></ul>'
-    farm.add(host, "/", Resource(_portal_page(name, nav)))
-    day = dt.date(2025, 3, 1)
-    items = [("/xxgk/ghjh/", "规划计划", day), (COLUMN, "法治政府建设年度报告", day), ("/xxgk/czzj/", "财政资金", day)]
-    farm.add(host, "/xxgk/fdzdgknr/", Resource(_list_html("法定主动公开内容", items, "").encode()))
-    add_robots(farm, host)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +30,7 @@ def built(tmp_path_factory):
     data = tmp / "data"
     farm = Farm()
     for gov_id, (name, host) in HOSTS.items():
-        _portal(farm, gov_id, name, host)
+        directory_portal(farm, gov_id, name, host, PUBLISHED)
     with farm, pytest.MonkeyPatch.context() as mp:
         mp.delenv("FZZF_TODAY", raising=False)
         as_of = clock.today()

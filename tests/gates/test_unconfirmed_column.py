@@ -12,13 +12,11 @@ both, the home page links a directory page (法定主动公开内容) that lists
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import pytest
 import yaml
-from farm.server import Farm, Resource
-from farm.sites import _list_html, _portal_page, add_robots, build_site
+from farm.server import Farm
+from farm.sites import directory_portal
 
 from scrapers import cli, clock
 from scrapers.warehouse.build import run_build
@@ -29,29 +27,13 @@ YEARS = range(2015, 2025)
 COLUMN = "/xxgk/4812345.html"
 
 
-def _portal(farm: Farm, gov_id: str, name: str, host: str, *, scripted: bool) -> None:
-    # the reports under /xxgk/YYYYMM/, linked relatively from the column page, which lives at COLUMN
-    gov = build_site(farm, gov_id, name, host, "trs4", YEARS, per_page=20, look_alikes=False, quirks=False,
-                     root="/xxgk/")  # fmt: skip
-    column = farm.sites[host].pop(gov.list_path)
-    if scripted:  # the list exists only as data for a script: no link in the HTML
-        column = Resource(_portal_page(name, "", '<ul id="list"></ul>', "var LIST = []; render(LIST);"))
-    farm.add(host, COLUMN, column)
-    nav = '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/xxgk/fdzdgknr/">法定主动公开内容</a></li></ul>'
-    farm.add(host, "/", Resource(_portal_page(name, nav)))
-    day = dt.date(2025, 3, 1)
-    items = [("/xxgk/ghjh/", "规划计划", day), (COLUMN, "法治政府建设年度报告", day), ("/xxgk/czzj/", "财政资金", day)]
-    farm.add(host, "/xxgk/fdzdgknr/", Resource(_list_html("法定主动公开内容", items, "").encode()))
-    add_robots(farm, host)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("unconfirmed")
     data = tmp / "data"
     farm = Farm()
-    _portal(farm, "dd", "深谷县", "127.0.121.1", scripted=False)
-    _portal(farm, "dj", "浅滩县", "127.0.121.2", scripted=True)
+    directory_portal(farm, "dd", "深谷县", "127.0.121.1", YEARS, column=COLUMN)
+    directory_portal(farm, "dj", "浅滩县", "127.0.121.2", YEARS, column=COLUMN, scripted=True)
     with farm, pytest.MonkeyPatch.context() as mp:
         mp.delenv("FZZF_TODAY", raising=False)
         as_of = clock.today()  # the crawl lands real times: as of today, every run counts
