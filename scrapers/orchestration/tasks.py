@@ -57,12 +57,19 @@ def _no_retry(exc_type: type[Exception], message: str) -> Exception:
     return type(exc_type.__name__, (exc_type, AirflowFailException), {})(message)
 
 
+def _crawl_registry():
+    """The registry as the crawl reads it: the configured file, with the portals `fzzf registry resolve` found as
+    home pages (the planning task and every mapped crawl task must see the same governments)."""
+    from scrapers.registry.resolve.store import with_found_portals
+
+    return with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
+
+
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
     from scrapers.registry.record import record
-    from scrapers.registry.resolve.store import with_found_portals
 
-    registry = with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
+    registry = _crawl_registry()
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
     selected = registry.select(only or None)
@@ -75,9 +82,8 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
 def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str, Any]:
     """Crawl one government into the landing zone and return its summary; raise PortalFailed when all failed."""
     from scrapers.collect.crawl import crawl_government
-    from scrapers.registry.resolve.store import with_found_portals
 
-    registry = with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
+    registry = _crawl_registry()
     gov = registry.get(government_id)
     # Landing files are immutable and named by run: a retry that found a half-landed first try must not collide.
     landing_run = run_id if try_number <= 1 else new_run_id()
