@@ -136,17 +136,50 @@ def test_kill_during_publish_leaves_a_usable_warehouse(tmp_path, stage):
     assert not list(tmp_path.glob(".*publishing"))
 
 
-@pytest.mark.parametrize("kernel", ["refuses", "absent"])
-def test_publish_copies_in_python_where_the_kernel_cannot(tmp_path, monkeypatch, kernel):
-    """copy_file_range fails across filesystems (EXDEV) and does not exist off Linux: the copy still completes."""
-    staged = make_warehouse(tmp_path / "staged.duckdb", 3)
-    if kernel == "absent":
-        monkeypatch.delattr(os, "copy_file_range", raising=False)
-    else:
+def test_only_schema_marts_is_published(tmp_path):
+    """The staged warehouse keeps its staging and intermediate tables (dbt's incremental memory among them); the
+    published file holds the marts alone, their rows whole, and the staged file is left as it was."""
+    staged = make_warehouse(tmp_path / "build" / "warehouse.duckdb", 4)
+    con = duckdb.connect(str(staged))
+    for schema in ("staging", "intermediate"):
+        con.execute(f"create schema {schema}")
+        con.execute(f"create table {schema}.kept as select 1 as x")
+    con.execute("create view staging.a_view as select * from staging.kept")
+    con.execute("create table intermediate.annual_reports__built_from as select 'r' as report_id")
+    con.execute("create view marts.latest as select version from marts.build")
+    con.close()
+    published = publish(staged, tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        listed = con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables order by all"
+        ).fetchall()
+        assert con.execute("select count(*), count(distinct h) from marts.filler").fetchone() == (20_000, 20_000)
+        assert con.execute("select version from marts.latest").fetchone() == (4,)
+    finally:
+        con.close()
+    assert listed == [
+        ("marts", "build", "BASE TABLE"),
+        ("marts", "filler", "BASE TABLE"),
+        ("marts", "latest", "VIEW"),
+    ]
+    con = duckdb.connect(str(staged), read_only=True)
+    try:
+        assert con.execute("select count(*) from intermediate.annual_reports__built_from").fetchone() == (1,)
+    finally:
+        con.close()
 
-        def refuse(*args):
-            raise OSError(18, "Invalid cross-device link")
 
-        monkeypatch.setattr(os, "copy_file_range", refuse)
-    published = publish(staged, tmp_path / "out" / "warehouse.duckdb")
-    assert sha(published) == sha(staged) and version_of(published) == 3
+def test_a_marts_view_reading_outside_marts_is_refused(tmp_path):
+    published = make_warehouse(tmp_path / "warehouse.duckdb", 1)
+    before = sha(published)
+    staged = make_warehouse(tmp_path / "build" / "warehouse.duckdb", 2)
+    con = duckdb.connect(str(staged))
+    con.execute("create schema intermediate")
+    con.execute("create table intermediate.kept as select 1 as x")
+    con.execute("create view marts.leaky as select * from intermediate.kept")
+    con.close()
+    with pytest.raises(PublishError, match="marts.leaky"):
+        publish(staged, published)
+    assert sha(published) == before
+    assert not list(tmp_path.glob(".*publishing*"))
