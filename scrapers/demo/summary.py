@@ -38,9 +38,7 @@ def print_summary(data_dir: Path, as_of: dt.date) -> None:
     outbox = Path(data_dir) / "alerts" / "outbox.jsonl"
     if outbox.exists():
         print(f"alerts (no channel configured, so written to a file): {outbox}")
-    print(
-        f"quality-gate results: {Path(data_dir) / 'gx' / 'validation_runs.jsonl'} (Data Docs: {Path(data_dir) / 'gx' / 'docs'})"
-    )
+    print(f"quality-gate results: {Path(data_dir) / 'gx' / 'validation_runs.jsonl'} (every run; marts.validation_runs)")
     print(f"\nwarehouse: {path}")
     print(
         f"try:  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('{TRY_SQL}').show()\""

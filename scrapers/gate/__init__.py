@@ -10,12 +10,12 @@ Public API (used by ``scrapers.warehouse.build`` and the Airflow tasks):
   ``DATA_DIR/gx/validation_runs.jsonl``; ``load_validation_runs(data_dir, warehouse_path)`` copies that log into
   ``marts.validation_runs`` of the staged warehouse before publish.
 
-Suites live in ``expectations/*.json``; GX Data Docs are written to ``DATA_DIR/gx/docs/``.
+Suites live in ``expectations/*.json``; every result is kept in ``DATA_DIR/gx/validation_runs.jsonl`` (no GX Data Docs).
 """
 
 from scrapers.gate.landing import LandingGateResult, check_landing, quarantine_path
 from scrapers.gate.marts import Failure, GateResult, check_marts, expected_report_years
-from scrapers.gate.runs import docs_dir, load_validation_runs, read_validation_runs, record_validation, runs_path
+from scrapers.gate.runs import load_validation_runs, read_validation_runs, record_validation, runs_path
 from scrapers.gate.suites import SuiteError, load_suite, load_suites
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "SuiteError",
     "check_landing",
     "check_marts",
-    "docs_dir",
     "expected_report_years",
     "load_suite",
     "load_suites",

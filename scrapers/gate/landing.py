@@ -28,13 +28,12 @@ from scrapers.gate.landing_cache import (
     stat_key,
     table_wide_columns,
 )
-from scrapers.gate.runs import docs_dir, record_suite_run
+from scrapers.gate.runs import record_suite_run
 from scrapers.gate.suites import (
     Outcome,
     Suite,
     SuiteError,
     SuiteRun,
-    build_docs,
     column_of,
     load_suites,
     read_frame,
@@ -206,9 +205,7 @@ def _check_stream(data_dir: Path, suite: Suite, stream: str, parameters: dict) -
         finally:
             con.close()
         if local:
-            ran = _by_index(
-                suite, run_suite(_part(suite, local, "rows"), frame, parameters, docs_dir=docs_dir(data_dir))
-            )
+            ran = _by_index(suite, run_suite(_part(suite, local, "rows"), frame, parameters))
         new_batch = Batch(
             files={name: current[name] for name in todo},
             rows=len(frame),
@@ -228,7 +225,7 @@ def _check_stream(data_dir: Path, suite: Suite, stream: str, parameters: dict) -
         outcomes[i] = outcome
     entries = list(merged.entries)
     if wide and merged.rows:
-        wide_run = run_suite(_part(suite, wide, "table"), all_rows, parameters, docs_dir=docs_dir(data_dir))
+        wide_run = run_suite(_part(suite, wide, "table"), all_rows, parameters)
         outcomes.update(_by_index(suite, wide_run))
         entries += _entries(suite, [outcomes[i] for i in wide])
     for i in wide:
@@ -299,7 +296,6 @@ def check_landing(data_dir: Path, as_of: dt.date) -> LandingGateResult:
     result.quarantine = sorted(entries.values(), key=lambda q: (q["stream"], q["record_id"], q["expectation"]))
     payload = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in result.quarantine)
     atomic_write_bytes(quarantine_path(data_dir), payload.encode("utf-8"))
-    build_docs(docs_dir(data_dir))
     result.seconds = time.monotonic() - start
     return result
 

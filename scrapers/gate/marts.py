@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from scrapers.gate.runs import docs_dir, record_suite_run
-from scrapers.gate.suites import ROWS_SHOWN, Outcome, SuiteRun, build_docs, load_suites, read_frame, run_suite
+from scrapers.gate.runs import record_suite_run
+from scrapers.gate.suites import ROWS_SHOWN, Outcome, SuiteRun, load_suites, read_frame, run_suite
 from scrapers.registry.governments import Registry, load_registry
 from scrapers.warehouse.connect import connect_read
 
@@ -130,7 +130,7 @@ def check_marts(
             )
             run = SuiteRun(suite=suite, outcomes=[outcome], rows=0, seconds=time.monotonic() - t0)
         else:
-            run = run_suite(suite, frame, parameters, docs_dir=docs_dir(data_dir))
+            run = run_suite(suite, frame, parameters)
         runs.append(run)
         record_suite_run(data_dir, run, as_of)
         result.failures += [Failure.of(o) for o in run.failed("critical")]
@@ -138,7 +138,6 @@ def check_marts(
         result.failures += [Failure.of(o) for o in run.failed("row")]
         result.warnings += [Failure.of(o) for o in run.failed("warning")]
         result.evaluated += len(run.outcomes)
-    build_docs(docs_dir(data_dir))
     result.success = not result.failures
     result.runs = runs
     result.seconds = time.monotonic() - start

@@ -2,7 +2,9 @@
 ``marts.validation_runs`` before publish so analysts can see which checks the data they read passed.
 
 The JSON Lines file is an append-only log outside any warehouse: a failed build, whose staged warehouse is never
-published, still leaves its record there, and the next published warehouse carries it.
+published, still leaves its record there, and the next published warehouse carries it. It is the gate's history
+(the coverage page's gate page reads it from the warehouse); GX Data Docs are not built: they showed only the
+last build process's runs and loaded bootstrap, jQuery and vega from CDNs, so they rendered blank offline.
 """
 
 from __future__ import annotations
@@ -34,10 +36,6 @@ COLUMNS: dict[str, str] = {
 
 def runs_path(data_dir: Path) -> Path:
     return Path(data_dir) / "gx" / "validation_runs.jsonl"
-
-
-def docs_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "gx" / "docs"
 
 
 def record_suite_run(data_dir: Path, run, as_of: dt.date | None, **extra: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ that builds the frame it validates (derived columns such as ``cjk_share`` are co
 - ``warning``: reported and recorded, never blocking.
 
 GX's SQL datasource is broken on DuckDB (../shared/notes/stack.md), so frames are read with DuckDB and validated
-through a pandas datasource. One ephemeral GX context per process keeps Data Docs for every suite run in it.
+through a pandas datasource. Results are kept by ``scrapers.gate.runs`` (every run, in ``validation_runs``), not as
+GX Data Docs: those showed only the runs of the last build process and loaded their scripts and styles from CDNs.
 """
 
 from __future__ import annotations
@@ -158,28 +159,18 @@ class SuiteRun:
 _CONTEXTS: dict[str, Any] = {}
 
 
-def _context(docs_dir: Path | None):
-    """One ephemeral GX context per docs directory and process, with a Data Docs site there when asked."""
-    key = str(docs_dir)
-    if key not in _CONTEXTS:
+def _context():
+    """One ephemeral GX context per process."""
+    if "ctx" not in _CONTEXTS:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in build logs
-        if docs_dir is not None:
-            ctx.add_data_docs_site(
-                site_name="fzzf",
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                },
-            )
         ctx.data_sources.add_pandas("fzzf")
-        _CONTEXTS[key] = ctx
-    return _CONTEXTS[key]
+        _CONTEXTS["ctx"] = ctx
+    return _CONTEXTS["ctx"]
 
 
 def _plain(value: Any) -> Any:
@@ -211,14 +202,13 @@ def column_of(kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None, docs_dir: Path | None = None) -> SuiteRun:
-    # The result stays in the context's in-memory store until build_docs(docs_dir) renders it.
+def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None) -> SuiteRun:
     """Validate ``frame`` (a pandas DataFrame built by ``suite.query``) against ``suite``."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     start = time.monotonic()
-    ctx = _context(docs_dir)
+    ctx = _context()
     source = ctx.data_sources.get("fzzf")
     try:
         asset = source.get_asset(suite.name)
@@ -228,7 +218,7 @@ def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None, doc
         batch = asset.get_batch_definition("all")
     except (KeyError, LookupError):
         batch = asset.add_batch_definition_whole_dataframe("all")
-    # meta.why becomes GX's `notes`, which Data Docs print under each expectation.
+    # meta.why becomes GX's `notes`: the expectation explains itself wherever GX shows it.
     expectations = [
         {**e, "notes": e.get("notes") or f"[{e['meta']['severity']}] {e['meta']['why']}"} for e in suite.expectations()
     ]
@@ -245,19 +235,6 @@ def run_suite(suite: Suite, frame, parameters: dict[str, Any] | None = None, doc
     )
     outcomes = [_outcome(suite, r) for r in result.results]
     return SuiteRun(suite=suite, outcomes=outcomes, rows=len(frame), seconds=time.monotonic() - start)
-
-
-def build_docs(docs_dir: Path) -> float:
-    """Render Data Docs for every suite run in this process into ``docs_dir``; returns seconds spent.
-
-    About a second per call whatever the number of results, so gates call it once, after all their suites.
-    """
-    start = time.monotonic()
-    try:
-        _context(docs_dir).build_data_docs(site_names=["fzzf"])
-    except Exception as exc:  # Data Docs are for people; failing to render them must not fail a gate
-        log.warning("GX Data Docs not built in %s: %s", docs_dir, exc)
-    return time.monotonic() - start
 
 
 def _outcome(suite: Suite, r) -> Outcome:

@@ -101,7 +101,7 @@ def test_clean_records_pass_and_bad_ones_are_quarantined_with_a_reason(tmp_path)
     # Every validation is recorded.
     runs = read_validation_runs(tmp_path)
     assert runs[-1]["suite"] == "landing_reports" and runs[-1]["quarantined"] == len(bad)
-    assert (tmp_path / "gx" / "docs" / "index.html").exists()
+    assert not (tmp_path / "gx" / "docs").exists()  # no GX Data Docs: the history is validation_runs
 
 
 def test_warnings_report_without_quarantining(tmp_path):
