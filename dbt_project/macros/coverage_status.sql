@@ -38,12 +38,26 @@
         -- registry-urls (issue 12): no page to list reports from, so a report not found is not a report absent.
         -- A home page ('home') is read for its report column: the confirmed-column rule below decides.
         -- null (a test fixture without the column) reads as a list page: the rules below decide.
-        when url_status in ('report', 'none') then 'unknown'
+        when url_status = 'report' or not {{ has_url() }} then 'unknown'
         when last_success_at is null then 'unknown'
         when held_reason is not null then 'unknown'
         -- issue 21 §2: only a confirmed report column read lately can show a year absent
         when confirmed_read_at is null then 'unknown'
-        when {{ as_of_date() }} <= grace_end_date then 'overdue'
+        when not {{ is_due() }} then 'overdue'
         else 'missing'
     end
+{%- endmacro %}
+
+{#- The year's deadline, grace included, has passed on the as-of day: a report not out by then is late for good
+    (`missing` when absence can be seen). Rates such as the share published count only these years. -#}
+{% macro is_due() -%}
+    ({{ as_of_date() }} > grace_end_date)
+{%- endmacro %}
+
+{#- The government has a URL to be read from: a registry URL (list page, report page or home page) or a portal
+    `fzzf registry resolve` found (stg_registry__governments applies found portals). Without one nothing about its
+    reports can be seen: its past-due years are `unknown` (no_url) and rates leave it out. A null url_status (a
+    unit-test fixture without the column) reads as a list page, as in coverage_status. -#}
+{% macro has_url() -%}
+    (url_status is distinct from 'none')
 {%- endmacro %}

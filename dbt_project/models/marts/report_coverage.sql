@@ -114,7 +114,7 @@ final as (
         -- what kind of `unknown` (null for every other status): the category an alerts digest counts by
         case
             when status <> 'unknown' then null
-            when url_status = 'none' then 'no_url'
+            when not {{ has_url() }} then 'no_url'
             when url_status = 'report' and held_reason is null then 'report_urls_only'
             when last_success_at is null then 'portal_unreachable'
             when held_kind is not null then held_kind
@@ -123,7 +123,7 @@ final as (
         case
             when status <> 'unknown' then null
             -- registry-urls (issue 12): no list page, so a year not found cannot be seen missing
-            when url_status = 'none' then 'no URL known for this government'
+            when not {{ has_url() }} then 'no URL known for this government'
             when url_status = 'report' and held_reason is null
                 then 'only report URLs are known, no list page: a year not among them cannot be seen missing'
             -- end registry-urls
@@ -153,6 +153,9 @@ final as (
         end as days_overdue,
         -- booleans
         status in ('on_time', 'late') as is_published,
+        -- what a share published counts (the README's published_pct): due years of governments with a URL
+        {{ is_due() }} as is_due,
+        {{ has_url() }} as has_url,
         -- dates and timestamps
         {{ as_of_date() }} as as_of,
         due_date as due_date,
