@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 export GX_ANALYTICS_ENABLED ?= False
 export PIP_DISABLE_PIP_VERSION_CHECK ?= 1
 
-.PHONY: venv chromium demo test lint format airflow bench clean
+.PHONY: venv chromium demo test lint format airflow docs bench clean
 
 venv: $(STAMP)
 
@@ -55,6 +55,13 @@ format: venv
 
 airflow: venv
 	$(BIN)/fzzf airflow
+
+# dbt docs of the published warehouse, served on 127.0.0.1:8081 (DOCS_PORT): $FZZF_DATA_DIR's, else ./data's, else
+# the demo's (after `make demo`).
+DOCS_DATA_DIR ?= $(or $(FZZF_DATA_DIR),$(if $(wildcard data/warehouse.duckdb),data,$(if $(wildcard data/demo/warehouse.duckdb),data/demo,data)))
+DOCS_PORT ?= 8081
+docs: venv
+	$(BIN)/fzzf docs --data-dir $(DOCS_DATA_DIR) --port $(DOCS_PORT)
 
 bench: venv
 	$(BIN)/python bench/crawl.py

@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="PATH", help="file to write (default: ./MART.FORMAT)")
     _add_common(p, registry=False)
 
+    p = sub.add_parser("docs", help="dbt docs of the published warehouse, served on 127.0.0.1")
+    _add_common(p, crawled_registry=True)
+    p.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8081; 0: any free port)")
+    p.add_argument("--no-serve", action="store_true", help="only write the docs to DATA_DIR/docs/target")
+
     p = sub.add_parser("links", help="the report links and further pages the crawler finds on one list page")
     p.add_argument("page", metavar="PAGE_FILE_OR_URL", help="a saved list page, or an http(s) URL to fetch once")
     p.add_argument("--url", help="the address the page was fetched from (required for a saved file)")
@@ -377,6 +382,28 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args) -> int:
+    from scrapers.warehouse.docs import DEFAULT_PORT, DocsFailed, generate_docs, serve_docs
+
+    try:
+        docs = generate_docs(settings.data_dir(args.data_dir), settings.explicit_registry_path(args.registry))
+    except DocsFailed as exc:
+        print(f"fzzf docs: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(docs.describe())
+    if args.no_serve:
+        return EXIT_OK
+    server = serve_docs(docs.site, DEFAULT_PORT if args.port is None else args.port)
+    print(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def cmd_links(args) -> int:
     from dataclasses import replace
     from urllib.parse import urlsplit
@@ -471,6 +498,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "report": cmd_report,
     "export": cmd_export,
+    "docs": cmd_docs,
     "links": cmd_links,
     "registry": cmd_registry,
     "demo": cmd_demo,

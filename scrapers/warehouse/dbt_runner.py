@@ -127,12 +127,15 @@ def run_dbt(
     project_dir: Path = DBT_PROJECT_DIR,
     threads: int = 2,
     landing_files: dict[str, list[Path]] | None = None,
+    target: str = "build",
+    work_dir: Path | None = None,
 ) -> DbtResult:
     """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
 
     ``landing_files`` ({stream: paths}): the files dbt reads, the landing gate's list in a build; None reads every
     landing file there is now (direct dbt runs without a gate). Never raises for a failed build: the result says
-    what failed, node by node, in words a human can act on.
+    what failed, node by node, in words a human can act on. ``target``: the profile's target (``docs`` opens
+    ``warehouse_path`` read-only); ``work_dir``: where dbt's target and logs go (default ``DATA_DIR/build/dbt``).
     """
     import time
 
@@ -140,14 +143,18 @@ def run_dbt(
 
     data_dir = Path(data_dir).resolve()
     warehouse_path = Path(warehouse_path).resolve()
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    landing = Landing(data_dir).ensure()  # a stream with no file reads its _empty.jsonl marker
-    if landing_files is None:
-        landing_files = {stream: landing.files(stream) for stream in STREAMS}
-    landing.write_files_list(landing_files)  # the only list of landing files the models read
-    work = data_dir / "build" / "dbt"
+    if target == "build":
+        warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        landing = Landing(data_dir).ensure()  # a stream with no file reads its _empty.jsonl marker
+        if landing_files is None:
+            landing_files = {stream: landing.files(stream) for stream in STREAMS}
+        landing.write_files_list(landing_files)  # the only list of landing files the models read
+    # else a reader (docs): it must not rewrite the list a build running now has just written
+    work = Path(work_dir) if work_dir is not None else data_dir / "build" / "dbt"
     args = [
         *command.split(),
+        "--target",
+        target,
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
