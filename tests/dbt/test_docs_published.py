@@ -221,3 +221,10 @@ def test_the_docs_site_loads_nothing_but_127_0_0_1(docs):
     loaded = {u for u in asked if not u.startswith(("data:", "blob:"))}
     assert base + "manifest.json" in {u.split("?")[0] for u in loaded}
     assert all(u.startswith(base) for u in loaded), sorted(loaded)
+
+
+def test_docs_without_a_published_warehouse_says_what_to_run(tmp_path, capsys):
+    assert main(["docs", "--no-serve", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "warehouse.duckdb") in err and "fzzf build" in err
+    assert not (tmp_path / "docs").exists()
