@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 export GX_ANALYTICS_ENABLED ?= False
 export PIP_DISABLE_PIP_VERSION_CHECK ?= 1
 
-.PHONY: venv chromium demo test lint format airflow bench clean
+.PHONY: venv chromium demo serve test lint format airflow bench clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,10 @@ chromium: venv
 demo: venv
 	@$(MAKE) --no-print-directory chromium CHROMIUM_OPTIONAL=1
 	$(BIN)/fzzf demo
+
+# The coverage page on http://127.0.0.1:8765/ over the demo's published warehouse (FZZF_DATA_DIR for another).
+serve: venv
+	$(BIN)/fzzf serve --data-dir $(or $(FZZF_DATA_DIR),data/demo)
 
 # Two workers, one test file each at a time (module fixtures such as the reliability pipeline run once); the
 # slowest tests are listed at the end so that the next person trimming the suite knows where the time goes.
