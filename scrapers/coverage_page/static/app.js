@@ -278,7 +278,7 @@ function yearRow(y, withGovernment) {
     el("td", {}, statusBadge(y.status)),
     el("td", {}, day(y.due_date)),
     el("td", {}, timing),
-    el("td", {}, detail),
+    el("td", { class: "wrap" }, detail),
   );
 }
 
@@ -361,7 +361,7 @@ async function reportView(id, year) {
         ["指标", "数值", "单位", "原句"],
         data.metrics.map((m) =>
           el("tr", {}, el("td", {}, m.label), el("td", { class: "num" }, m.value), el("td", {}, m.unit || ""),
-             el("td", {}, m.sentence || "")),
+             el("td", { class: "wrap" }, m.sentence || "")),
         ),
         { id: "report-metrics" },
       ),
@@ -400,7 +400,7 @@ async function missingView() {
             el("td", {}, `${m.report_year}年度`),
             el("td", {}, day(m.due_date)),
             el("td", { class: "num" }, m.days_overdue),
-            el("td", {}, reasonCell(m)),
+            el("td", { class: "wrap" }, reasonCell(m)),
             el("td", {}, m.alerted ? `是，${time(m.alerted_at)}（${m.channels.length} 个渠道）` : "否（下次告警发送）"),
           ),
         ),
@@ -475,7 +475,7 @@ async function metricsView(params) {
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { data: years.map((y) => `${y}年度`) },
-      grid: { left: 60, right: 20, top: 40, bottom: 60 },
+      grid: { left: 60, right: 20, top: 40, bottom: 90 },
       xAxis: { type: "category", data: govs.map(([, name]) => name), axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: "value", name: label[metric] ? label[metric].unit || "" : "" },
       series: years.map((y) => ({
@@ -502,7 +502,7 @@ async function metricsView(params) {
               el("td", {}, f.label),
               el("td", { class: "num" }, f.value),
               el("td", {}, f.unit || ""),
-              el("td", {}, f.sentence || ""),
+              el("td", { class: "wrap" }, f.sentence || ""),
             ),
           ),
           { id: "metrics-table" },
@@ -570,7 +570,7 @@ async function buildView(number) {
           el("td", { class: "num" }, r.rows ?? "—"),
           el("td", { class: "num" }, r.quarantined ?? "—"),
           el("td", { class: "num" }, r.seconds ?? "—"),
-          el("td", {}, r.failures && r.failures.length ? el("ul", { class: "failures" }, r.failures.map((f) => el("li", {}, f))) : "无"),
+          el("td", { class: "wrap" }, r.failures && r.failures.length ? el("ul", { class: "failures" }, r.failures.map((f) => el("li", {}, f))) : "无"),
         ),
       ),
       { id: "build-suites" },
@@ -587,7 +587,7 @@ async function buildView(number) {
         ["数据流", "记录", "原因", "期望", "隔离时间（UTC）"],
         data.quarantine.map((q) =>
           el("tr", {}, el("td", {}, STREAMS[q.stream] || q.stream), el("td", {}, el("code", {}, q.record_id)),
-             el("td", {}, q.reason), el("td", {}, q.expectation), el("td", {}, time(q.quarantined_at))),
+             el("td", { class: "wrap" }, q.reason), el("td", {}, q.expectation), el("td", {}, time(q.quarantined_at))),
         ),
         { id: "quarantine-table" },
       ),
