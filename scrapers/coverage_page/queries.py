@@ -16,6 +16,7 @@ import duckdb
 from scrapers.warehouse.connect import rows
 
 __all__ = [
+    "METRICS_LIMIT",
     "SEARCH_LIMIT",
     "cell_governments",
     "government",
@@ -24,6 +25,7 @@ __all__ = [
     "metric_catalog",
     "metrics",
     "missing",
+    "provinces",
     "quarantine",
     "report",
     "report_metrics",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 SEARCH_LIMIT = 50  # results per search: a list longer than this is read by narrowing the words, not by scrolling
+METRICS_LIMIT = 5000  # figures per answer: the table beyond that is read by choosing a metric or a government
 SNIPPET_CHARS = 60  # characters kept on each side of the first match
 
 
@@ -190,9 +193,13 @@ def metrics(
         con,
         f"select {_METRIC_ROW} {_METRIC_FROM} where {' and '.join(where)} "
         "order by governments.province, metrics.government_id, metrics.report_year, metrics.metric_index "
-        "limit 5000",
+        f"limit {METRICS_LIMIT + 1}",  # one more than shown: the page says when it cut the list
         params,
     )
+
+
+def provinces(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [p for (p,) in con.execute("select distinct province from marts.governments order by province").fetchall()]
 
 
 def missing(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -156,7 +156,10 @@ def _metrics(con, request: Request, data_dir: Path) -> dict[str, Any]:
     return {
         "available": catalog is not None and figures is not None,
         "catalog": catalog or [],
-        "figures": figures or [],
+        "provinces": queries.provinces(con),
+        "figures": (figures or [])[: queries.METRICS_LIMIT],
+        "truncated": len(figures or []) > queries.METRICS_LIMIT,
+        "limit": queries.METRICS_LIMIT,
     }
 
 

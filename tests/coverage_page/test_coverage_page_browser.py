@@ -180,6 +180,11 @@ def test_metrics_with_chinese_labels(page, demo_page, demo_facts):
     label = first.inner_text().split("（")[0].split(" · ")[0]
     assert re.search(r"[\u4e00-\u9fff]", label)
     assert {c.strip() for c in page.locator("#metrics-table tbody td:nth-child(4)").all_inner_texts()} == {label}
+    province = page.locator("#metrics-table tbody td:nth-child(2)").first.inner_text().strip()
+    page.evaluate("() => { document.getElementById('metrics-table').dataset.before = '1'; }")
+    page.select_option("#metric-province", province)
+    page.wait_for_selector("#metrics-table:not([data-before])", timeout=30_000)  # the table drawn for the province
+    assert {c.strip() for c in page.locator("#metrics-table tbody td:nth-child(2)").all_inner_texts()} == {province}
 
 
 def test_missing_list_and_build_pages(page, demo_page, demo_facts):

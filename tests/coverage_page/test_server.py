@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,13 @@ def test_bad_requests_name_the_problem(demo_page):
     assert status == 404 and "000000" in data["error"]
     status, data = api(demo_page, "nothing")
     assert status == 404 and "heatmap" in data["error"]
+
+
+def test_concurrent_requests_each_read_the_file(demo_page):
+    paths = ["heatmap", "missing", "search?q=%E8%A1%8C%E6%94%BF%E5%A4%8D%E8%AE%AE", "metrics", "builds"] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda p: api(demo_page, p)[0], paths))
+    assert statuses == [200] * len(paths)
 
 
 def test_the_server_never_writes_the_warehouse(demo_page, demo_data):

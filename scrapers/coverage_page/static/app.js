@@ -126,7 +126,7 @@ async function api(path) {
 function show(...nodes) {
   for (const chart of charts) chart.dispose();
   charts = [];
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
 }
 
 function chart(node, option) {
@@ -443,6 +443,8 @@ async function metricsView(params) {
   const metric = params.get("metric") || "";
   const query = new URLSearchParams();
   if (metric) query.set("metric", metric);
+  const province = params.get("province") || "";
+  if (province) query.set("province", province);
   if (params.get("government")) query.set("government", params.get("government"));
   const data = await api(`metrics?${query}`);
   if (!data.available) {
@@ -452,17 +454,24 @@ async function metricsView(params) {
   const label = Object.fromEntries(data.catalog.map((m) => [m.metric, m]));
   const select = el(
     "select",
-    { id: "metric", onchange: (e) => (location.hash = `#/metrics?metric=${encodeURIComponent(e.target.value)}`) },
+    { id: "metric", onchange: () => chooseMetrics() },
     el("option", { value: "" }, "全部指标"),
     data.catalog
       .filter((m) => m.figures > 0)
       .map((m) => el("option", { value: m.metric, selected: m.metric === metric },
                      `${m.label}${m.unit ? `（${m.unit}）` : ""} · ${m.figures} 项`)),
   );
+  const provinceSelect = el(
+    "select",
+    { id: "metric-province", onchange: () => chooseMetrics() },
+    el("option", { value: "" }, "全部省份"),
+    data.provinces.map((p) => el("option", { value: p, selected: p === province }, p)),
+  );
   const nodes = [
     el("h2", {}, "报告指标：按政府和年度"),
-    el("div", { class: "controls" }, el("label", {}, "指标 ", select),
+    el("div", { class: "controls" }, el("label", {}, "指标 ", select), el("label", {}, "省份 ", provinceSelect),
        el("span", { class: "muted" }, `从报告正文中抽取的数字（共 ${data.figures.length} 项），指标名称与单位取自 marts.metric_labels`)),
+    data.truncated ? el("p", { class: "error" }, `只显示前 ${data.limit} 项：请选择指标或省份以缩小范围。`) : null,
   ];
   let box = null;
   let barOption = null;
@@ -511,6 +520,15 @@ async function metricsView(params) {
   );
   show(...nodes);
   if (box) chart(box, barOption);
+}
+
+function chooseMetrics() {
+  const query = new URLSearchParams();
+  for (const [key, id] of [["metric", "metric"], ["province", "metric-province"]]) {
+    const value = document.getElementById(id).value;
+    if (value) query.set(key, value);
+  }
+  location.hash = `#/metrics?${query}`;
 }
 
 function passBadge(ok) {
