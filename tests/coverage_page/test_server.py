@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -14,12 +15,14 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from scrapers.alerts.state import state_path
 from scrapers.coverage_page.builds import group_builds
 from scrapers.coverage_page.server import STATIC_DIR, CoveragePage
 from scrapers.warehouse.paths import published_path
+from scrapers.warehouse.publish import publish
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +156,25 @@ def test_concurrent_requests_each_read_the_file(demo_page):
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda p: api(demo_page, p)[0], paths))
     assert statuses == [200] * len(paths)
+
+
+def test_a_new_publish_is_served_without_a_restart(demo_data, tmp_path):
+    """A build publishes by atomic rename while the page runs: the next request reads the new file."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(published_path(demo_data), published_path(data))
+    with CoveragePage(data, port=0) as page:
+        assert len(api(page, "missing")[1]["missing"]) == 1
+        staged = tmp_path / "staged.duckdb"
+        shutil.copy(published_path(data), staged)
+        con = duckdb.connect(str(staged))
+        try:
+            con.execute("delete from marts.missing_reports")  # as if the report had turned up
+        finally:
+            con.close()
+        publish(staged, published_path(data))
+        status, after = api(page, "missing")
+        assert (status, after["missing"]) == (200, [])
 
 
 def test_the_server_never_writes_the_warehouse(demo_page, demo_data):
