@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         except WarehouseUnreadable as exc:
             status, body = (
                 HTTPStatus.SERVICE_UNAVAILABLE,
-                {"error": f"数据仓库暂时无法读取：{exc}", "error_en": str(exc)},
+                {"error": f"数据仓库无法读取：{exc}", "error_en": str(exc)},
             )
         except Exception:
             log.exception("fzzf serve: %s failed", self.path)

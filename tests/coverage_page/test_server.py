@@ -219,6 +219,15 @@ def test_no_published_warehouse_says_what_to_run(tmp_path):
         assert status == 503 and data["no_warehouse"] and "make demo" in data["error"]
 
 
+def test_a_damaged_warehouse_is_named_not_a_traceback(tmp_path):
+    published_path(tmp_path).write_bytes(b"not a duckdb file" * 100)
+    with CoveragePage(tmp_path, port=0) as page:
+        status, data = api(page, "heatmap")
+    assert status == 503
+    assert str(published_path(tmp_path)) in data["error"] and "fzzf build" in data["error"]
+    assert data["error"].startswith("数据仓库无法读取")
+
+
 def test_fzzf_serve_command(demo_data):
     fzzf = Path(sys.executable).with_name("fzzf")
     proc = subprocess.Popen(
