@@ -130,7 +130,7 @@ function show(...nodes) {
 }
 
 function chart(node, option) {
-  const instance = echarts.init(node, null, { renderer: "canvas" });
+  const instance = echarts.init(node, null, { renderer: "canvas", locale: "ZH" });
   instance.setOption(option);
   charts.push(instance);
   return instance;
