@@ -12,7 +12,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 export GX_ANALYTICS_ENABLED ?= False
 export PIP_DISABLE_PIP_VERSION_CHECK ?= 1
 
-.PHONY: venv chromium demo test lint format airflow docs bench clean
+# Which published warehouse `make serve` and `make docs` show: $FZZF_DATA_DIR's, else ./data's, else the demo's
+# (after `make demo`).
+PUBLISHED_DATA_DIR ?= $(or $(FZZF_DATA_DIR),$(if $(wildcard data/warehouse.duckdb),data,$(if $(wildcard data/demo/warehouse.duckdb),data/demo,data)))
+
+.PHONY: venv chromium demo serve test lint format airflow docs bench clean
 
 venv: $(STAMP)
 
@@ -38,6 +42,10 @@ demo: venv
 	@$(MAKE) --no-print-directory chromium CHROMIUM_OPTIONAL=1
 	$(BIN)/fzzf demo
 
+# The coverage page on http://127.0.0.1:8765/ over the demo's published warehouse (FZZF_DATA_DIR for another).
+serve: venv
+	$(BIN)/fzzf serve --data-dir $(PUBLISHED_DATA_DIR)
+
 # Two workers, one test file each at a time (module fixtures such as the reliability pipeline run once); the
 # slowest tests are listed at the end so that the next person trimming the suite knows where the time goes.
 PYTEST_WORKERS ?= 2
@@ -56,12 +64,10 @@ format: venv
 airflow: venv
 	$(BIN)/fzzf airflow
 
-# dbt docs of the published warehouse, served on 127.0.0.1:8081 (DOCS_PORT): $FZZF_DATA_DIR's, else ./data's, else
-# the demo's (after `make demo`).
-DOCS_DATA_DIR ?= $(or $(FZZF_DATA_DIR),$(if $(wildcard data/warehouse.duckdb),data,$(if $(wildcard data/demo/warehouse.duckdb),data/demo,data)))
+# dbt docs of the published warehouse, served on 127.0.0.1:8081 (DOCS_PORT).
 DOCS_PORT ?= 8081
 docs: venv
-	$(BIN)/fzzf docs --data-dir $(DOCS_DATA_DIR) --port $(DOCS_PORT)
+	$(BIN)/fzzf docs --data-dir $(PUBLISHED_DATA_DIR) --port $(DOCS_PORT)
 
 bench: venv
 	$(BIN)/python bench/crawl.py

@@ -172,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where the demo writes (default: ./data/demo)")
     p.add_argument("--as-of", type=_date, help="the day the demo pretends it is (default: today)")
 
+    p = sub.add_parser("serve", help="the coverage page for analysts (in Chinese) over the published warehouse")
+    p.add_argument("--data-dir", help="data directory (default: $FZZF_DATA_DIR or ./data)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+
     p = sub.add_parser("airflow", help="airflow standalone with the project's DAGs on 127.0.0.1:8080")
     p.add_argument("--port", type=int, default=8080)
     return parser
@@ -482,6 +487,15 @@ def cmd_demo(args) -> int:
     return run_demo(data_dir=Path(args.data_dir or "data/demo").resolve(), as_of=args.as_of)
 
 
+def cmd_serve(args) -> int:
+    from scrapers.coverage_page.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, got {args.port}")
+    serve(settings.data_dir(args.data_dir), host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def cmd_airflow(args) -> int:
     from scrapers.orchestration.airflow_local import run_standalone
 
@@ -502,6 +516,7 @@ COMMANDS = {
     "links": cmd_links,
     "registry": cmd_registry,
     "demo": cmd_demo,
+    "serve": cmd_serve,
     "airflow": cmd_airflow,
 }
 

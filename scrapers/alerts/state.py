@@ -55,6 +55,24 @@ def load_state(path: Path) -> dict[str, Any]:
     return state
 
 
+def peek_state(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The alert state for a reader that must change nothing (the coverage page): ``(state, problem)``. Unlike
+    ``load_state`` an unreadable file is left where it is (the next ``fzzf alert`` sets it aside and sends again);
+    the state is then empty and ``problem`` says why, so nothing reads as "already told" that cannot be shown."""
+    empty: dict[str, Any] = {"version": STATE_VERSION, "missing": {}}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return empty, None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return empty, f"{path}: unreadable ({exc})"
+    if not isinstance(state, dict) or not isinstance(state.get("missing", {}), dict):
+        return empty, f"{path}: not an alert state object"
+    if state.get("version") not in (1, STATE_VERSION):
+        return empty, f"{path}: alert state version {state.get('version')!r}, expected {STATE_VERSION}"
+    return state, None
+
+
 def channel_id(url: str | None) -> str:
     """A stable name for a channel that does not keep its secret in the state file."""
     return "outbox" if url is None else "ch-" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]

@@ -1,0 +1,69 @@
+"""The demo's data, built once per test session as ``fzzf demo`` builds it but without Airflow (its DAG tasks are one
+call each into the same functions): the bundled demo portal on 127.0.0.1 crawled by ``run_crawl``, then
+``run_build`` for today with alerts on, so the alert state records what the channel (the outbox file) was told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scrapers import clock
+from scrapers.collect.crawl import run_crawl
+from scrapers.coverage_page.server import CoveragePage
+from scrapers.demo.portal import DemoPortal
+from scrapers.registry.governments import load_registry
+from scrapers.settings import Politeness
+from scrapers.warehouse.build import run_build
+from scrapers.warehouse.paths import published_path
+
+POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=5, allow_private_hosts=True, workers=4)
+MISSING_GOV = "231282"  # 肇东市: the demo portal has no report for its latest due year
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("demo")
+    with DemoPortal() as portal:
+        registry = data / "demo-registry.yaml"
+        registry.write_text(portal.registry_yaml(), encoding="utf-8")
+        run_crawl(list(load_registry(registry)), data, POLITE)
+    build = run_build(data, registry, clock.today(), send_alerts=True)
+    assert build.published, build.describe()
+    return data
+
+
+@pytest.fixture(scope="session")
+def demo_facts(demo_data) -> dict:
+    """What the demo's warehouse holds, read with DuckDB directly: what the page must show."""
+    con = duckdb.connect(str(published_path(demo_data)), read_only=True)
+    try:
+        (missing,) = con.execute(
+            """
+            select struct_pack(
+                government_id := m.government_id, name := m.name, province := m.province,
+                report_year := m.report_year, due_date := m.due_date, reason := e.reason
+            )
+            from marts.missing_reports as m
+            inner join marts.coverage_explained as e using (government_id, report_year)
+            """
+        ).fetchall()
+        (report,) = con.execute(
+            "select struct_pack(government_id, report_year, title, url, body) from marts.annual_reports "
+            "order by government_id, report_year limit 1"
+        ).fetchone()
+        label = con.execute(
+            "select labels.label from marts.report_metrics join marts.metric_labels as labels using (metric) limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    return {"missing": missing[0], "report": report, "metric_label": label[0] if label else None}
+
+
+@pytest.fixture(scope="session")
+def demo_page(demo_data) -> Iterator[CoveragePage]:
+    """``fzzf serve``'s server over the demo's data directory, on 127.0.0.1 and a free port."""
+    with CoveragePage(demo_data, host="127.0.0.1", port=0) as page:
+        yield page
