@@ -1,11 +1,13 @@
 """Write-audit-publish end to end: real landing files, real dbt build, real GX gates, real DuckDB files.
 
-One data directory goes through three builds, as a deployment would:
+One data directory goes through four builds, as a deployment would:
 
 A. clean reports only                      -> published
 B. plus a report whose body kept page chrome -> that record quarantined, the rest published
-C. plus a report whose extracted metrics hold an impossible rate (1000 %) -> the marts gate fails: nothing is
-   published, the previous warehouse stays byte-identical, the failure names the expectation and the row.
+C. plus a report whose extracted metrics hold an impossible rate (1000 %) -> that figure quarantined by the marts
+   gate, the rest published (tests/gates/test_marts_quarantine.py goes further)
+D. a build for a day before any registered report year: coverage is empty -> the marts gate fails: nothing is
+   published, the previous warehouse stays byte-identical, the failure names the expectation.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .helpers import land, query, record, write_registry
 pytestmark = pytest.mark.gates
 
 AS_OF = dt.date(2024, 5, 1)
+EARLY = dt.date(2021, 6, 1)  # before the registry's reports_from year: no government-year is expected
 GOVS = ["g1", "g2", "g3"]
 
 
@@ -71,6 +74,9 @@ def builds(tmp_path_factory):
     land(data, [bad_rate])
     out["C"] = run_build(data, registry, AS_OF, send_alerts=False)
     out["C_sha"] = sha(published_path(data))
+
+    out["D"] = run_build(data, registry, EARLY, send_alerts=False)
+    out["D_sha"] = sha(published_path(data))
     return out
 
 
@@ -105,25 +111,36 @@ def test_chrome_laden_body_is_quarantined_and_the_rest_published(builds):
     assert builds["B_sha"] != builds["A_sha"]
 
 
-def test_critical_failure_does_not_publish_and_keeps_the_previous_warehouse(builds):
+def test_an_impossible_rate_is_quarantined_and_the_rest_published(builds):
     c, data = builds["C"], builds["data"]
-    assert not c.published
-    assert c.failed_step == "marts gate"
-    assert builds["C_sha"] == builds["B_sha"]  # byte-identical
-    assert "expect_column_values_to_be_between(rate_value)" in c.gate_summary
-    assert "1000.0" in c.gate_summary and "metric_id" in c.gate_summary  # a few offending rows, by key
-    # the staged warehouse that failed is still there for inspection, and has the bad row
-    assert query(staged_path(data), "select max(value) from marts.report_metrics where unit = '%'") == [(1000.0,)]
+    assert c.published, c.describe()
+    assert (
+        "expect_column_values_to_be_between(rate_value)" in c.gate_summary and "quarantined: 1 row(s)" in c.gate_summary
+    )
+    [row] = c.marts_quarantined
+    assert row["value"] == "1000.0" and row["sentence"] == "行政机关负责人出庭应诉率达1000%"
+    assert query(published_path(data), "select count(*) from marts.report_metrics where value = 1000") == [(0,)]
+    assert query(published_path(data), "select count(*) from marts.quarantined_rows where is_current") == [(1,)]
+
+
+def test_critical_failure_does_not_publish_and_keeps_the_previous_warehouse(builds):
+    d = builds["D"]
+    assert not d.published
+    assert d.failed_step == "marts gate"
+    assert builds["D_sha"] == builds["C_sha"]  # byte-identical
+    assert "marts_coverage_complete: expect_table_row_count_to_be_between failed" in d.gate_summary
+    # the staged warehouse that failed is still there for inspection
+    assert query(staged_path(builds["data"]), "select count(*) from marts.report_coverage") == [(0,)]
 
 
 def test_failed_gate_result_lists_expectations_and_rows(builds):
     data = builds["data"]
-    result = check_marts(staged_path(data), load_registry(builds["registry"]), AS_OF)
+    result = check_marts(staged_path(data), load_registry(builds["registry"]), EARLY)
     assert not result.success
     [failure] = result.failures
-    assert failure.suite == "marts_report_metrics" and failure.severity == "critical"
-    assert failure.unexpected_count == 1 and failure.rows[0]["rate_value"] == 1000.0
-    assert "poison every average" in result.describe()
+    assert failure.suite == "marts_coverage_complete" and failure.severity == "critical"
+    assert failure.expectation == "expect_table_row_count_to_be_between"
+    assert "clear every dashboard" in result.describe()
 
 
 def test_failed_gate_sends_an_alert(builds):
@@ -143,15 +160,24 @@ def test_every_validation_is_recorded_and_published(builds):
         "marts_coverage_complete",
         "marts_annual_reports",
         "marts_report_metrics",
+        "marts_report_sections",
         "marts_crawl_health",
     } <= suites
-    # builds A, B, C (a direct check_marts call in another test may add more)
-    assert [r["success"] for r in runs if r["suite"] == "marts_report_metrics"][:3] == [True, True, False]
-    failed = next(r for r in runs if r["suite"] == "marts_report_metrics" and not r["success"])
-    assert failed["critical_failed"] == 1 and "rate_value" in failed["failures"][0]
-    # the published warehouse (from build B) carries the runs up to and including B's
+    # builds A, B, C (twice: the run that quarantined, then the one on what remained), D
+    metrics = [r for r in runs if r["suite"] == "marts_report_metrics"]
+    assert [(r["success"], r["failed"], r["quarantined"]) for r in metrics][:5] == [
+        (True, 0, None),
+        (True, 0, None),
+        (True, 1, 1),
+        (True, 0, None),
+        (True, 0, None),
+    ]
+    failed = next(r for r in runs if r["suite"] == "marts_coverage_complete" and not r["success"])
+    assert failed["critical_failed"] == 1 and "expect_table_row_count_to_be_between" in failed["failures"][0]
+    # the published warehouse (from build C) carries the runs up to and including C's
     published = query(published_path(data), "select suite, success from marts.validation_runs")
-    assert len(published) == 2 * 8 and all(ok for _, ok in published)  # builds A and B: 3 landing + 5 marts suites
+    # builds A and B: 3 landing + 6 marts suites; C: one more, the metrics suite run again after the quarantine
+    assert len(published) == 2 * 9 + 10 and all(ok for _, ok in published)
     assert (data / "gx" / "docs" / "index.html").exists()
 
 
@@ -160,7 +186,7 @@ def test_every_validation_is_recorded_and_published(builds):
 
 @pytest.fixture()
 def broken(builds, tmp_path):
-    """A copy of build B's published warehouse and a function that breaks it with one SQL statement."""
+    """A copy of the last published warehouse (build C's) and a function that breaks it with one SQL statement."""
     copy = tmp_path / "build" / "warehouse.duckdb"
     copy.parent.mkdir()
     copy.write_bytes(published_path(builds["data"]).read_bytes())
