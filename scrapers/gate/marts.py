@@ -70,7 +70,8 @@ class GateResult:
     seconds: float = 0.0
     runs: list[SuiteRun] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)  # rows taken out by this gate (marts.quarantined_rows)
-    newly_quarantined: list[dict] = field(default_factory=list)  # of those, the ones no earlier build took out
+    newly_quarantined: list[dict] = field(default_factory=list)  # of those, the ones the last published build held
+    history: list[dict] = field(default_factory=list)  # marts.quarantined_rows as written: kept by a published build
 
     def counts(self) -> str:
         verdict = "passed" if self.success else f"FAILED on {len(self.failures)}"
@@ -113,15 +114,14 @@ def check_marts(
     registry: Registry | Path | str,
     as_of: dt.date,
     data_dir: Path | None = None,
-    *,
-    keep_history: bool = True,
 ) -> GateResult:
     """Run every ``expectations/marts_*.json`` suite against ``warehouse_path``; record each run.
 
     Rows failing a ``row`` expectation of a suite with ``meta.quarantine`` are deleted from ``warehouse_path`` (the
     staged warehouse: this gate is its one writer while the build holds the build lock), the suite runs again on
-    what remains, and ``marts.quarantined_rows`` is written there. ``keep_history`` False (a what-if build): the
-    quarantine history under ``DATA_DIR/gx`` is read, not changed.
+    what remains, and ``marts.quarantined_rows`` is written there from the history under ``DATA_DIR/gx`` and this
+    run; ``result.history`` is that table, for the build to keep once it has published (a build that is not
+    published, or a what-if, must not change what the next build compares with).
     """
     start = time.monotonic()
     if not isinstance(registry, Registry):
@@ -160,7 +160,7 @@ def check_marts(
         result.warnings += [Failure.of(o) for o in run.failed("warning")]
         result.evaluated += len(run.outcomes)
     result.quarantined = taken
-    result.newly_quarantined = _record_quarantine(warehouse_path, data_dir, specs, suites, taken, now, keep_history)
+    result.history, result.newly_quarantined = _record_quarantine(warehouse_path, data_dir, specs, suites, taken, now)
     build_docs(docs_dir(data_dir))
     result.success = not result.failures
     result.runs = runs
@@ -200,9 +200,9 @@ def _run(suite, frame, error, parameters, data_dir) -> SuiteRun:
     return SuiteRun(suite=suite, outcomes=[outcome], rows=0, seconds=time.monotonic() - t0)
 
 
-def _record_quarantine(warehouse_path, data_dir, specs, suites, taken, now, keep_history) -> list[dict]:
-    """Counts in annual_reports, the history file and ``marts.quarantined_rows``; returns the rows first taken out
-    in this build."""
+def _record_quarantine(warehouse_path, data_dir, specs, suites, taken, now) -> tuple[list[dict], list[dict]]:
+    """Counts in annual_reports and ``marts.quarantined_rows``; returns the history after this run and the rows
+    first taken out in it."""
     keys = {spec.table.split(".", 1)[1]: suite.key[0] for suite in suites if (spec := specs[suite.name])}
     con = connect_rw(warehouse_path)
     try:
@@ -214,10 +214,8 @@ def _record_quarantine(warehouse_path, data_dir, specs, suites, taken, now, keep
         history, new = marts_quarantine.merge(
             marts_quarantine.read_history(data_dir), taken, marts_quarantine.still_held_in(con, keys), now
         )
-        if keep_history:
-            marts_quarantine.write_history(data_dir, history)
         marts_quarantine.load(con, history)
         con.execute("checkpoint")  # publish copies the file: fold the WAL in now
     finally:
         con.close()
-    return new
+    return history, new

@@ -15,8 +15,8 @@ changes, so a relaxed rule would never bring the figure back. Taking a row out t
 report's built-from memory, so the next build re-derives the whole report and the gate decides about the row
 again: still wrong, quarantined again; fixed (a new extraction, a corrected rule), published.
 
-The history is ``DATA_DIR/gx/quarantined_rows.jsonl``, rewritten by each build (not by what-if builds), one line
-per row, landed version and expectation: when it was first and last taken out, and when it was released.
+The history is ``DATA_DIR/gx/quarantined_rows.jsonl``, rewritten by each published build (not by what-if builds),
+one line per row, landed version and expectation: when it was first and last taken out, and when it was released.
 """
 
 from __future__ import annotations

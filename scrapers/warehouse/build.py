@@ -202,7 +202,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     result.notes += _unregistered_rows(staged)
 
     with _Timer(result, "marts gate") as step:
-        marts_gate = gate.check_marts(staged, registry, as_of, keep_history=not result.what_if)
+        marts_gate = gate.check_marts(staged, registry, as_of)
         step.counts = marts_gate.counts()
     result.gate_summary = marts_gate.describe()
     result.marts_quarantined = marts_gate.quarantined
@@ -220,6 +220,12 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         step.counts = f"{target} ({target.stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = target
+    if not result.what_if:
+        from scrapers.gate import marts_quarantine
+
+        # What the next build compares with is what was published: a build that stopped, or a what-if, may have
+        # taken out or released rows nobody was told about.
+        marts_quarantine.write_history(data_dir, marts_gate.history)
 
 
 def _shrink_allowed(staged: Path, target: Path, guard: ShrinkGuard, result: BuildResult) -> bool:

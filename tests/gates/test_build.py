@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -39,6 +40,11 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def snapshot(data: Path, build: str) -> Path:
+    """A copy of the published warehouse as ``build`` left it (later builds replace it)."""
+    return shutil.copy(published_path(data), data.parent / f"{data.name}_published_{build}.duckdb")
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     data = tmp_path_factory.mktemp("wap")
@@ -49,6 +55,7 @@ def builds(tmp_path_factory):
     land(data, clean)
     out["A"] = run_build(data, registry, AS_OF, send_alerts=False)
     out["A_sha"] = sha(published_path(data)) if published_path(data).exists() else None
+    out["A_wh"] = snapshot(data, "A")
 
     raw001 = next(SEED_DIR.glob("001_*.txt")).read_text(encoding="utf-8")
     chrome = record("g3", "001", body=raw001)
@@ -56,6 +63,8 @@ def builds(tmp_path_factory):
     land(data, [chrome])
     out["B"] = run_build(data, registry, AS_OF, send_alerts=False)
     out["B_sha"] = sha(published_path(data))
+    out["B_wh"] = snapshot(data, "B")
+    out["B_quarantine"] = quarantine_path(data).read_text(encoding="utf-8")  # build D's landing gate rewrites it
 
     bad_rate = record(
         "g1", "003", report_year=2023, publish_date=dt.date(2024, 3, 20), body=record("g1")["body"] + "\n附：统计表。"
@@ -85,20 +94,20 @@ def test_clean_build_publishes(builds):
     assert a.published, a.describe()
     assert a.quarantined == 0
     assert builds["A_sha"] is not None
-    assert query(published_path(builds["data"]), "select government_id from marts.annual_reports order by 1") == [
+    assert query(builds["A_wh"], "select government_id from marts.annual_reports order by 1") == [
         ("g1",),
         ("g2",),
     ]
 
 
 def test_chrome_laden_body_is_quarantined_and_the_rest_published(builds):
-    b, data = builds["B"], builds["data"]
+    b = builds["B"]
     assert b.published, b.describe()
     assert b.quarantined == 1
-    q = [json.loads(line) for line in quarantine_path(data).read_text(encoding="utf-8").splitlines()]
+    q = [json.loads(line) for line in builds["B_quarantine"].splitlines()]
     assert [x["record_id"] for x in q] == [builds["chrome_id"]]
     assert q[0]["reason"].startswith("page chrome left in the body")
-    wh = published_path(data)
+    wh = builds["B_wh"]
     # analysts see the clean reports, and the held-back one only in marts.quarantine, with its reason
     assert query(wh, "select government_id from marts.annual_reports order by 1") == [("g1",), ("g2",)]
     assert query(wh, "select record_id, reason from marts.quarantine") == [(builds["chrome_id"], q[0]["reason"])]

@@ -1,15 +1,15 @@
 """Issue 22 item 8: one bad figure must not stop every alert. Real landing files, real dbt builds, real GX, real
 DuckDB files, alerts over real HTTP to a webhook receiver on 127.0.0.1.
 
-One data directory, four builds as a deployment would run them:
+One data directory, five builds as a deployment would run them:
 
 1. g1 clean, g2 with a 出庭率 of 150 % and an empty section, g3 never reported -> the figure and the section are
    taken out, the rest is published, g3's missing report is alerted, one notice names government, URL, sentence;
+F. a build whose coverage is untrustworthy (for a day before any registered year: empty) -> blocked, nothing
+   published, and the quarantine history it saw is not what the next build compares with;
 2. the same data again (incremental dbt)     -> still held back, no second notice, history kept;
 3. the rule relaxed to 0-200 %               -> the figure comes back (an incremental mart does not lose it);
 4. the rule back, g2's report re-crawled with 95 % -> the new figure published, the old row released.
-
-Then a coverage-critical failure in a real build still blocks publishing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scrapers import settings
 from scrapers.gate.marts_quarantine import history_path
 from scrapers.landing import Landing, new_run_id
 from scrapers.warehouse.build import run_build
-from scrapers.warehouse.paths import published_path, staged_path
+from scrapers.warehouse.paths import published_path
 
 from .helpers import FETCHED, land, query, record, write_registry
 
@@ -94,6 +94,12 @@ def builds(tmp_path_factory):
         out["q_1"] = query(
             published_path(data), "select quarantine_id, first_quarantined_at from marts.quarantined_rows"
         )
+        out["sha_1"], out["history_1"] = sha(published_path(data)), history_path(data).read_bytes()
+
+        # a coverage-critical failure: a build for a day before any registered year, so coverage is empty
+        out["F"] = run_build(data, registry, dt.date(2021, 6, 1))
+        out["sha_F"], out["history_F"] = sha(published_path(data)), history_path(data).read_bytes()
+        out["failure_F"] = receiver.messages(titled="not published")
 
         out[2] = run_build(data, registry, AS_OF)
         out["notices_2"] = list(quarantine_notices(receiver))
@@ -114,12 +120,6 @@ def builds(tmp_path_factory):
         land(data, [fixed])
         out[4] = run_build(data, registry, AS_OF)
         out["notices_4"] = list(quarantine_notices(receiver))
-        out["sha_4"] = sha(published_path(data))
-
-        # a coverage-critical failure: a build for a day before any registered year, so coverage is empty
-        out[5] = run_build(data, registry, dt.date(2021, 6, 1))
-        out["sha_5"] = sha(published_path(data))
-        out["failure_5"] = receiver.messages(titled="not published")
     return out
 
 
@@ -183,7 +183,7 @@ def test_one_notice_names_government_url_sentence_and_expectation(builds):
 def test_a_second_build_keeps_it_out_without_a_second_notice(builds):
     second, data = builds[2], builds["data"]
     assert second.published, second.describe()
-    assert builds["notices_2"] == builds["notices_1"]  # no new notice
+    assert builds["notices_2"] == builds["notices_1"]  # no new notice, a failed build in between notwithstanding
     assert len(second.marts_quarantined) == 2 and second.marts_newly_quarantined == []
     assert query(published_path(data), "select count(*) from marts.report_metrics where value = 150") == [(0,)]
 
@@ -216,9 +216,12 @@ def test_a_fixed_figure_is_published_and_the_old_row_released(builds):
 
 
 def test_a_coverage_critical_failure_still_blocks(builds):
-    fifth, data = builds[5], builds["data"]
-    assert not fifth.published and fifth.failed_step == "marts gate"
-    assert "marts_coverage_complete" in fifth.gate_summary
-    assert builds["sha_5"] == builds["sha_4"]  # the published warehouse is byte-identical
-    assert any("marts gate failed" in m for m in builds["failure_5"])
-    assert query(staged_path(data), "select count(*) from marts.report_coverage") == [(0,)]
+    failed = builds["F"]
+    assert not failed.published and failed.failed_step == "marts gate"
+    assert "marts_coverage_complete" in failed.gate_summary
+    assert builds["sha_F"] == builds["sha_1"]  # the published warehouse is byte-identical
+    [notice] = builds["failure_F"]
+    assert "marts gate failed" in notice and "marts_coverage_complete" in notice
+    # its gate saw none of g2's rows (nothing landed is due that day) and would have called them released: a build
+    # that is not published leaves the history alone, so build 2 does not announce them again
+    assert builds["history_F"] == builds["history_1"]
