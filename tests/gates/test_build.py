@@ -247,3 +247,16 @@ def test_a_warning_reports_without_blocking(broken):
     assert result.success
     assert [w.suite for w in result.warnings] == ["marts_crawl_health"]
     assert "warning: marts_crawl_health" in result.describe()
+
+
+def test_a_bad_figure_is_taken_out_of_the_copy_and_the_gate_passes(broken):
+    result = broken(
+        "update marts.report_metrics set value = -3 where metric_id = "
+        "(select min(metric_id) from marts.report_metrics where unit <> '%')"
+    )
+    assert result.success, result.describe()
+    [row] = result.quarantined
+    assert row["expectation"] == "expect_column_values_to_be_between(value)" and row["value"] == "-3.0"
+    assert row["reason"] == "negative figure" and row["government_name"] and row["url"] and row["sentence"]
+    [run] = [r for r in result.runs if r.suite.name == "marts_report_metrics"]
+    assert not run.failed()  # the run that counts is the one on what remains

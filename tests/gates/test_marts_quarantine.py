@@ -225,3 +225,15 @@ def test_a_coverage_critical_failure_still_blocks(builds):
     # its gate saw none of g2's rows (nothing landed is due that day) and would have called them released: a build
     # that is not published leaves the history alone, so build 2 does not announce them again
     assert builds["history_F"] == builds["history_1"]
+
+
+def test_a_quarantine_spec_without_its_context_is_refused_naming_the_file(tmp_path):
+    from scrapers.gate.marts_quarantine import spec_of
+    from scrapers.gate.suites import SuiteError, load_suite
+
+    suite = json.loads((settings.EXPECTATIONS_DIR / "marts_report_metrics.json").read_text(encoding="utf-8"))
+    del suite["meta"]["quarantine"]["context"]
+    path = tmp_path / "marts_report_metrics.json"
+    path.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SuiteError, match=r"marts_report_metrics\.json: meta\.quarantine needs 'table'"):
+        spec_of(load_suite(path))
