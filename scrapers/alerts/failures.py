@@ -64,7 +64,7 @@ def notify_quarantine(data_dir: Path | str, result: Any) -> Delivery:
     sentence the figure was read from and the expectation it failed (``run_build`` calls this with its
     ``BuildResult``). Rows taken out again by later builds are in ``marts.quarantined_rows``, not in a new notice.
     """
-    from scrapers.gate.marts_quarantine import describe_row
+    from scrapers.gate.marts_quarantine import describe_rows
 
     rows = result.marts_newly_quarantined
     title = f"fzzf build as of {result.as_of}: {len(rows)} row(s) quarantined by the marts gate, the rest published"
@@ -72,7 +72,7 @@ def notify_quarantine(data_dir: Path | str, result: Any) -> Delivery:
         [
             "Taken out of the published marts (the reports and their coverage stay); see marts.quarantined_rows and",
             "expectations/README.md, 'When the marts gate fails'.",
-            *(describe_row(r) for r in rows),
+            *describe_rows(rows),
         ]
     )
     return deliver(data_dir, "marts_quarantine", title, body, "warning")

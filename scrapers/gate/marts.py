@@ -88,7 +88,9 @@ class GateResult:
         lines += [f"  critical: {f.describe()}" for f in self.failures]
         if self.quarantined:
             lines.append(f"  quarantined: {len(self.quarantined)} row(s) taken out of the marts, the rest goes on")
-            lines += ["    " + marts_quarantine.describe_row(r).replace("\n", "\n    ") for r in self.quarantined]
+            lines += [
+                "    " + text.replace("\n", "\n    ") for text in marts_quarantine.describe_rows(self.quarantined)
+            ]
         lines += [f"  warning: {w.describe()}" for w in self.warnings]
         return "\n".join(lines)
 

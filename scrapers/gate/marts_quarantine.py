@@ -33,6 +33,7 @@ from scrapers.gate.suites import Outcome, Suite, SuiteError, _plain
 from scrapers.landing import atomic_write_bytes, iso
 
 TABLE = "marts.quarantined_rows"
+ROWS_NAMED = 20  # rows a notice or a gate summary names; the rest are counted (all are in marts.quarantined_rows)
 
 # The columns of marts.quarantined_rows, in order: ids, strings, numbers, booleans, timestamps.
 COLUMNS: dict[str, str] = {
@@ -249,6 +250,15 @@ def load(con, rows: list[dict]) -> None:
             f"insert into {TABLE} values ({', '.join('?' for _ in COLUMNS)})",
             [[r.get(c) for c in COLUMNS] for r in rows],
         )
+
+
+def describe_rows(rows: list[dict]) -> list[str]:
+    """``describe_row`` for the first ``ROWS_NAMED`` rows, then how many more: an extractor bug that misreads a
+    figure in every report must not turn one notice into thousands of lines."""
+    lines = [describe_row(r) for r in rows[:ROWS_NAMED]]
+    if len(rows) > ROWS_NAMED:
+        lines.append(f"... and {len(rows) - ROWS_NAMED} more row(s): select * from {TABLE} where is_current")
+    return lines
 
 
 def describe_row(row: dict) -> str:
