@@ -59,6 +59,25 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     return deliver(data_dir, "build_failure", title, result.describe(), "failure")
 
 
+def notify_quarantine(data_dir: Path | str, result: Any) -> Delivery:
+    """Tell the data engineers, once, which rows a published build's marts gate took out: government, URL, the
+    sentence the figure was read from and the expectation it failed (``run_build`` calls this with its
+    ``BuildResult``). Rows taken out again by later builds are in ``marts.quarantined_rows``, not in a new notice.
+    """
+    from scrapers.gate.marts_quarantine import describe_rows
+
+    rows = result.marts_newly_quarantined
+    title = f"fzzf build as of {result.as_of}: {len(rows)} row(s) quarantined by the marts gate, the rest published"
+    body = "\n".join(
+        [
+            "Taken out of the published marts (the reports and their coverage stay); see marts.quarantined_rows and",
+            "expectations/README.md, 'When the marts gate fails'.",
+            *describe_rows(rows),
+        ]
+    )
+    return deliver(data_dir, "marts_quarantine", title, body, "warning")
+
+
 def notify_failure(context: dict[str, Any]) -> Delivery:
     """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
     title, body = failure_message(context)

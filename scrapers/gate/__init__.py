@@ -6,6 +6,8 @@ Public API (used by ``scrapers.warehouse.build`` and the Airflow tasks):
   ``DATA_DIR/build/quarantine.jsonl`` (dbt's staging excludes those record ids), records the run.
 - ``check_marts(warehouse_path, registry, as_of) -> GateResult``: validates the staged warehouse; ``.success``
   is False when a critical expectation failed; ``.failures``/``.describe()`` say which, with offending rows.
+  Rows failing a ``row`` expectation of a suite with ``meta.quarantine`` are taken out of the staged warehouse
+  into ``marts.quarantined_rows`` instead (``.quarantined``; ``scrapers.gate.marts_quarantine``).
 - ``record_validation(data_dir, suite, success, evaluated, failed, as_of, ...)``: append to
   ``DATA_DIR/gx/validation_runs.jsonl``; ``load_validation_runs(data_dir, warehouse_path)`` copies that log into
   ``marts.validation_runs`` of the staged warehouse before publish.

@@ -5,7 +5,8 @@ that builds the frame it validates (derived columns such as ``cjk_share`` are co
 ``key`` columns that identify an offending row. Every expectation carries ``meta.severity`` and ``meta.why``:
 
 - ``critical``: a failure blocks the build (marts: nothing is published);
-- ``row``: the offending rows are quarantined and the rest goes on (landing);
+- ``row``: the offending rows are quarantined and the rest goes on (landing records; on the marts, rows of a
+  suite with ``meta.quarantine``, see ``scrapers.gate.marts_quarantine``; elsewhere it blocks like ``critical``);
 - ``warning``: reported and recorded, never blocking.
 
 GX's SQL datasource is broken on DuckDB (../shared/notes/stack.md), so frames are read with DuckDB and validated

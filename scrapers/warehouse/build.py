@@ -44,6 +44,8 @@ class BuildResult:
     what_if: bool = False
     registry: Path | None = None
     notes: list[str] = field(default_factory=list)  # things a data engineer must see: dropped rows, moved files
+    marts_quarantined: list[dict] = field(default_factory=list)  # rows the marts gate took out (marts.quarantined_rows)
+    marts_newly_quarantined: list[dict] = field(default_factory=list)  # of those, first taken out by this build
 
     def describe(self) -> str:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -146,8 +148,11 @@ def run_build(
     if what_if:
         return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
-        failures.notify_build_failure(data_dir, result)
-    elif send_alerts:
+        failures.notify_build_failure(data_dir, result)  # its body lists any rows the marts gate took out
+        return result
+    if result.marts_newly_quarantined:
+        failures.notify_quarantine(data_dir, result)
+    if send_alerts:
         with _Timer(result, "alerts") as step:
             result.alert_summary = missing.send_missing_alerts(data_dir, as_of).describe()
             step.counts = result.alert_summary.partition(": ")[2]
@@ -200,6 +205,8 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         marts_gate = gate.check_marts(staged, registry, as_of)
         step.counts = marts_gate.counts()
     result.gate_summary = marts_gate.describe()
+    result.marts_quarantined = marts_gate.quarantined
+    result.marts_newly_quarantined = marts_gate.newly_quarantined
     gate.load_validation_runs(data_dir, staged)
     if not marts_gate.success:
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
@@ -213,6 +220,12 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         step.counts = f"{target} ({target.stat().st_size / 1e6:.1f} MB)"
     result.published = True
     result.warehouse = target
+    if not result.what_if:
+        from scrapers.gate import marts_quarantine
+
+        # What the next build compares with is what was published: a build that stopped, or a what-if, may have
+        # taken out or released rows nobody was told about.
+        marts_quarantine.write_history(data_dir, marts_gate.history)
 
 
 def _shrink_allowed(staged: Path, target: Path, guard: ShrinkGuard, result: BuildResult) -> bool:
