@@ -25,7 +25,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     """``default_args`` shared by the DAGs: owner, retries with exponential backoff, the failure notifier."""
     import os
 
-    from scrapers.alerts.failures import failure_notifier
+    from scrapers.alerts.failures import failure_notifier, recovery_notifier
 
     return {
         "owner": "data-eng",
@@ -34,6 +34,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
         "retry_exponential_backoff": True,
         "max_retry_delay": max_retry_delay,
         "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
+        "on_success_callback": [recovery_notifier()],  # the resolved line for a failure that was alerted
     }
 
 

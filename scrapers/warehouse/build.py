@@ -147,7 +147,9 @@ def run_build(
         return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
         failures.notify_build_failure(data_dir, result)
-    elif send_alerts:
+        return result
+    failures.notify_build_published(data_dir, result)  # the resolved line, when earlier builds failed
+    if send_alerts:
         with _Timer(result, "alerts") as step:
             result.alert_summary = missing.send_missing_alerts(data_dir, as_of).describe()
             step.counts = result.alert_summary.partition(": ")[2]
