@@ -201,10 +201,12 @@ def cmd_crawl(args) -> int:
     registry = with_found_portals(_load_registry(args), settings.data_dir(args.data_dir))
     governments = registry.select(args.only)
 
+    from scrapers.collect.contact import check_contact
     from scrapers.collect.crawl import run_crawl
     from scrapers.registry.record import record
 
     politeness = _politeness(args)
+    check_contact(politeness, [u for g in governments for u in g.crawl_urls])  # refused before anything is written
     data_dir = settings.data_dir(args.data_dir)
     changed = record(data_dir, registry)  # the build must know which registry these landing files belong to
     if changed:

@@ -12,6 +12,7 @@ is the alert state's ``failures`` key (``scrapers.alerts.state``).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -66,13 +67,23 @@ def remind_days() -> int:
 
 def failure_key(context: dict[str, Any]) -> str:
     """What a task failure is about, the same on every run: ``crawl:<government id>`` for a crawl task (it puts its
-    government in the context), else ``task:<dag_id>.<task_id>``."""
+    government in the context), else ``task:<dag_id>.<task_id>`` (with ``[<map index>]`` for a mapped one, e.g.
+    one province of the resolve DAG: one province failing is not another's)."""
     government = context.get("government_id")
     if government:
         return f"crawl:{government}"
+    return f"task:{_task_name(context)}"
+
+
+def _task_name(context: dict[str, Any]) -> str:
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
-    return f"task:{dag_id}.{getattr(ti, 'task_id', '?')}"
+    name = f"{dag_id}.{getattr(ti, 'task_id', '?')}"
+    map_index = getattr(ti, "map_index", -1)
+    if map_index not in (None, -1):
+        # the rendered index (map_index_template: the province) outlives a registry reordering; the number does not
+        name += f"[{getattr(ti, 'rendered_map_index', None) or map_index}]"
+    return name
 
 
 def describe_key(key: str) -> str:
@@ -166,12 +177,14 @@ def report_recovered(
     nothing to resolve (the usual case: called on every success, it reads the state without taking the lock)."""
     data_dir = Path(data_dir)
     path = state_path(data_dir)
-    try:
-        if not any(which(k, r) for k, r in load_state(path).get("failures", {}).items()):
+    try:  # a plain read: the state is written atomically, and an unreadable one is load_state's, under the lock
+        failing = json.loads(path.read_text(encoding="utf-8")).get("failures") or {}
+        if not any(which(k, r) for k, r in failing.items()):
             return None
-    except (OSError, ValueError) as exc:  # a success must never fail on the alert state; the failure path reports it
-        log.error("cannot read the alert state %s to resolve failures: %s", path, exc)
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError, AttributeError):
+        pass
     urls, channels = _channels(urls)
     now, today = utcnow().isoformat(), clock.today()
     total = Delivery(channels=len(urls))
@@ -245,10 +258,7 @@ def notify_success(context: dict[str, Any]) -> Delivery | None:
     the build task also succeeds for a what-if, which publishes nothing)."""
     key = failure_key(context)
     ti = context.get("ti") or context.get("task_instance")
-    label = getattr(ti, "task_id", "?")
-    if getattr(ti, "map_index", -1) not in (None, -1):
-        label += f"[{ti.map_index}]"
-    how = f"{getattr(ti, 'dag_id', '?')}.{label} succeeded in run {getattr(ti, 'run_id', None) or context.get('run_id', '?')}"
+    how = f"{_task_name(context)} succeeded in run {getattr(ti, 'run_id', None) or context.get('run_id', '?')}"
     return report_recovered(settings.data_dir(), lambda k, r: k == key and not r.get("build"), how)
 
 

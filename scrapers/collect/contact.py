@@ -52,9 +52,15 @@ def public_hosts(urls: Iterable[str], politeness: Politeness) -> list[str]:
 
 
 def require_contact(politeness: Politeness, urls: Iterable[str] | None, what: str = "crawl") -> None:
+    """``check_contact``, then log the User-Agent the ``what`` sends."""
+    check_contact(politeness, urls, what)
+    log.info("%s with User-Agent: %s", what, politeness.user_agent)
+
+
+def check_contact(politeness: Politeness, urls: Iterable[str] | None, what: str = "crawl") -> None:
     """Refuse (``SettingsError``) a ``what`` that would reach a public host with the placeholder contact in the
-    User-Agent; log the User-Agent used. ``urls``: where it starts (every government's crawl URLs); None when the
-    hosts are found on the way (registry resolve): then only a run allowed private hosts is not a real one."""
+    User-Agent. ``urls``: where it starts (every government's crawl URLs); None when the hosts are found on the way
+    (registry resolve): then only a run allowed private hosts is not a real one."""
     agent = politeness.user_agent
     if has_placeholder_contact(agent):
         if urls is None:
@@ -68,4 +74,3 @@ def require_contact(politeness: Politeness, urls: Iterable[str] | None, what: st
                 "Set FZZF_CONTACT to your e-mail address or a URL (e.g. FZZF_CONTACT=data-team@your-org.cn; see "
                 ".env.example), or FZZF_USER_AGENT to a whole User-Agent with a contact"
             )
-    log.info("%s with User-Agent: %s", what, agent)

@@ -72,11 +72,12 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     from scrapers.registry.record import record
 
     registry = _crawl_registry()
+    # before any crawl task runs and before anything is written
+    require_contact(settings.Politeness(), [u for g in registry.select(only or None) for u in g.crawl_urls])
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
     selected = registry.select(only or None)
     governments = [g for g in selected if g.crawl_urls]  # no URL known: nothing to crawl, coverage says unknown
-    require_contact(settings.Politeness(), [u for g in governments for u in g.crawl_urls])  # before any task runs
     log.info("crawl plan: %d government(s), landing run %s; %d skipped (no list or report URL known)",
              len(governments), run_id, len(selected) - len(governments))  # fmt: skip
     return [{"government_id": g.id, "run_id": run_id} for g in governments]

@@ -49,7 +49,7 @@ def test_a_crawl_of_real_portals_with_the_placeholder_contact_refuses_to_start(t
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "placeholder contact" in proc.stderr and "FZZF_CONTACT" in proc.stderr
     assert "www.fzzf-portal.invalid" in proc.stderr and PLACEHOLDER_CONTACT in proc.stderr
-    assert not (tmp_path / "data" / "landing").exists()  # refused before anything was landed
+    assert not (tmp_path / "data").exists()  # refused before anything was written
 
     # With a contact it starts (and logs the User-Agent it sends); the portal that does not exist then fails.
     proc = fzzf("crawl", "--registry", str(registry), env={**env, "FZZF_CONTACT": "data-team@fzzf.test"}, cwd=tmp_path)
@@ -82,6 +82,7 @@ def test_the_collect_dags_plan_refuses_too(tmp_path, monkeypatch):
     monkeypatch.setenv("FZZF_DATA_DIR", str(tmp_path / "data"))
     with pytest.raises(SettingsError, match="FZZF_CONTACT"):
         plan_crawl()
+    assert not (tmp_path / "data").exists()
     monkeypatch.setenv("FZZF_USER_AGENT", "statistik-bot/2 (+mailto:ops@fzzf.test)")
     assert [p["government_id"] for p in plan_crawl()] == ["330100"]
 
