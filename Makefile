@@ -24,6 +24,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@# cosmos left the runtime deps (the bench extra has it): a venv made before keeps no Airflow plugin it never needs
+	$(BIN)/pip uninstall -q -y astronomer-cosmos 2>/dev/null || true
 	$(BIN)/pip check
 	rm -f $(VENV)/.installed*
 	touch $(STAMP)
@@ -69,7 +71,9 @@ DOCS_PORT ?= 8081
 docs: venv
 	$(BIN)/fzzf docs --data-dir $(PUBLISHED_DATA_DIR) --port $(DOCS_PORT)
 
+# The bench extra (astronomer-cosmos, for bench/dbt_orchestration.py) on top of the venv; `make venv` removes it again.
 bench: venv
+	$(BIN)/pip install -q -e '.[dev,bench]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/warehouse.py

@@ -11,6 +11,7 @@ Lands the demo portal's reports, then times, on the same landing files:
 ``dag.test()`` runs tasks in one process, so (2) and (3) leave out what a real executor adds per task (a process, an
 Execution API round trip, a Celery message); the task count says how often (3) would pay it.
 
+    .venv/bin/pip install -e '.[dev,bench]'   # astronomer-cosmos is the bench extra, not a runtime dependency
     .venv/bin/python bench/dbt_orchestration.py
 """
 
@@ -103,6 +104,12 @@ bench_cosmos()
 
 
 def main() -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("cosmos") is None:
+        print("bench/dbt_orchestration.py needs astronomer-cosmos, the bench extra: "
+              ".venv/bin/pip install -e '.[dev,bench]' (make bench installs it)", file=sys.stderr)  # fmt: skip
+        return 2
     import datetime as dt
 
     from scrapers.collect.crawl import run_crawl

@@ -52,10 +52,13 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fzzf", description=__doc__.splitlines()[0])
+    # The docstring's first line in plain text: a terminal prints reST's ``quotes`` as they are.
+    parser = argparse.ArgumentParser(prog="fzzf", description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="the step to run; fzzf COMMAND --help for its options"
+    )
 
     p = sub.add_parser("crawl", help="discover, fetch, extract and land reports")
     _add_common(p)
@@ -79,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay", type=float, help="seconds between requests to one host (default $FZZF_DELAY or 1)")
 
     p = sub.add_parser("extract", help="extract saved pages; prints one JSON object per file (JSON Lines)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a saved HTML page")
     p.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
 
     p = sub.add_parser("build", help="dbt build, quality gate, publish")
@@ -119,23 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="send alerts for reports that became missing since the last alert, and the weekly cannot-verify digest",
     )
     _add_common(p, registry=False)
-    p.add_argument("--as-of", type=_date)
+    p.add_argument("--as-of", type=_date, help="today in Beijing (the default); alerts are only sent for today")
 
     p = sub.add_parser("explain", help="why one government's report for one year is (not) in the warehouse")
-    p.add_argument("government_id", metavar="GOV_ID")
+    p.add_argument("government_id", metavar="GOV_ID", help="the government's id in the registry")
     p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
     _add_common(p, crawled_registry=True)
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("report", help="one report's clean text and metadata, from the published warehouse")
-    p.add_argument("government_id", metavar="GOV_ID")
+    p.add_argument("government_id", metavar="GOV_ID", help="the government's id in the registry")
     p.add_argument("year", type=int, metavar="YEAR", help="the report year (the year the report covers)")
     _add_common(p, registry=False)
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("export", help="write one mart of the published warehouse as CSV or Parquet")
     p.add_argument("mart", metavar="MART", help="a table of schema marts, e.g. report_coverage")
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default: csv)")
     p.add_argument("--out", metavar="PATH", help="file to write (default: ./MART.FORMAT)")
     _add_common(p, registry=False)
 
@@ -154,8 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
     p = sub.add_parser("registry", help="validate a registry file and summarise it")
-    p.add_argument("--registry")
-    actions = p.add_subparsers(dest="registry_command", metavar="ACTION")
+    p.add_argument("--registry", help="registry YAML (default: $FZZF_REGISTRY, else the one shipped with fzzf)")
+    actions = p.add_subparsers(
+        dest="registry_command", metavar="ACTION", help="what to do (none: validate and summarise the registry)"
+    )
     r = actions.add_parser("resolve", help="find and verify each government's portal (provinces, prefectures, "
                            "counties), keep them in the data directory for the next crawl")  # fmt: skip
     # SUPPRESS: an absent --registry after `resolve` must not reset the one given before it.
@@ -178,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
 
     p = sub.add_parser("airflow", help="airflow standalone with the project's DAGs on 127.0.0.1:8080")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=8080, help="the port of the Airflow UI and API (default: 8080)")
     return parser
 
 
@@ -206,10 +211,12 @@ def cmd_crawl(args) -> int:
     registry = with_found_portals(_load_registry(args), settings.data_dir(args.data_dir))
     governments = registry.select(args.only)
 
+    from scrapers.collect.contact import check_contact
     from scrapers.collect.crawl import run_crawl
     from scrapers.registry.record import record
 
     politeness = _politeness(args)
+    check_contact(politeness, [u for g in governments for u in g.crawl_urls])  # refused before anything is written
     data_dir = settings.data_dir(args.data_dir)
     changed = record(data_dir, registry)  # the build must know which registry these landing files belong to
     if changed:

@@ -12,7 +12,24 @@ DEFAULT_REGISTRY = PACKAGE_DIR / "data" / "registry.yaml"
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 EXPECTATIONS_DIR = REPO_DIR / "expectations"
 
-USER_AGENT = "fzzf/0.1 (+https://github.com/fzzf/fzzf; mailto:fzzf-crawler@example.org) rule-of-law report collector"
+# The contact a portal's operator can reach the crawl's owner by. The shipped one is a placeholder: a crawl of real
+# portals refuses to start with it (scrapers.collect.contact); set FZZF_CONTACT (or the whole FZZF_USER_AGENT).
+PLACEHOLDER_CONTACT = "fzzf-crawler@example.org"
+USER_AGENT = f"fzzf/0.1 (+https://github.com/fzzf/fzzf; mailto:{PLACEHOLDER_CONTACT}) rule-of-law report collector"
+
+
+def user_agent() -> str:
+    """``FZZF_USER_AGENT`` as given, else fzzf's with ``FZZF_CONTACT`` (an e-mail address or a URL) as contact, else
+    fzzf's with the placeholder contact."""
+    explicit = os.environ.get("FZZF_USER_AGENT", "").strip()
+    if explicit:
+        return explicit
+    contact = os.environ.get("FZZF_CONTACT", "").strip()
+    if not contact:
+        return USER_AGENT
+    if "://" not in contact and not contact.startswith("mailto:"):
+        contact = "mailto:" + contact
+    return f"fzzf/0.1 (+https://github.com/fzzf/fzzf; {contact}) rule-of-law report collector"
 
 
 class SettingsError(ValueError):
@@ -88,7 +105,7 @@ class Politeness:
     obey_robots: bool = field(default_factory=lambda: _env_bool("FZZF_OBEY_ROBOTS", True))
     allow_private_hosts: bool = field(default_factory=lambda: _env_bool("FZZF_ALLOW_PRIVATE_HOSTS", False))
     workers: int = field(default_factory=lambda: _env_int("FZZF_WORKERS", 16))  # governments crawled at once
-    user_agent: str = field(default_factory=lambda: os.environ.get("FZZF_USER_AGENT", USER_AGENT))
+    user_agent: str = field(default_factory=user_agent)  # FZZF_USER_AGENT, else built with FZZF_CONTACT
 
 
 @dataclass(frozen=True)
@@ -110,7 +127,9 @@ class BrowserSettings:
     enabled: bool = field(default_factory=lambda: _env_bool("FZZF_BROWSER", True))  # off: such pages are unknown
     chromium: str = field(default_factory=lambda: os.environ.get("FZZF_CHROMIUM", ""))  # "": the OS package's
     timeout: float = field(default_factory=lambda: _env_float("FZZF_BROWSER_TIMEOUT", 30.0))  # one page, seconds
-    max_mb: int = field(default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024))  # Chromium's PSS: restarted above
+    max_mb: int = field(
+        default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024)
+    )  # Chromium's PSS: restarted above
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,32 @@
 """Pipeline failures to the data engineers: a failed task or gate (Airflow ``on_failure_callback``) and a build
-that was not published, each one notice with what failed and where to look."""
+that was not published, each one notice with what failed and where to look.
+
+A failure that lasts is one problem, not one notice per run (``scrapers.alerts.dedupe``): each channel gets it
+once when it starts, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` (7) days while it keeps failing, and a
+resolved line when it recovers. What a failure is about (its key, ``failure_key``): the government of a failed
+crawl task, else the DAG's task; for a build outside Airflow, the step that failed. A crawl task, or any task,
+recovers when it succeeds again (``on_success_callback``); a build recovers when a build is published. The state
+is the alert state's ``failures`` key (``scrapers.alerts.state``).
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scrapers import settings
-from scrapers.alerts.channels import Delivery, deliver, in_airflow_task
+from scrapers import clock, settings
+from scrapers.alerts import dedupe
+from scrapers.alerts.channels import Delivery, channel_urls, deliver, in_airflow_task
+from scrapers.alerts.state import STATE_VERSION, alerts_lock, channel_id, load_state, save_state, state_path
+from scrapers.landing import utcnow
 
 log = logging.getLogger("fzzf.alerts")
+
+ENV_REMIND_DAYS = "FZZF_FAILURE_REMIND_DAYS"  # days between two reminders of a failure that lasts; 0: none
 
 
 class GateFailed(Exception):
@@ -46,8 +61,173 @@ def failure_message(context: dict[str, Any]) -> tuple[str, str]:
     return title, body
 
 
+def remind_days() -> int:
+    return settings._env_int(ENV_REMIND_DAYS, 7)
+
+
+def failure_key(context: dict[str, Any]) -> str:
+    """What a task failure is about, the same on every run: ``crawl:<government id>`` for a crawl task (it puts its
+    government in the context), else ``task:<dag_id>.<task_id>`` (with ``[<map index>]`` for a mapped one, e.g.
+    one province of the resolve DAG: one province failing is not another's)."""
+    government = context.get("government_id")
+    if government:
+        return f"crawl:{government}"
+    return f"task:{_task_name(context)}"
+
+
+def _task_name(context: dict[str, Any]) -> str:
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
+    name = f"{dag_id}.{getattr(ti, 'task_id', '?')}"
+    map_index = getattr(ti, "map_index", -1)
+    if map_index not in (None, -1):
+        # the rendered index (map_index_template: the province) outlives a registry reordering; the number does not
+        name += f"[{getattr(ti, 'rendered_map_index', None) or map_index}]"
+    return name
+
+
+def describe_key(key: str) -> str:
+    kind, _, what = key.partition(":")
+    return {"crawl": f"crawl of {what}", "build": f"build ({what})"}.get(kind, what)
+
+
+def _is_build_failure(exc: BaseException | None) -> bool:
+    # The build task raises these (scrapers.orchestration.tasks); by name, as failure_message does, since the
+    # task module imports this one. A build failure recovers only when a build is published.
+    return exc is not None and any(c.__name__ in ("GateFailed", "BuildFailed") for c in type(exc).__mro__)
+
+
+def _channels(urls: list[str] | None) -> tuple[list[str], list[tuple[str, str | None]]]:
+    urls = channel_urls() if urls is None else urls
+    return urls, [(channel_id(u), u) for u in urls] or [(channel_id(None), None)]
+
+
+def _add(total: Delivery, delivery: Delivery) -> None:
+    total.sent += delivery.sent
+    total.failed += delivery.failed
+    total.filed = total.filed or delivery.filed
+
+
+def report_failure(
+    data_dir: Path | str,
+    key: str,
+    title: str,
+    body: str,
+    kind: str,
+    *,
+    build: bool = False,
+    urls: list[str] | None = None,
+) -> Delivery | None:
+    """Record one failure of ``key`` and tell each channel what it is owed: the notice when the failure is new to
+    it, a reminder when it was last told ``FZZF_FAILURE_REMIND_DAYS`` days ago or more (by ``clock.today()``),
+    else nothing (the log still has the failure). None when no channel was owed anything."""
+    data_dir = Path(data_dir)
+    urls, channels = _channels(urls)
+    every, today, now = remind_days(), clock.today(), utcnow().isoformat()
+    total = Delivery(channels=len(urls))
+    with alerts_lock(data_dir):
+        path = state_path(data_dir)
+        state = load_state(path)
+        failing: dict[str, dict[str, Any]] = state.setdefault("failures", {})
+        record = failing.get(key)
+        if record is None or record.get("recovered_at"):  # new, or failing again after it recovered
+            record = failing[key] = {"title": title, "since": now, "since_day": today.isoformat(), "failures": 0}
+        record.update(failures=record["failures"] + 1, last_at=now, last_title=title)
+        if build:
+            record["build"] = True
+        for cid, url in channels:
+            what = dedupe.due(record, cid, today, every)
+            if what is None:
+                continue
+            text = (title, body) if what == dedupe.FIRST else _reminder(record, title, body, cid, every)
+            delivery = deliver(data_dir, kind, *text, "failure", urls=[url] if url else [])
+            _add(total, delivery)
+            if delivery.delivered:  # told only once the channel took it; a refused one is owed it next time
+                dedupe.mark(record, what, cid, now, today)
+        state.update(version=STATE_VERSION, updated_at=now)
+        state.pop("recovered_from", None)
+        save_state(path, state)
+    if not (total.sent or total.failed or total.filed):
+        log.warning(
+            "%s: failing since %s (%d failures), already alerted; reminded every %s\n%s",
+            title, record["since"], record["failures"], f"{every} days" if every else "never (FZZF_FAILURE_REMIND_DAYS=0)",
+            body,
+        )  # fmt: skip
+        return None
+    return total
+
+
+def _reminder(record: dict[str, Any], title: str, body: str, cid: str, every: int) -> tuple[str, str]:
+    told = dedupe.last_told(record, cid)
+    head = (
+        f"Reminder: still failing since {record['since']} ({record['failures']} failures so far); last told on "
+        f"{told}. Reminded at most every {every} days until it recovers. The latest failure:"
+    )
+    return f"{title} (still failing since {record['since_day']})", f"{head}\n\n{body}"
+
+
+def report_recovered(
+    data_dir: Path | str,
+    which: Callable[[str, dict[str, Any]], bool],
+    how: str,
+    urls: list[str] | None = None,
+) -> Delivery | None:
+    """The failures ``which(key, record)`` picks have recovered (``how`` says what worked): the channels that had
+    their notice get one resolved line each; the records go once every such channel has it. None when there was
+    nothing to resolve (the usual case: called on every success, it reads the state without taking the lock)."""
+    data_dir = Path(data_dir)
+    path = state_path(data_dir)
+    try:  # a plain read: the state is written atomically, and an unreadable one is load_state's, under the lock
+        failing = json.loads(path.read_text(encoding="utf-8")).get("failures") or {}
+        if not any(which(k, r) for k, r in failing.items()):
+            return None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, AttributeError):
+        pass
+    urls, channels = _channels(urls)
+    now, today = utcnow().isoformat(), clock.today()
+    total = Delivery(channels=len(urls))
+    with alerts_lock(data_dir):
+        state = load_state(path)
+        failing: dict[str, dict[str, Any]] = state.setdefault("failures", {})
+        keys = sorted(k for k, r in failing.items() if which(k, r))
+        for key in keys:
+            failing[key].setdefault("recovered_at", now)
+            failing[key].setdefault("recovered", how)
+        for cid, url in channels:
+            owed = [k for k in keys if dedupe.resolved_due(failing[k], cid)]
+            if not owed:
+                continue
+            title = (
+                f"fzzf resolved: {describe_key(owed[0])}" if len(owed) == 1 else f"fzzf resolved: {len(owed)} failures"
+            )
+            lines = [_resolved_line(k, failing[k], today) for k in owed]
+            delivery = deliver(
+                data_dir, "failure_resolved", title, "\n".join(lines), "success", urls=[url] if url else []
+            )
+            _add(total, delivery)
+            for k in owed[: delivery.taken(len(lines))]:
+                dedupe.mark(failing[k], "resolved", cid, now)
+        live = {cid for cid, _ in channels}
+        for key in keys:
+            if dedupe.closed(failing[key], live):
+                failing.pop(key)
+        state.update(version=STATE_VERSION, updated_at=now)
+        save_state(path, state)
+    return total if (total.sent or total.failed or total.filed) else None
+
+
+def _resolved_line(key: str, record: dict[str, Any], today) -> str:
+    return (
+        f"resolved: {describe_key(key)}: {record['recovered']} on {today}; failing since {record['since_day']} "
+        f"({record['failures']} failures; first notice: {record['title']})"
+    )
+
+
 def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
-    """Tell the data engineers a build was not published (``run_build`` calls this with its ``BuildResult``).
+    """Tell the data engineers a build was not published (``run_build`` calls this with its ``BuildResult``), once
+    per failed step until a build is published (``notify_build_published``).
 
     Inside an Airflow task the failed task's own ``on_failure_callback`` sends the notice, with the DAG, run and log
     link this function cannot know; sending here too would say the same thing twice.
@@ -56,7 +236,8 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     if in_airflow_task():
         log.warning("%s (the task's failure callback notifies)\n%s", title, result.describe())
         return None
-    return deliver(data_dir, "build_failure", title, result.describe(), "failure")
+    key = f"build:{result.failed_step}"
+    return report_failure(data_dir, key, title, result.describe(), "build_failure", build=True)
 
 
 def notify_quarantine(data_dir: Path | str, result: Any) -> Delivery:
@@ -78,15 +259,31 @@ def notify_quarantine(data_dir: Path | str, result: Any) -> Delivery:
     return deliver(data_dir, "marts_quarantine", title, body, "warning")
 
 
-def notify_failure(context: dict[str, Any]) -> Delivery:
-    """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link."""
+def notify_build_published(data_dir: Path | str, result: Any) -> Delivery | None:
+    """A build was published: every build failure (a failed step, the Airflow build task) is resolved."""
+    return report_recovered(data_dir, lambda _k, r: bool(r.get("build")), f"build as of {result.as_of} published")
+
+
+def notify_failure(context: dict[str, Any]) -> Delivery | None:
+    """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link; once per
+    failure key, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` days. None when nothing was owed."""
     title, body = failure_message(context)
-    return deliver(settings.data_dir(), "pipeline_failure", title, body, "failure")
+    build = _is_build_failure(context.get("exception"))
+    return report_failure(settings.data_dir(), failure_key(context), title, body, "pipeline_failure", build=build)
+
+
+def notify_success(context: dict[str, Any]) -> Delivery | None:
+    """``on_success_callback``: the task's failure, if one was alerted, is resolved (a build's only by publishing:
+    the build task also succeeds for a what-if, which publishes nothing)."""
+    key = failure_key(context)
+    ti = context.get("ti") or context.get("task_instance")
+    how = f"{_task_name(context)} succeeded in run {getattr(ti, 'run_id', None) or context.get('run_id', '?')}"
+    return report_recovered(settings.data_dir(), lambda k, r: k == key and not r.get("build"), how)
 
 
 @functools.cache
-def _notifier_class():
-    # Built on first use: the class needs airflow.sdk (2 s to import), which the `fzzf alert` CLI never needs.
+def _notifier_classes():
+    # Built on first use: the classes need airflow.sdk (2 s to import), which the `fzzf alert` CLI never needs.
     from airflow.sdk import BaseNotifier
 
     class FzzfFailureNotifier(BaseNotifier):
@@ -95,9 +292,20 @@ def _notifier_class():
         def notify(self, context):
             notify_failure(context)
 
-    return FzzfFailureNotifier
+    class FzzfRecoveryNotifier(BaseNotifier):
+        """Airflow notifier for ``on_success_callback``: the resolved line for a task whose failure was alerted."""
+
+        def notify(self, context):
+            notify_success(context)
+
+    return FzzfFailureNotifier, FzzfRecoveryNotifier
 
 
 def failure_notifier():
     """An Airflow ``BaseNotifier`` for ``on_failure_callback`` lists; it titles ``GateFailed`` as a gate failure."""
-    return _notifier_class()()
+    return _notifier_classes()[0]()
+
+
+def recovery_notifier():
+    """An Airflow ``BaseNotifier`` for ``on_success_callback`` lists: resolves the task's alerted failure."""
+    return _notifier_classes()[1]()

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
+from scrapers.alerts import dedupe
 from scrapers.alerts.channels import Delivery, channel_urls, deliver
 from scrapers.alerts.published import read_warehouse
 from scrapers.alerts.state import (
     STATE_VERSION,
+    alerts_lock,
     channel_id,
     jsonable,
     load_state,
@@ -87,12 +87,6 @@ def published_warehouse(data_dir: Path, outcome: AlertOutcome) -> Path | None:
     return warehouse
 
 
-def alerts_lock(data_dir: Path) -> FileLock:
-    """Two runs at once (a hand-triggered build beside the scheduled one) must not both see a key as new."""
-    (data_dir / "locks").mkdir(parents=True, exist_ok=True)
-    return FileLock(str(data_dir / "locks" / "alerts.lock"), timeout=300)
-
-
 def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | None = None) -> AlertOutcome:
     """Send every (government, year) that became missing since the last alert, once per channel, plus resolved
     lines to the channels that had the missing line.
@@ -129,11 +123,10 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
         resolved_keys: set[str] = set()
         now = utcnow().isoformat()
         for cid, url in channels:
-            new = [k for k in current if cid not in alerted[k].get("sent_to", {})]
-            resolved = [
-                k for k in found
-                if cid in alerted[k].get("sent_to", {}) and cid not in alerted[k].get("resolved_to", {})
-            ]  # fmt: skip
+            # Once, and a resolved line (dedupe's rule); a missing report gets no reminder here (the overdue
+            # reminder below is its own, earlier message).
+            new = [k for k in current if dedupe.due(alerted[k], cid) == dedupe.FIRST]
+            resolved = [k for k in found if dedupe.resolved_due(alerted[k], cid)]
             if not new and not resolved:
                 continue
             title, lines, keys = digest(
@@ -150,16 +143,16 @@ def send_missing_alerts(data_dir: Path | str, as_of: dt.date, urls: list[str] | 
             for kind, k in filter(None, keys[: delivery.taken(len(lines))]):
                 if kind == "missing":
                     new_keys.add(k)
-                    alerted[k].setdefault("sent_to", {})[cid] = now
+                    dedupe.mark(alerted[k], dedupe.FIRST, cid, now, as_of)
                     alerted[k].setdefault("alerted_at", now)
                 else:
                     resolved_keys.add(k)
-                    alerted[k].setdefault("resolved_to", {})[cid] = now
+                    dedupe.mark(alerted[k], "resolved", cid, now)
         live = {cid for cid, _ in channels}
         resolved_rows = {k: alerted[k] for k in resolved_keys}  # kept for the outcome: the loop below may drop them
         for k in found:
             # Resolved for good once every current channel that had the missing line has the resolved line too.
-            if set(alerted[k].get("sent_to", {})) & live <= set(alerted[k].get("resolved_to", {})):
+            if dedupe.closed(alerted[k], live):
                 alerted.pop(k)
         if total.sent or total.failed or total.filed:
             outcome.delivery = total

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from scrapers.alerts.channels import channel_urls
 from scrapers.landing import atomic_write_bytes, utcnow
 
@@ -25,6 +27,13 @@ STATE_VERSION = 2  # 2: delivery kept per channel (sent_to / resolved_to: channe
 
 def state_path(data_dir: Path) -> Path:
     return Path(data_dir) / "alerts" / "state.json"
+
+
+def alerts_lock(data_dir: Path) -> FileLock:
+    """Two runs at once (a hand-triggered build beside the scheduled one, two failing tasks) must not both see a key
+    as new: every read-change-write of the state holds this lock."""
+    (Path(data_dir) / "locks").mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(data_dir) / "locks" / "alerts.lock"), timeout=300)
 
 
 def report_key(row: dict[str, Any]) -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.alerts.channels import Delivery, channel_urls, deliver
-from scrapers.alerts.missing import DIGEST_LINE_LIMIT, alerts_lock, published_warehouse
+from scrapers.alerts.missing import DIGEST_LINE_LIMIT, published_warehouse
 from scrapers.alerts.published import read_unknown
-from scrapers.alerts.state import STATE_VERSION, channel_id, load_state, report_key, save_state, state_path
+from scrapers.alerts.state import STATE_VERSION, alerts_lock, channel_id, load_state, report_key, save_state, state_path
 from scrapers.landing import utcnow
 from scrapers.settings import _env_int
 

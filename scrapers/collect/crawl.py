@@ -24,6 +24,7 @@ import filelock
 from scrapers.classify import CLASSIFIER_VERSION
 from scrapers.collect import state as crawl_state
 from scrapers.collect.collector import ReportCollector
+from scrapers.collect.contact import require_contact
 from scrapers.collect.discover import Link, PageRequest, normalise_url, parse_list_page
 from scrapers.collect.fetch import Fetcher, FetchError, site_host
 from scrapers.collect.judge import list_refusal
@@ -365,6 +366,7 @@ def run_crawl(
     delay anyway, so a couple of workers per host keep it busy, and the busiest hosts start first (longest lane
     first) so the run lasts about as long as the busiest host needs, not the sum of all hosts.
     """
+    require_contact(politeness, [u for g in governments for u in g.crawl_urls])
     run_id = run_id or new_run_id()
     started = time.monotonic()
     skipped = [g for g in governments if not g.crawl_urls]  # nothing to read yet: coverage says unknown for them

@@ -13,6 +13,7 @@ import filelock
 import yaml
 
 from scrapers.collect import state as crawl_state
+from scrapers.collect.contact import require_contact
 from scrapers.collect.fetch import Fetcher
 from scrapers.collect.locate import LocateResult, locate
 from scrapers.collect.source_plan import remember
@@ -46,6 +47,7 @@ class LocateOutcome:
 def locate_governments(governments, data_dir, politeness, *, budget: int | None = None, write: bool = False):
     """Discovery for each government's list URLs (fresh, ignoring what the state remembers); with ``write``, the
     columns go to a suggestions file beside the data and into the crawl state, so the next crawl starts from them."""
+    require_contact(politeness, [u for g in governments for u in g.list_starts], "locate report columns on")
     data_dir = Path(data_dir)
     fetcher = Fetcher(politeness, data_dir)
     outcome = LocateOutcome([])

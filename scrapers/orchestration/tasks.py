@@ -25,7 +25,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
     """``default_args`` shared by the DAGs: owner, retries with exponential backoff, the failure notifier."""
     import os
 
-    from scrapers.alerts.failures import failure_notifier
+    from scrapers.alerts.failures import failure_notifier, recovery_notifier
 
     return {
         "owner": "data-eng",
@@ -34,6 +34,7 @@ def task_defaults(max_retry_delay: dt.timedelta) -> dict[str, Any]:
         "retry_exponential_backoff": True,
         "max_retry_delay": max_retry_delay,
         "on_failure_callback": [failure_notifier()],  # Airflow notifier: DAG, task, run, log link to the channels
+        "on_success_callback": [recovery_notifier()],  # the resolved line for a failure that was alerted
     }
 
 
@@ -67,9 +68,12 @@ def _crawl_registry():
 
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
+    from scrapers.collect.contact import require_contact
     from scrapers.registry.record import record
 
     registry = _crawl_registry()
+    # before any crawl task runs and before anything is written
+    require_contact(settings.Politeness(), [u for g in registry.select(only or None) for u in g.crawl_urls])
     record(settings.data_dir(), registry)  # the warehouse build must know which registry the landing belongs to
     run_id = new_run_id()
     selected = registry.select(only or None)

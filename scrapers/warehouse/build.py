@@ -150,6 +150,7 @@ def run_build(
     if not result.published:
         failures.notify_build_failure(data_dir, result)  # its body lists any rows the marts gate took out
         return result
+    failures.notify_build_published(data_dir, result)  # the resolved line, when earlier builds failed
     if result.marts_newly_quarantined:
         failures.notify_quarantine(data_dir, result)
     if send_alerts:

@@ -37,6 +37,7 @@ def test_dag_conventions(dagbag, dag_id):
         assert task.retries >= 1, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.on_failure_callback, task.task_id
+        assert task.on_success_callback, task.task_id  # the resolved line of a failure that was alerted
         assert task.execution_timeout is not None or task.task_id in ("plan", "landed"), task.task_id
 
 
@@ -89,3 +90,22 @@ def test_dag_files_parse_well_under_a_second():
         start = time.perf_counter()
         DagBag(dag_folder=str(path))
         assert time.perf_counter() - start < 0.5, path.name
+
+
+def test_cosmos_is_a_bench_extra_that_nothing_the_dags_run_imports():
+    """astronomer-cosmos, installed, registers an Airflow plugin whose listeners run in every task (and warn about
+    OpenLineage in every DAG log); only bench/dbt_orchestration.py uses it, so only the bench extra has it."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    name = re.compile(r"^astronomer-cosmos\b")
+    assert not [d for d in project["dependencies"] if name.match(d)]
+    for extra, deps in project["optional-dependencies"].items():
+        assert bool([d for d in deps if name.match(d)]) == (extra == "bench"), extra
+    importing = re.compile(r"^\s*(?:import cosmos|from cosmos\b)", re.MULTILINE)
+    users = [p for top in ("scrapers", "dags", "tests") for p in (REPO / top).rglob("*.py")
+             if importing.search(p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert users == []
+    bench = (REPO / "Makefile").read_text(encoding="utf-8").split("\nbench:", 1)[1].split("\n\n", 1)[0]
+    assert "pip install" in bench and ".[dev,bench]" in bench

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapers.collect.contact import require_contact
 from scrapers.collect.fetch import Fetcher
 from scrapers.registry.governments import Government, Registry
 from scrapers.registry.resolve import store
@@ -211,6 +212,7 @@ def resolve_registry(
     selected = [g for g in registry.select(only) if g.level in store.LEVELS]
     if province:
         selected = [g for g in selected if g.province == province]
+    require_contact(politeness, None, "resolve the portals of")
     fetcher = Fetcher(politeness, data_dir)
     resolver = Resolver(registry, fetcher, budget=budget or DEFAULT_BUDGET, now=now, known=store.load(data_dir))
     outcome = Outcome()
