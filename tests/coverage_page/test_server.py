@@ -17,10 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gates.test_marts_quarantine import BAD_SENTENCE
 
 from scrapers.alerts.state import state_path
 from scrapers.coverage_page.builds import group_builds
 from scrapers.coverage_page.server import STATIC_DIR, CoveragePage
+from scrapers.gate.runs import runs_path
 from scrapers.warehouse.paths import published_path
 from scrapers.warehouse.publish import publish
 
@@ -140,6 +142,67 @@ def test_builds_carry_the_gate_results(demo_page):
     assert any(s.startswith("landing_") for s in suites) and any(s.startswith("marts_") for s in suites)
     assert build["quarantine_known"] and build["quarantine"] is not None
     assert api(demo_page, "builds/999")[0] == 404
+
+
+def _newest_build(page: CoveragePage) -> dict:
+    status, listing = api(page, "builds")
+    assert status == 200
+    status, build = api(page, f"builds/{listing['builds'][0]['build']}")
+    assert status == 200 and build["build"]["published"]
+    return build
+
+
+def test_the_build_page_names_the_marts_rows_held_back(quarantined_data, tmp_path):
+    warehouse = published_path(quarantined_data)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        held = con.execute(
+            "select government_id, report_year, value from marts.quarantined_rows "
+            "where is_current and table_name = 'report_metrics'"
+        ).fetchall()
+    assert held == [("g2", 2022, "150.0")]
+    with CoveragePage(quarantined_data, port=0) as page:
+        build = _newest_build(page)
+        assert build["marts_quarantine_available"] and build["marts_released"] == []
+        figure = next(r for r in build["marts_quarantined"] if r["table_name"] == "report_metrics")
+        assert (figure["government_id"], figure["government_name"], figure["report_year"]) == ("g2", "测试g2", 2022)
+        assert (figure["field"], figure["value"], figure["sentence"]) == (
+            "负责人出庭应诉_出庭率",
+            "150.0",
+            BAD_SENTENCE,
+        )
+        assert figure["url"].startswith("http://g2.example.gov.cn/fzzf/004_")
+        assert figure["expectation"] == "expect_column_values_to_be_between(rate_value)"
+        assert figure["reason"] == "rate outside 0-100%"
+
+        # the report's page says the figure is held back, and lists only the published ones
+        status, report = api(page, "report/g2/2022")
+        assert status == 200
+        assert [r["quarantine_id"] for r in report["held_back"] if r["table_name"] == "report_metrics"] == [
+            figure["quarantine_id"]
+        ]
+        assert report["metrics"] and 150.0 not in {m["value"] for m in report["metrics"]}
+        assert api(page, "report/g1/2022")[1]["held_back"] == []
+
+    # released by a later build: history, not held back; an older warehouse without the table: no panel, no error
+    for change, expect in (
+        ("update marts.quarantined_rows set is_current = false, released_at = last_quarantined_at", "released"),
+        ("drop table marts.quarantined_rows", "absent"),
+    ):
+        data = tmp_path / expect
+        runs_path(data).parent.mkdir(parents=True)
+        shutil.copy(warehouse, published_path(data))
+        shutil.copy(runs_path(quarantined_data), runs_path(data))
+        with duckdb.connect(str(published_path(data))) as con:
+            con.execute(change)
+        with CoveragePage(data, port=0) as page:
+            build = _newest_build(page)
+            status, report = api(page, "report/g2/2022")
+        assert status == 200 and report["held_back"] == [] and build["marts_quarantined"] == []
+        if expect == "released":
+            assert build["marts_quarantine_available"]
+            assert figure["quarantine_id"] in {r["quarantine_id"] for r in build["marts_released"]}
+        else:
+            assert not build["marts_quarantine_available"] and build["marts_released"] == []
 
 
 def test_bad_requests_name_the_problem(demo_page):
