@@ -362,9 +362,9 @@ async function reportView(id, year) {
     nodes.push(
       el("ul", { class: "held-back", id: "report-held-back" },
          data.held_back.map((q) => el("li", { "data-table": q.table_name },
-           `该${(HELD_TABLES[q.table_name] || ["", "行"])[1]}未发布：${q.field || "（无标题）"}`,
-           q.value !== null && q.table_name === "report_metrics" ? ` = ${q.value}` : "",
-           q.sentence ? `（原句：${q.sentence}）` : "",
+           `该${heldKind(q)[1]}未发布：${q.field || "（无标题）"}`,
+           q.table_name === "report_metrics" ? ` = ${q.value}` : "",
+           (q.sentence || "").trim() ? `（原句：${q.sentence.trim()}）` : "",
            `——未通过质量检查 ${q.expectation}`, q.reason ? `：${q.reason}` : "",
            `；自 ${time(q.first_quarantined_at)}（UTC）起暂扣。`))),
     );
@@ -652,26 +652,28 @@ async function buildView(number) {
 
 function heldTable(rows, released, id) {
   return table(
-    ["政府", "年度", "类别", "字段", "数值", "原句", "原文", "未通过的期望", "原因",
-     released ? "放行时间（UTC）" : "首次暂扣（UTC）"],
+    ["政府", "年度", "字段", "数值", "原句", "原文", "未通过的检查", released ? "放行时间（UTC）" : "首次暂扣（UTC）"],
     rows.map((q) =>
       el(
         "tr",
-        { "data-quarantine": q.quarantine_id },
+        { "data-quarantine": q.quarantine_id, "data-table": q.table_name },
         el("td", {}, govLink(q.government_id, q.government_name), el("br"), el("code", {}, q.government_id)),
         el("td", {}, reportLink(q.government_id, q.report_year, String(q.report_year))),
-        el("td", {}, (HELD_TABLES[q.table_name] || [q.table_name])[0]),
-        el("td", {}, q.field || "（无标题）"),
-        el("td", { class: "num" }, q.value ?? "—"),
-        el("td", { class: "wrap" }, q.sentence || "—"),
+        el("td", {}, q.field || "（无标题）", el("br"), el("span", { class: "muted" }, heldKind(q)[0])),
+        // a figure's value as read; for another row, the column the check read (a section: has_content = False)
+        el("td", { class: "num" }, q.table_name === "report_metrics" ? q.value : el("code", {}, `${q.column_name} = ${q.value}`)),
+        el("td", { class: "wrap" }, (q.sentence || "").trim() || "—"),
         el("td", {}, sourceLink(q.url)),
-        el("td", {}, el("code", {}, q.expectation), el("br"), SUITES[q.suite] || q.suite),
-        el("td", { class: "wrap" }, q.reason || "—"),
+        el("td", { class: "wrap" }, q.reason || "—", el("br"), el("code", {}, q.expectation)),
         el("td", {}, time(released ? q.released_at : q.first_quarantined_at)),
       ),
     ),
     { id },
   );
+}
+
+function heldKind(q) {
+  return HELD_TABLES[q.table_name] || [q.table_name, "行"];
 }
 
 // ---- routing -----------------------------------------------------------------------------------------------
