@@ -161,7 +161,12 @@ def test_the_build_page_names_the_marts_rows_held_back(quarantined_data, tmp_pat
         ).fetchall()
     assert held == [("g2", 2022, "150.0")]
     with CoveragePage(quarantined_data, port=0) as page:
+        # one build: its marts gate validated each quarantining suite again after the take-out, not a new build
+        status, listing = api(page, "builds")
+        assert [b["build"] for b in listing["builds"]] == [1] and listing["builds"][0]["quarantined"] >= 2
         build = _newest_build(page)
+        suites = [r["suite"] for r in build["build"]["runs"]]
+        assert suites[0].startswith("landing_") and suites.count("marts_report_metrics") == 2
         assert build["marts_quarantine_available"] and build["marts_released"] == []
         figure = next(r for r in build["marts_quarantined"] if r["table_name"] == "report_metrics")
         assert (figure["government_id"], figure["government_name"], figure["report_year"]) == ("g2", "测试g2", 2022)
@@ -317,6 +322,9 @@ def test_group_builds_by_the_order_builds_run_their_gates():
     runs = [
         *(_run(s, f"2026-12-01T01:00:0{i}") for i, s in enumerate(landing)),
         _run("marts_report_coverage", "2026-12-01T01:01:00"),
+        # the marts gate took rows out and validated the same suite again on what remains: the same build
+        {**_run("marts_report_metrics", "2026-12-01T01:01:01"), "quarantined": 1},
+        _run("marts_report_metrics", "2026-12-01T01:01:02"),
         # a build stopped at the landing gate: the next build's landing suites start a new one
         _run("landing_reports", "2026-12-02T01:00:00", "2026-12-02", success=False),
         *(_run(s, f"2026-12-03T01:00:0{i}", "2026-12-03") for i, s in enumerate(landing)),
@@ -326,6 +334,6 @@ def test_group_builds_by_the_order_builds_run_their_gates():
     ]
     builds = group_builds(runs)
     assert [b["build"] for b in builds] == [4, 3, 2, 1]
-    assert [b["suites"] for b in builds] == [1, 4, 1, 4]
+    assert [b["suites"] for b in builds] == [1, 4, 1, 5]  # suites run, a re-validation not counted twice
     assert [b["success"] for b in builds] == [True, False, False, True]
     assert [b["reached_marts"] for b in builds] == [False, False, False, True]
