@@ -17,14 +17,17 @@ def group_builds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     A build starts at a landing suite that follows a non-landing one (the previous build reached dbt or the marts
     gate), or at any suite the current build already ran (the previous build stopped at the landing gate), or when
-    the as-of day changes (a what-if build between two daily ones).
+    the as-of day changes (a what-if build between two daily ones). The one exception: a suite right after its own
+    run that quarantined rows is the marts gate validating again what remains (``scrapers.gate.marts``), the same
+    build.
     """
     builds: list[list[dict[str, Any]]] = []
     seen: set[str] = set()
     previous: dict[str, Any] | None = None
     for run in runs:
         suite = str(run["suite"])
-        starts = (
+        revalidated = previous is not None and suite == previous["suite"] and (previous.get("quarantined") or 0) > 0
+        starts = not revalidated and (
             previous is None
             or suite in seen
             or (suite.startswith(LANDING_PREFIX) and not str(previous["suite"]).startswith(LANDING_PREFIX))
@@ -45,7 +48,7 @@ def group_builds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "finished_at": suites[-1]["validated_at"],
                 "as_of": suites[0].get("as_of"),
                 "success": all(s["success"] for s in suites),
-                "suites": len(suites),
+                "suites": len({s["suite"] for s in suites}),  # a suite validated again counts once
                 "failed": sum(s["failed"] or 0 for s in suites),
                 "critical_failed": sum(s["critical_failed"] or 0 for s in suites),
                 "warnings": sum(s["warnings"] or 0 for s in suites),

@@ -27,8 +27,10 @@ __all__ = [
     "missing",
     "provinces",
     "quarantine",
+    "quarantined_rows",
     "report",
     "report_metrics",
+    "report_quarantined_rows",
     "search",
     "summary",
     "validation_runs",
@@ -273,4 +275,33 @@ def quarantine(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
         con,
         "select stream, record_id, reason, expectation, quarantined_at from marts.quarantine "
         "order by quarantined_at, stream, record_id",
+    )
+
+
+_QUARANTINED_ROW = """
+    quarantine_id, table_name, row_id, report_id, record_id, government_id, government_name, url, field, sentence,
+    value, column_name, expectation, suite, reason, report_year, is_current, first_quarantined_at,
+    last_quarantined_at, released_at, as_of
+"""
+
+
+def quarantined_rows(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
+    """The marts' rows the published build's gate took out (``marts.quarantined_rows``): those still held back first,
+    then the released ones, newest first; None when the warehouse is older than the row-level quarantine."""
+    return _optional(
+        con,
+        f"select {_QUARANTINED_ROW} from marts.quarantined_rows "
+        "order by is_current desc, coalesce(released_at, last_quarantined_at) desc, government_id, report_year, "
+        "table_name, field",
+    )
+
+
+def report_quarantined_rows(con: duckdb.DuckDBPyConnection, government_id: str, year: int) -> list[dict] | None:
+    """The rows of one report held back from the published warehouse now (figures, sections); None without the
+    table."""
+    return _optional(
+        con,
+        f"select {_QUARANTINED_ROW} from marts.quarantined_rows "
+        "where is_current and government_id = ? and report_year = ? order by table_name, field, row_id",
+        [government_id, year],
     )

@@ -114,6 +114,8 @@ def _report(con, request: Request, data_dir: Path) -> dict[str, Any]:
         "coverage": coverage[0] if coverage else None,
         "report": queries.report(con, government_id, year),
         "metrics": queries.report_metrics(con, government_id, year),
+        # a figure the marts gate held back is said to be held back, not silently left out of the list
+        "held_back": queries.report_quarantined_rows(con, government_id, year) or [],
     }
 
 
@@ -184,10 +186,15 @@ def _builds(con, request: Request, data_dir: Path) -> dict[str, Any]:
             raise NotFound(f"no build {number!r}; builds 1 to {len(builds)} are known")
         build = chosen[0]
         rows = queries.quarantine(con) if build["published"] else None
+        # marts.quarantined_rows is the published build's: what it holds back now and what earlier builds released
+        marts_rows = queries.quarantined_rows(con) if build["published"] else None
         return {
             "build": build,
             "quarantine": rows,
             "quarantine_known": build["published"],
+            "marts_quarantine_available": marts_rows is not None,
+            "marts_quarantined": [r for r in marts_rows or [] if r["is_current"]],
+            "marts_released": [r for r in marts_rows or [] if not r["is_current"]],
             "log": str(runs_path(data_dir)),
         }
     return {

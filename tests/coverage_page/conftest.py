@@ -1,6 +1,7 @@
 """The demo's data, built once per test session as ``fzzf demo`` builds it but without Airflow (its DAG tasks are one
 call each into the same functions): the bundled demo portal on 127.0.0.1 crawled by ``run_crawl``, then
-``run_build`` for today with alerts on, so the alert state records what the channel (the outbox file) was told."""
+``run_build`` for today with alerts on, so the alert state records what the channel (the outbox file) was told.
+Beside it, a small real build whose marts gate holds back one figure (the demo holds back none)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gates.helpers import land, record, write_registry
+from gates.test_marts_quarantine import AS_OF, BAD_SENTENCE, g2_report
 
 from scrapers import clock
 from scrapers.collect.crawl import run_crawl
@@ -60,6 +63,18 @@ def demo_facts(demo_data) -> dict:
     finally:
         con.close()
     return {"missing": missing[0], "report": report, "metric_label": label[0] if label else None}
+
+
+@pytest.fixture(scope="session")
+def quarantined_data(tmp_path_factory) -> Path:
+    """A real build (dbt, GX) of two governments whose g2 states a 出庭率 of 150 %: the marts gate takes the figure
+    out and publishes the rest, as tests/gates/test_marts_quarantine.py's first build does."""
+    data = tmp_path_factory.mktemp("marts_quarantine")
+    registry = write_registry(data / "registry.yaml", ["g1", "g2"], reports_from=2022)
+    land(data, [record("g1", "003"), g2_report(150.0, BAD_SENTENCE)])
+    build = run_build(data, registry, AS_OF, send_alerts=False)
+    assert build.published, build.describe()
+    return data
 
 
 @pytest.fixture(scope="session")

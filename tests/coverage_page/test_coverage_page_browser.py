@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from scrapers.collect.browser import CHROMIUM_ARGS, INSTALL_HINT, find_chromium
+from scrapers.coverage_page.server import CoveragePage
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +58,7 @@ def screenshots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def page(chromium, demo_page):
+def page(chromium):
     """A fresh page whose every request is recorded; one to a host other than 127.0.0.1 is aborted (and fails the
     test below), as is any page error."""
     context = chromium.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN", service_workers="block")
@@ -203,3 +204,23 @@ def test_missing_list_and_build_pages(page, demo_page, demo_facts):
     names = [suites.nth(i).get_attribute("data-suite") for i in range(suites.count())]
     assert any(n.startswith("landing_") for n in names) and any(n.startswith("marts_") for n in names)
     assert page.locator("#quarantine-none").inner_text() == "无"
+    assert page.locator("#marts-quarantine-none").inner_text() == "当前无暂扣的行"  # the demo's figures all pass
+
+
+def test_a_held_back_figure_is_named_on_the_build_and_the_report(page, quarantined_data):
+    """g2's 出庭率 of 150 %, taken out by the marts gate: the build page names it, the report says it is held back."""
+    with CoveragePage(quarantined_data, port=0) as served:
+        _open(page, served.url + "#/builds", "builds")
+        page.locator("#builds-table tbody tr").first.get_by_role("link").click()
+        page.wait_for_selector("body[data-view='build']", timeout=30_000)
+        row = page.locator("#marts-quarantine-table tbody tr").filter(has_text="负责人出庭应诉_出庭率")
+        text = row.inner_text()
+        assert "测试g2" in text and "2022" in text and "150.0" in text and "行政机关负责人出庭应诉率达150%" in text
+        assert "rate outside 0-100%" in text and "报告指标" in text
+        assert row.get_by_role("link", name="原文链接").get_attribute("href").startswith("http://g2.example.gov.cn/")
+        assert page.locator("#marts-released").count() == 0  # nothing released yet
+
+        row.get_by_role("link", name="2022").click()
+        page.wait_for_selector("body[data-view='report']", timeout=30_000)
+        held = page.locator("#report-held-back li[data-table='report_metrics']").inner_text()
+        assert held.startswith("该数字未发布：负责人出庭应诉_出庭率 = 150.0") and "rate outside 0-100%" in held

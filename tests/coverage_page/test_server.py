@@ -17,10 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gates.test_marts_quarantine import BAD_SENTENCE
 
 from scrapers.alerts.state import state_path
 from scrapers.coverage_page.builds import group_builds
 from scrapers.coverage_page.server import STATIC_DIR, CoveragePage
+from scrapers.gate.runs import runs_path
 from scrapers.warehouse.paths import published_path
 from scrapers.warehouse.publish import publish
 
@@ -142,6 +144,72 @@ def test_builds_carry_the_gate_results(demo_page):
     assert api(demo_page, "builds/999")[0] == 404
 
 
+def _newest_build(page: CoveragePage) -> dict:
+    status, listing = api(page, "builds")
+    assert status == 200
+    status, build = api(page, f"builds/{listing['builds'][0]['build']}")
+    assert status == 200 and build["build"]["published"]
+    return build
+
+
+def test_the_build_page_names_the_marts_rows_held_back(quarantined_data, tmp_path):
+    warehouse = published_path(quarantined_data)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        held = con.execute(
+            "select government_id, report_year, value from marts.quarantined_rows "
+            "where is_current and table_name = 'report_metrics'"
+        ).fetchall()
+    assert held == [("g2", 2022, "150.0")]
+    with CoveragePage(quarantined_data, port=0) as page:
+        # one build: its marts gate validated each quarantining suite again after the take-out, not a new build
+        status, listing = api(page, "builds")
+        assert [b["build"] for b in listing["builds"]] == [1] and listing["builds"][0]["quarantined"] >= 2
+        build = _newest_build(page)
+        suites = [r["suite"] for r in build["build"]["runs"]]
+        assert suites[0].startswith("landing_") and suites.count("marts_report_metrics") == 2
+        assert build["marts_quarantine_available"] and build["marts_released"] == []
+        figure = next(r for r in build["marts_quarantined"] if r["table_name"] == "report_metrics")
+        assert (figure["government_id"], figure["government_name"], figure["report_year"]) == ("g2", "测试g2", 2022)
+        assert (figure["field"], figure["value"], figure["sentence"]) == (
+            "负责人出庭应诉_出庭率",
+            "150.0",
+            BAD_SENTENCE,
+        )
+        assert figure["url"].startswith("http://g2.example.gov.cn/fzzf/004_")
+        assert figure["expectation"] == "expect_column_values_to_be_between(rate_value)"
+        assert figure["reason"] == "rate outside 0-100%"
+
+        # the report's page says the figure is held back, and lists only the published ones
+        status, report = api(page, "report/g2/2022")
+        assert status == 200
+        assert [r["quarantine_id"] for r in report["held_back"] if r["table_name"] == "report_metrics"] == [
+            figure["quarantine_id"]
+        ]
+        assert report["metrics"] and 150.0 not in {m["value"] for m in report["metrics"]}
+        assert api(page, "report/g1/2022")[1]["held_back"] == []
+
+    # released by a later build: history, not held back; an older warehouse without the table: no panel, no error
+    for change, expect in (
+        ("update marts.quarantined_rows set is_current = false, released_at = last_quarantined_at", "released"),
+        ("drop table marts.quarantined_rows", "absent"),
+    ):
+        data = tmp_path / expect
+        runs_path(data).parent.mkdir(parents=True)
+        shutil.copy(warehouse, published_path(data))
+        shutil.copy(runs_path(quarantined_data), runs_path(data))
+        with duckdb.connect(str(published_path(data))) as con:
+            con.execute(change)
+        with CoveragePage(data, port=0) as page:
+            build = _newest_build(page)
+            status, report = api(page, "report/g2/2022")
+        assert status == 200 and report["held_back"] == [] and build["marts_quarantined"] == []
+        if expect == "released":
+            assert build["marts_quarantine_available"]
+            assert figure["quarantine_id"] in {r["quarantine_id"] for r in build["marts_released"]}
+        else:
+            assert not build["marts_quarantine_available"] and build["marts_released"] == []
+
+
 def test_bad_requests_name_the_problem(demo_page):
     status, data = api(demo_page, "cell?province=x&year=abc")
     assert status == 400 and "'year'" in data["error"]
@@ -254,6 +322,9 @@ def test_group_builds_by_the_order_builds_run_their_gates():
     runs = [
         *(_run(s, f"2026-12-01T01:00:0{i}") for i, s in enumerate(landing)),
         _run("marts_report_coverage", "2026-12-01T01:01:00"),
+        # the marts gate took rows out and validated the same suite again on what remains: the same build
+        {**_run("marts_report_metrics", "2026-12-01T01:01:01"), "quarantined": 1},
+        _run("marts_report_metrics", "2026-12-01T01:01:02"),
         # a build stopped at the landing gate: the next build's landing suites start a new one
         _run("landing_reports", "2026-12-02T01:00:00", "2026-12-02", success=False),
         *(_run(s, f"2026-12-03T01:00:0{i}", "2026-12-03") for i, s in enumerate(landing)),
@@ -263,6 +334,6 @@ def test_group_builds_by_the_order_builds_run_their_gates():
     ]
     builds = group_builds(runs)
     assert [b["build"] for b in builds] == [4, 3, 2, 1]
-    assert [b["suites"] for b in builds] == [1, 4, 1, 4]
+    assert [b["suites"] for b in builds] == [1, 4, 1, 5]  # suites run, a re-validation not counted twice
     assert [b["success"] for b in builds] == [True, False, False, True]
     assert [b["reached_marts"] for b in builds] == [False, False, False, True]

@@ -30,6 +30,7 @@ const SUITES = {
   marts_coverage_complete: "数据集市 · 覆盖完整性",
   marts_crawl_health: "数据集市 · 抓取健康",
   marts_report_metrics: "数据集市 · 报告指标",
+  marts_report_sections: "数据集市 · 报告章节",
 };
 // coverage_explained.reason_kind in Chinese; the mart's own one-line reason (English, as the digest carries it) follows.
 const REASON_KIND = {
@@ -49,6 +50,8 @@ const REASON_KIND = {
   no_link: "列表页上没有该年度的链接",
 };
 const STREAMS = { reports: "报告", crawl_log: "抓取日志", links: "链接" };
+// marts.quarantined_rows.table_name: the mart a row was taken out of, and what one row of it is called.
+const HELD_TABLES = { report_metrics: ["报告指标", "数字"], report_sections: ["报告章节", "章节"] };
 
 const view = document.getElementById("view");
 let charts = []; // ECharts instances of the current view, disposed when the view changes
@@ -354,6 +357,18 @@ async function reportView(id, year) {
     ["字数 / 版本数", `${r.char_count} 字 / ${r.version_count} 个版本`],
   ];
   nodes.push(el("dl", { class: "meta" }, meta.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])));
+  if (data.held_back && data.held_back.length) {
+    // the marts gate took these rows out of the published warehouse: said here, not silently missing below
+    nodes.push(
+      el("ul", { class: "held-back", id: "report-held-back" },
+         data.held_back.map((q) => el("li", { "data-table": q.table_name },
+           `该${heldKind(q)[1]}未发布：${q.field || "（无标题）"}`,
+           q.table_name === "report_metrics" ? ` = ${q.value}` : "",
+           (q.sentence || "").trim() ? `（原句：${q.sentence.trim()}）` : "",
+           `——未通过质量检查 ${q.expectation}`, q.reason ? `：${q.reason}` : "",
+           `；自 ${time(q.first_quarantined_at)}（UTC）起暂扣。`))),
+    );
+  }
   if (data.metrics && data.metrics.length) {
     nodes.push(
       el("h3", {}, `报告中的数字（${data.metrics.length} 项）`),
@@ -575,11 +590,14 @@ async function buildView(number) {
     el("h3", {}, "闸门结果"),
     table(
       ["套件", "结果", "期望数", "失败", "严重失败", "警告", "检查行数", "隔离", "耗时（秒）", "失败的期望"],
-      b.runs.map((r) =>
+      b.runs.map((r, i) =>
         el(
           "tr",
           { "data-suite": r.suite },
-          el("td", {}, SUITES[r.suite] || r.suite, el("br"), el("code", {}, r.suite)),
+          el("td", {}, SUITES[r.suite] || r.suite, el("br"), el("code", {}, r.suite),
+             // the marts gate validates a suite again on what remains after taking rows out (builds.py)
+             i > 0 && b.runs[i - 1].suite === r.suite && b.runs[i - 1].quarantined
+               ? [el("br"), el("span", { class: "muted" }, "暂扣后复检")] : null),
           el("td", {}, passBadge(r.success)),
           el("td", { class: "num" }, r.evaluated),
           el("td", { class: "num" }, r.failed),
@@ -593,7 +611,7 @@ async function buildView(number) {
       ),
       { id: "build-suites" },
     ),
-    el("h3", {}, "隔离的记录"),
+    el("h3", {}, "落地区隔离的记录"),
   ];
   if (!data.quarantine_known) {
     nodes.push(el("p", {}, `本次构建隔离 ${b.quarantined} 条记录；逐条的隔离记录只保留当前发布的构建的（见该次构建）。`));
@@ -611,7 +629,54 @@ async function buildView(number) {
       ),
     );
   }
+  nodes.push(el("h3", {}, "数据集市中暂扣的行"));
+  if (!data.quarantine_known) {
+    nodes.push(el("p", {}, "逐行的暂扣记录只保留当前发布的构建的（见该次构建）。"));
+  } else if (!data.marts_quarantine_available) {
+    nodes.push(el("p", { id: "marts-quarantine-absent" }, "该数据仓库早于逐行隔离，没有 marts.quarantined_rows 表。"));
+  } else {
+    nodes.push(
+      el("p", { class: "muted" }, "未通过逐行检查的数字或章节不发布，报告本身及其覆盖状态照常发布；取自 ",
+         el("code", {}, "marts.quarantined_rows")),
+      data.marts_quarantined.length
+        ? heldTable(data.marts_quarantined, false, "marts-quarantine-table")
+        : el("p", { id: "marts-quarantine-none" }, "当前无暂扣的行"),
+    );
+    if (data.marts_released.length) {
+      nodes.push(
+        el("details", { id: "marts-released" },
+           el("summary", {}, `已放行的行（${data.marts_released.length} 行，历史记录）`),
+           heldTable(data.marts_released, true, "marts-released-table")),
+      );
+    }
+  }
   show(...nodes);
+}
+
+function heldTable(rows, released, id) {
+  return table(
+    ["政府", "年度", "字段", "数值", "原句", "原文", "未通过的检查", released ? "放行时间（UTC）" : "首次暂扣（UTC）"],
+    rows.map((q) =>
+      el(
+        "tr",
+        { "data-quarantine": q.quarantine_id, "data-table": q.table_name },
+        el("td", {}, govLink(q.government_id, q.government_name), el("br"), el("code", {}, q.government_id)),
+        el("td", {}, reportLink(q.government_id, q.report_year, String(q.report_year))),
+        el("td", {}, q.field || "（无标题）", el("br"), el("span", { class: "muted" }, heldKind(q)[0])),
+        // a figure's value as read; for another row, the column the check read (a section: has_content = False)
+        el("td", { class: "num" }, q.table_name === "report_metrics" ? q.value : el("code", {}, `${q.column_name} = ${q.value}`)),
+        el("td", { class: "wrap" }, (q.sentence || "").trim() || "—"),
+        el("td", {}, sourceLink(q.url)),
+        el("td", { class: "wrap" }, q.reason || "—", el("br"), el("code", {}, q.expectation)),
+        el("td", {}, time(released ? q.released_at : q.first_quarantined_at)),
+      ),
+    ),
+    { id },
+  );
+}
+
+function heldKind(q) {
+  return HELD_TABLES[q.table_name] || [q.table_name, "行"];
 }
 
 // ---- routing -----------------------------------------------------------------------------------------------
