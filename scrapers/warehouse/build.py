@@ -44,6 +44,17 @@ class BuildResult:
     what_if: bool = False
     registry: Path | None = None
     notes: list[str] = field(default_factory=list)  # things a data engineer must see: dropped rows, moved files
+    blocking: list[str] = field(default_factory=list)  # one line per critical expectation that stopped the build
+    notice: str | None = None  # where the "not published" notice went (run_build outside Airflow)
+
+    def headline(self) -> str:
+        """One line: the outcome and, for a build that was not published, the step and what stopped it (the task's
+        error line and the failure alert's; the summary, ``describe``, is in the log once)."""
+        head = self.describe().splitlines()[0]
+        if self.published:
+            return head
+        why = "; ".join(self.blocking) or next(iter(self.message.splitlines()), "")
+        return f"{head}: {why}" if why else head
 
     def describe(self) -> str:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -146,7 +157,8 @@ def run_build(
     if what_if:
         return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
-        failures.notify_build_failure(data_dir, result)
+        delivery = failures.notify_build_failure(data_dir, result)
+        result.notice = delivery.describe() if delivery is not None else None
     elif send_alerts:
         with _Timer(result, "alerts") as step:
             result.alert_summary = missing.send_missing_alerts(data_dir, as_of).describe()
@@ -176,6 +188,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     result.quarantined = landing_gate.quarantined
     result.landing_warnings = list(landing_gate.warnings)
     result.landing_summary = landing_gate.describe()
+    result.blocking = [f.summary() for f in landing_gate.failures]
     if not landing_gate.success:
         # A row dbt cannot even read would fail dbt later with a far less helpful message: stop here.
         result.failed_step, result.message = "landing gate", "landing files failed critical expectations"
@@ -192,6 +205,9 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         warehouse.mark_staged(staged, data_dir)
     else:
         result.failed_step, result.message = "dbt build", dbt.describe()
+        result.blocking = [f.describe().splitlines()[0] for f in dbt.failures[:3]] or (
+            [dbt.error.splitlines()[0]] if dbt.error else []
+        )
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return
     result.notes += _unregistered_rows(staged)
@@ -200,6 +216,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         marts_gate = gate.check_marts(staged, registry, as_of)
         step.counts = marts_gate.counts()
     result.gate_summary = marts_gate.describe()
+    result.blocking = [f.describe().splitlines()[0] for f in marts_gate.failures]
     gate.load_validation_runs(data_dir, staged)
     if not marts_gate.success:
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
@@ -235,6 +252,7 @@ def _shrink_allowed(staged: Path, target: Path, guard: ShrinkGuard, result: Buil
         log.warning("publishing a shrunken build as told: %s", message)
         return True
     result.failed_step, result.message = "shrink gate", shrink.describe(shrinks, target, held=True)
+    result.blocking = [s.describe() for s in shrinks] + ["if meant: --allow-shrink (the DAG: FZZF_ALLOW_SHRINK=1)"]
     return False
 
 
