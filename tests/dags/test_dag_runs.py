@@ -88,13 +88,14 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     body = post["message"]
     assert "DAG: fzzf_warehouse" in body and "Task: build" in body
     assert f"Run: {run.run_id}" in body
-    assert f"/dags/fzzf_warehouse/runs/{quote(run.run_id)}/tasks/build" in body  # the log link
+    assert f"/dags/fzzf_warehouse/runs/{run.run_id}/tasks/build" in body  # the log link, the run id readable
+    assert quote(run.run_id) not in body
     assert "RegistryError" in body
     outbox = (data_dir / "alerts" / "outbox.jsonl").read_text(encoding="utf-8")
     assert "pipeline_failure" in outbox
 
 
-def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch):
+def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch, caplog):
     data_dir, portal, receiver = pipeline_env
     monkeypatch.setenv("FZZF_TODAY", "2015-06-01")  # today's build, not a what-if (which would only report)
     # One crawl that read nothing (a data dir never crawled is refused before any gate), and an as-of day before
@@ -117,10 +118,19 @@ def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline
     post = receiver.posts[0]["json"]
     assert post["title"] == "fzzf quality gate failed, nothing published: fzzf_warehouse.build"
     assert "NOT PUBLISHED (marts gate)" in post["message"] and "Task: build (try 1)" in post["message"]
+    # One error line (the alert's, the exception's) naming what stopped it; no worker paths in the alert.
+    headline = "NOT PUBLISHED (marts gate): marts_coverage_complete: expect_table_row_count_to_be_between failed"
+    assert f"Error: GateFailed: build as of 2015-06-01: {headline}" in post["message"]
+    assert str(data_dir.parent) not in post["message"]
+    assert post["message"].endswith("failed on 0 of 0 rows")  # the error is one line, the last of the notice
+    # The task log holds the build summary once (issue 22, item 6: it was there three times, and in the alert).
+    summaries = [r for r in caplog.records if "critical: marts_coverage_complete" in r.getMessage()]
+    assert [(r.name, r.levelname) for r in summaries] == [("fzzf.orchestration", "ERROR")]
+    assert "timings: re-extract" in summaries[0].getMessage()
 
 
 def test_a_failed_government_fails_the_collect_run_after_the_asset_is_marked(
-    pipeline_env, tmp_path, monkeypatch, capfd
+    pipeline_env, tmp_path, monkeypatch, caplog
 ):
     """Issue 22, items 3 and 4: one portal down. The run ends failed, naming it and why; what did land is marked for
     the warehouse, which builds; every mapped task is labelled by name and id; the alert has the root cause whole."""
@@ -180,11 +190,10 @@ def test_a_failed_government_fails_the_collect_run_after_the_asset_is_marked(
     assert str(tmp_path) not in crawl_notice + report_notice  # no worker paths
 
     # A successful crawl task says what it did, in a few lines.
-    out = capfd.readouterr()
-    log = out.out + out.err
     ok_label = next(label for gid, label in labels.items() if gid != down)
-    assert f"{ok_label}: ok in " in log
-    assert "list pages read: " in log and "links judged: " in log and "years found: 20" in log
+    [said] = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{ok_label}: ok in ")]
+    assert len(said.splitlines()) == 4, said
+    assert "list pages read: " in said and "links judged: " in said and "years found: 20" in said, said
 
     # The warehouse builds from what landed: the portal that was down is unknown, not missing.
     warehouse = load_dag("fzzf_warehouse").test(run_conf={"as_of": today_in_beijing().isoformat()})
