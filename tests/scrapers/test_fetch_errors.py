@@ -142,3 +142,26 @@ def test_long_text_is_cut_at_a_word_never_inside_one():
     assert cut.endswith("…") and len(cut) <= 60
     assert text.startswith(cut[:-1]) and text[len(cut) - 1] == " "  # the cut falls on a space
     assert cut_at_word(text, 500) == text
+
+
+def test_fzzf_crawl_prints_the_root_cause_whole(tmp_path):
+    """The CLI's run summary carries the same words as the crawl log and the alert."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    port = _closed_port()
+    registry = tmp_path / "registry.yaml"
+    gov = {"id": "510001", "name": "测试县", "level": "county", "province": "四川省", "reports_from": 2021,
+           "list_urls": [f"http://127.0.0.1:{port}/fzzf/"]}  # fmt: skip
+    registry.write_text(yaml.safe_dump({"governments": [gov]}, allow_unicode=True), encoding="utf-8")
+    fzzf = Path(sys.executable).with_name("fzzf")
+    argv = [str(fzzf), "crawl", "--data-dir", str(tmp_path / "data"), "--registry", str(registry)]
+    proc = subprocess.run(
+        [*argv, "--allow-private-hosts", "--delay", "0", "--no-progress"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # every portal down
+    [line] = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("510001: failed: ")]
+    assert line.endswith(f"connection refused by 127.0.0.1:{port} (after 4 attempts)); site treated as disallowed")
