@@ -133,7 +133,7 @@ def summarise_crawl(
                 "error": _last_crawl_error(p["government_id"], p["run_id"]),
             }
             for p in missed
-        ],  # fmt: skip
+        ],
     }
     log.info("crawl summary: %d of %d government(s) crawled, %d failed, %d new or changed report(s)",
              summary["crawled"], summary["governments"], failed, summary["reports_new"])  # fmt: skip
@@ -164,18 +164,14 @@ def report_crawl(summary: dict[str, Any]) -> str:
 def _last_crawl_error(government_id: str, run_id: str) -> str | None:
     """The error the last try of a government's crawl landed (``crawl_log``), at or after the planned run: a retry
     lands under a later run id (run ids sort by time)."""
-    import json
-
+    from scrapers.collect.state import read_jsonl_lenient
     from scrapers.landing import Landing
 
     landing = Landing(settings.data_dir())
     name = landing.state_path(government_id).stem  # landing files and state share the file-safe id
     tries = sorted(p for p in (landing.landing_dir / "crawl_log").glob(f"*/{name}.jsonl") if p.parent.name >= run_id)
     for path in reversed(tries):
-        try:
-            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, ValueError):
-            continue
+        rows = read_jsonl_lenient(path)
         errors = [r["error"] for r in rows if r.get("error") and r.get("government_id") == government_id]
         if errors:
             return errors[0]
