@@ -91,6 +91,8 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     assert f"/dags/fzzf_warehouse/runs/{run.run_id}/tasks/build" in body  # the log link, the run id readable
     assert quote(run.run_id) not in body
     assert "RegistryError" in body
+    # the file is named by its last parts, not by the worker's path (issue 22, item 4)
+    assert str(broken) not in body and f"…/{broken.parent.name}/broken-registry.yaml" in body, body
     outbox = (data_dir / "alerts" / "outbox.jsonl").read_text(encoding="utf-8")
     assert "pipeline_failure" in outbox
 
