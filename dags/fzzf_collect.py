@@ -8,7 +8,8 @@ the configured delay per host) is held by the crawler across processes with a lo
 `DATA_DIR/locks/`, so parallel tasks on any worker that shares the data directory never hammer one portal.
 
 When at least one government was crawled, `landed` marks the **`fzzf_landing`** asset, which triggers
-`fzzf_warehouse`.
+`fzzf_warehouse`: the warehouse builds from what did land. Then `report` fails the run, naming each government
+that could not be crawled and why, so a run with a failed government never shows as a clean success.
 
 * Schedule: `FZZF_COLLECT_SCHEDULE` (cron or preset, default `@daily`; `none`: manual only); no catch-up.
 * Parameter `only`: crawl only these government ids (manual runs).
@@ -51,27 +52,35 @@ def fzzf_collect():
         return plan_crawl(params.get("only") or None)
 
     @task(
-        map_index_template="{{ government_id }}",
+        map_index_template="{{ government }}",  # 东城区 (110101): the grid and the failure alert name it
         max_active_tis_per_dag=int(os.environ.get("FZZF_CRAWL_CONCURRENCY", "8")),
         execution_timeout=dt.timedelta(hours=1),
     )
-    def crawl(government_id: str, run_id: str, ti=None) -> dict:
+    def crawl(government_id: str, run_id: str, government: str = "", ti=None) -> dict:
         """Crawl one government; fails (and so retries) only when every source of it failed."""
         from scrapers.orchestration.tasks import crawl_one
 
-        get_current_context()["government_id"] = government_id
+        get_current_context()["government"] = government or government_id
         return crawl_one(government_id, run_id, try_number=ti.try_number)
 
     @task(trigger_rule="all_done", outlets=[LANDING])
-    def landed(results, outlet_events=None) -> dict:
+    def landed(results, planned, outlet_events=None) -> dict:
         """Mark the landing asset when anything landed; fail the run when no government could be crawled."""
         from scrapers.orchestration.tasks import summarise_crawl
 
-        summary = summarise_crawl(list(results))
+        summary = summarise_crawl(list(results), list(planned))
         outlet_events[LANDING].extra = summary
         return summary
 
-    landed(crawl.expand_kwargs(plan()))
+    @task(execution_timeout=dt.timedelta(minutes=5))
+    def report(summary: dict) -> str:
+        """Fail the run, naming them, when any government could not be crawled (the asset is marked already)."""
+        from scrapers.orchestration.tasks import report_crawl
+
+        return report_crawl(summary)
+
+    planned = plan()
+    report(landed(crawl.expand_kwargs(planned), planned))
 
 
 fzzf_collect()

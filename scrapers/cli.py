@@ -281,6 +281,10 @@ def cmd_build(args) -> int:
     if result.failed_step in ("registry", "nothing crawled"):
         print(f"fzzf build: {result.message}", file=sys.stderr)
         return EXIT_USAGE
+    if result.notice is not None and logging.getLogger("fzzf.notify").isEnabledFor(logging.WARNING):
+        # The "not published" notice carried the summary and was logged with it just above: print it once.
+        print(f"fzzf build: {result.headline()} (summary in the alert above; {result.notice})", file=sys.stderr)
+        return EXIT_FAILED
     print(result.describe())
     return EXIT_OK if result.published else EXIT_FAILED
 

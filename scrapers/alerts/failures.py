@@ -14,9 +14,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from scrapers import clock, settings
 from scrapers.alerts import dedupe
@@ -34,7 +36,14 @@ class GateFailed(Exception):
 
 
 def failure_message(context: dict[str, Any]) -> tuple[str, str]:
-    """Title and body for a failed task or gate, from an Airflow task context."""
+    """Title and body for a failed task or gate, from an Airflow task context.
+
+    A mapped task is named by its label (``crawl[东城区 (110101)]``), the run id and the log link are shown as
+    read (not URL-encoded), the error is its root cause in one line (``scrapers.collect.errors.describe_error``),
+    and file paths of the worker are shown relative to the data directory or by their last parts only: the
+    channel is outside the machine."""
+    from scrapers.collect.errors import describe_error
+
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
@@ -43,22 +52,52 @@ def failure_message(context: dict[str, Any]) -> tuple[str, str]:
     exc = context.get("exception")
     gate = isinstance(exc, GateFailed) or type(exc).__name__ == "GateFailed"
     what = "quality gate failed, nothing published" if gate else "task failed"
-    task_label = task_id if map_index in (None, -1) else f"{task_id}[{map_index}]"
+    if map_index in (None, -1):
+        task_label = task_id
+    else:  # the map_index_template's label when it rendered, the bare index otherwise
+        task_label = f"{task_id}[{getattr(ti, 'rendered_map_index', None) or map_index}]"
     title = f"fzzf {what}: {dag_id}.{task_label}"
+    lines = [f"DAG: {dag_id}", f"Task: {task_label} (try {getattr(ti, 'try_number', '?')})", f"Run: {run_id}"]
+    link = _log_link(ti)
+    if link:
+        lines.append(f"Log: {link}")
+    if exc is None:
+        lines.append("Error: (no exception in the context)")
+    else:
+        lines.append(f"Error: {_public_paths(describe_error(exc))}")
+    return title, "\n".join(lines)
+
+
+def _log_link(ti: Any) -> str | None:
+    """The task's log URL as a person reads it (the run id decoded), or None when it is no web address."""
     try:
-        log_url = ti.log_url if ti is not None else "?"
+        url = ti.log_url if ti is not None else None
     except Exception:  # a context without the API's base_url config still deserves a notice
-        log_url = "?"
-    body = "\n".join(
-        [
-            f"DAG: {dag_id}",
-            f"Task: {task_label} (try {getattr(ti, 'try_number', '?')})",
-            f"Run: {run_id}",
-            f"Log: {log_url}",
-            f"Error: {type(exc).__name__}: {exc}" if exc is not None else "Error: (no exception in the context)",
-        ]
-    )
-    return title, body
+        return None
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return unquote(url)
+
+
+# An absolute POSIX path of two or more parts, not inside a URL (a URL's path follows its host, never a space).
+_ABS_PATH = re.compile(r"(?<![\w.:/~%-])/[\w.@+~-]+(?:/[\w.@+~-]+)+/?")
+
+
+def _public_paths(text: str) -> str:
+    """Paths under the data directory as ``DATA_DIR/…``, other absolute paths by their last two parts."""
+    data_dir = str(settings.data_dir())
+
+    def shorten(match: re.Match) -> str:
+        path = match.group(0)
+        if path == data_dir or path.startswith(data_dir + "/"):
+            return "DATA_DIR" + path[len(data_dir) :]
+        tail = [p for p in path.split("/") if p][-2:]
+        return "…/" + "/".join(tail)
+
+    return _ABS_PATH.sub(shorten, text)
 
 
 def remind_days() -> int:
@@ -233,8 +272,7 @@ def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     link this function cannot know; sending here too would say the same thing twice.
     """
     title = f"fzzf build as of {result.as_of} not published: {result.failed_step} failed"
-    if in_airflow_task():
-        log.warning("%s (the task's failure callback notifies)\n%s", title, result.describe())
+    if in_airflow_task():  # the task logs the summary once and fails; its callback sends the notice
         return None
     key = f"build:{result.failed_step}"
     return report_failure(data_dir, key, title, result.describe(), "build_failure", build=True)
@@ -268,8 +306,27 @@ def notify_failure(context: dict[str, Any]) -> Delivery | None:
     """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link; once per
     failure key, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` days. None when nothing was owed."""
     title, body = failure_message(context)
+    if _each_government_alerted(context.get("exception")):
+        log.warning(
+            "%s: every government it names was alerted by its own crawl task; no second notice\n%s", title, body
+        )
+        return None
     build = _is_build_failure(context.get("exception"))
     return report_failure(settings.data_dir(), failure_key(context), title, body, "pipeline_failure", build=build)
+
+
+def _each_government_alerted(exc: BaseException | None) -> bool:
+    """The collect run's report (``GovernmentsFailed``) names governments whose crawl tasks failed; each of those
+    has its own notice (``crawl:<id>``), so the report is sent only when one of them has no open failure record
+    (a task that died without its callback, an id the report could not name): one alert per problem, none lost."""
+    ids = getattr(exc, "government_ids", None)
+    if not ids or not all(ids):
+        return False
+    try:
+        failing = json.loads(state_path(settings.data_dir()).read_text(encoding="utf-8")).get("failures") or {}
+    except (OSError, ValueError, AttributeError):
+        return False
+    return all(f"crawl:{g}" in failing and not failing[f"crawl:{g}"].get("recovered_at") for g in ids)
 
 
 def notify_success(context: dict[str, Any]) -> Delivery | None:

@@ -392,7 +392,9 @@ def _hand_cookies(fetcher, cookies: list[dict]) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    from scrapers.collect.errors import cut_at_word  # Playwright's messages run long: cut at a word, never inside one
+
+    return cut_at_word((str(exc).strip().splitlines() or [type(exc).__name__])[0], 200)
 
 
 _shared: dict[str, Browser] = {}

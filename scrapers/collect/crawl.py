@@ -60,6 +60,8 @@ class GovernmentResult:
     sources: list[SourceStats] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    report_years: list[int] = field(default_factory=list)  # years of the reports seen on the portal this run
+    decisions: dict[str, int] = field(default_factory=dict)  # links judged this run, by decision (landing ``links``)
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.sources)
@@ -79,6 +81,21 @@ class GovernmentResult:
     @property
     def pages_fetched(self) -> int:
         return self.total("pages_fetched")
+
+    def describe(self, label: str | None = None) -> str:
+        """What this crawl did, in a few lines (the Airflow task log): outcome, pages read, links judged, years."""
+        head = f"{label or self.government_id}: {self.status} in {self.seconds:.1f} s, {self.requests} request(s)"
+        if self.error:
+            head += f"; {self.error}"
+        decisions = ", ".join(f"{n} {d}" for d, n in sorted(self.decisions.items(), key=lambda kv: -kv[1]))
+        years = ", ".join(str(y) for y in self.report_years) or "none"
+        lines = [
+            head,
+            f"  list pages read: {self.pages_fetched} from {len(self.sources)} source(s)",
+            f"  links judged: {sum(self.decisions.values())}" + (f" ({decisions})" if decisions else ""),
+            f"  reports: {self.reports_found} found, {self.reports_new} new or changed; years found: {years}",
+        ]
+        return "\n".join(lines)
 
 
 @dataclass
@@ -209,6 +226,18 @@ def _crawl_locked(gov, landing, politeness, run_id, fetcher, result, on_event) -
     result.status = "failed" if statuses == {"failed"} else ("ok" if statuses == {"ok"} else "partial")
     errors = [s.error for s in result.sources if s.error]
     result.error = errors[0] if errors else None
+    for row in collector.links:
+        result.decisions[row["decision"]] = result.decisions.get(row["decision"], 0) + 1
+    result.report_years = sorted(
+        {int(r["report_year"]) for r in collector.links if r.get("report_year") and _is_report(r)}
+    )
+
+
+def _is_report(link_row: dict) -> bool:
+    """A link row that stands for a report: judged one this run, or known as one from an earlier run."""
+    return link_row["decision"] == "report" or (
+        link_row["decision"] == "known" and link_row.get("reason") == "judged before: report"
+    )
 
 
 def _fold_in_landed_reports(landing: Landing, government_id: str, state: dict) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 import socket
 import threading
 import time
@@ -26,6 +25,7 @@ import urllib3
 
 from scrapers.collect import hostsfile
 from scrapers.collect.deadline import DeadlineAdapter, Exchange
+from scrapers.collect.errors import describe_error
 from scrapers.collect.hostlock import HostGate, host_key
 from scrapers.collect.site import off_site, same_site, site_host
 from scrapers.extract.charset import decode_html
@@ -286,9 +286,9 @@ class Fetcher:
                 if attempt + 1 < attempts:
                     self._backoff(attempt, None)
                     continue
-                raise FetchError(url, "network", f"{_short(exc)} (after {made} attempts)", made) from None
+                raise FetchError(url, "network", f"{describe_error(exc)} (after {made} attempts)", made) from None
             except requests.RequestException as exc:
-                raise FetchError(url, "network", _short(exc), made) from None
+                raise FetchError(url, "network", describe_error(exc), made) from None
             self._backoff(attempt, retry_after)  # a 429/5xx, outside the exchange: waiting is not its time
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
@@ -428,12 +428,3 @@ def _address_problem(host: str) -> str | None:
 
 def _past_deadline(seconds: float) -> str:
     return f"response not complete after {seconds:g} s (deadline FZZF_DEADLINE, connect to last byte; timed out)"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    # urllib3 wraps the reason several times; the last clause is the one a user can act on.
-    match = re.search(r"\(Caused by (\w+)\((?:'[^']*', )?'?([^')]*)", text)
-    if match:
-        text = f"{match.group(1)}: {match.group(2)}"
-    return f"{type(exc).__name__}: {text[:200]}"

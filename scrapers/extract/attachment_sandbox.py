@@ -17,6 +17,7 @@ import subprocess
 import sys
 import zipfile
 
+from scrapers.collect.errors import cut_at_word
 from scrapers.settings import AttachmentLimits
 
 __all__ = ["check_inflated_size", "read_in_sandbox"]
@@ -65,7 +66,7 @@ def read_in_sandbox(content: bytes, name: str, limits: AttachmentLimits | None =
         answer = json.loads(proc.stdout)
     except ValueError:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise _Refused(f"{name}: the reader failed (exit {proc.returncode}): {tail[0][:300]}") from None
+        raise _Refused(f"{name}: the reader failed (exit {proc.returncode}): {cut_at_word(tail[0], 300)}") from None
     if "error" in answer:
         raise _Refused(answer["error"])
     return answer["paragraphs"]
@@ -90,7 +91,7 @@ def _child(name: str, seconds: float, memory_mb: int) -> None:
             why = f"ran out of its {memory_mb} MB (cap FZZF_ATTACHMENT_MEMORY_MB) at {peak_mb:.0f} MB in use"
         else:
             why = "unreadable"
-        answer = {"error": f"{name}: {why} ({type(exc).__name__}: {str(exc)[:200]}); not read"}
+        answer = {"error": f"{name}: {why} ({type(exc).__name__}: {cut_at_word(str(exc), 200)}); not read"}
     sys.stdout.write(json.dumps(answer, ensure_ascii=False))
 
 

@@ -66,8 +66,14 @@ def _crawl_registry():
     return with_found_portals(load_registry(settings.registry_path()), settings.data_dir())
 
 
+def government_label(gov) -> str:
+    """How a government is named in task labels and run reports: ``东城区 (110101)``, name first, then the id."""
+    return f"{gov.name} ({gov.id})"
+
+
 def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
-    """One ``{government_id, run_id}`` per government to crawl; all share one landing run id."""
+    """One ``{government_id, run_id, government}`` per government to crawl (``government``: its label, which names
+    the mapped task); all share one landing run id."""
     from scrapers.collect.contact import require_contact
     from scrapers.registry.record import record
 
@@ -80,7 +86,7 @@ def plan_crawl(only: list[str] | None = None) -> list[dict[str, str]]:
     governments = [g for g in selected if g.crawl_urls]  # no URL known: nothing to crawl, coverage says unknown
     log.info("crawl plan: %d government(s), landing run %s; %d skipped (no list or report URL known)",
              len(governments), run_id, len(selected) - len(governments))  # fmt: skip
-    return [{"government_id": g.id, "run_id": run_id} for g in governments]
+    return [{"government_id": g.id, "run_id": run_id, "government": government_label(g)} for g in governments]
 
 
 def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str, Any]:
@@ -92,7 +98,13 @@ def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str,
     # Landing files are immutable and named by run: a retry that found a half-landed first try must not collide.
     landing_run = run_id if try_number <= 1 else new_run_id()
     result = crawl_government(gov, settings.data_dir(), settings.Politeness(), landing_run)
-    summary = {
+    label = government_label(gov)
+    # "locked": another crawl of this government (say a CLI run) holds it; a later try will find it free.
+    failed = result.status in ("failed", "locked")
+    log.log(logging.WARNING if failed else logging.INFO, "%s", result.describe(label))
+    if failed:
+        raise PortalFailed(f"{label}: {result.status}: {result.error}")
+    return {
         "government_id": government_id,
         "run_id": landing_run,
         "status": result.status,
@@ -100,28 +112,78 @@ def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str,
         "seconds": round(result.seconds, 2),
         **{k: getattr(result, k) for k in ("pages_fetched", "requests", "reports_found", "reports_new")},
     }
-    log.info("crawl %s", summary)
-    # "locked": another crawl of this government (say a CLI run) holds it; a later try will find it free.
-    if result.status in ("failed", "locked"):
-        raise PortalFailed(f"{government_id}: {result.status}: {result.error}")
-    return summary
 
 
-def summarise_crawl(results: list[dict[str, Any] | None]) -> dict[str, Any]:
-    """Counts over the mapped crawl results (None for a government whose task failed); raise when none landed."""
+def summarise_crawl(
+    results: list[dict[str, Any] | None], planned: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """Counts over the mapped crawl results (None, or no entry, for a government whose task failed) and the
+    governments of the plan that did not land; raise when none landed."""
     done = [r for r in results if r]
-    failed = len(results) - len(done)
+    crawled = {r["government_id"] for r in done}
+    planned = list(planned) if planned is not None else []
+    missed = [p for p in planned if p["government_id"] not in crawled]
+    failed = len(missed) if planned else len(results) - len(done)
     summary = {
-        "governments": len(results),
+        "governments": len(planned) if planned else len(results),
         "crawled": len(done),
         "failed": failed,
         "reports_new": sum(int(r.get("reports_new") or 0) for r in done),
         "run_ids": sorted({r["run_id"] for r in done}),
+        # what the run report names: each failed government with the reason its last try gave
+        "failed_governments": [
+            {
+                "government_id": p["government_id"],
+                "government": p.get("government") or p["government_id"],
+                "error": _last_crawl_error(p["government_id"], p["run_id"]),
+            }
+            for p in missed
+        ],
     }
-    log.info("crawl summary: %s", summary)
+    log.info("crawl summary: %d of %d government(s) crawled, %d failed, %d new or changed report(s)",
+             summary["crawled"], summary["governments"], failed, summary["reports_new"])  # fmt: skip
     if not done:  # also when the plan failed or named no government: no asset event for an empty crawl
         raise NothingLanded(f"no government could be crawled ({failed} failed): check the network and the registry")
     return summary
+
+
+class GovernmentsFailed(RuntimeError):
+    """Some governments could not be crawled in this run; what did land was marked for the warehouse anyway."""
+
+
+def report_crawl(summary: dict[str, Any]) -> str:
+    """The run's last word: fail (without retries: the crawl tasks had theirs) naming every government that could
+    not be crawled, so a run with a failed government never shows as a clean success; the asset was already
+    marked by then, so the warehouse builds from what did land."""
+    failed = summary.get("failed_governments") or []
+    head = f"{summary['crawled']} of {summary['governments']} government(s) crawled"
+    if not failed and not summary.get("failed"):
+        text = f"{head}, none failed; {summary['reports_new']} new or changed report(s)"
+        log.info("%s", text)
+        return text
+    lines = [f"{head}; {summary['failed']} failed (the warehouse builds from the {summary['crawled']} that landed):"]
+    lines += [f"  {f['government']}: {f['error'] or 'no crawl log (see its crawl task log)'}" for f in failed]
+    exc = _no_retry(GovernmentsFailed, "\n".join(lines))
+    # the failure notice sends this report only when a government's own crawl task failure was not alerted
+    exc.government_ids = [f.get("government_id") for f in failed]
+    raise exc
+
+
+def _last_crawl_error(government_id: str, run_id: str) -> str | None:
+    """The error the last try of a government's crawl landed (``crawl_log``), at or after the planned run: a retry
+    lands under a later run id (run ids sort by time)."""
+    from scrapers.collect.state import read_jsonl_lenient
+    from scrapers.landing import Landing
+
+    landing = Landing(settings.data_dir())
+    name = landing.state_path(government_id).stem  # landing files and state share the file-safe id
+    tries = sorted(p for p in (landing.landing_dir / "crawl_log").glob(f"*/{name}.jsonl") if p.parent.name >= run_id)
+    for path in reversed(tries):
+        rows = read_jsonl_lenient(path)
+        errors = [r["error"] for r in rows if r.get("error") and r.get("government_id") == government_id]
+        if errors:
+            return errors[0]
+    return None
 
 
 def plan_resolve() -> list[dict[str, str]]:
@@ -171,19 +233,23 @@ def build_warehouse(as_of: dt.date, what_if: bool = False) -> dict[str, Any]:
         what_if=what_if,
     )
     text = result.describe()
-    log.info("%s", text)
     if what_if and result.failed_step not in ("lock", "registry"):
+        log.info("%s", text)
         return {"as_of": as_of.isoformat(), "published": False, "what_if": True, "summary": text}
+    # The summary goes to the task log once, here; the exception (Airflow logs it with its traceback, the failure
+    # alert quotes it) is its one-line headline.
+    log.log(logging.INFO if result.published else logging.ERROR, "%s", text)
+    headline = result.headline()
     if result.published:
         pass
     elif result.failed_step == "lock":  # another build was running: worth a retry
-        raise BuildFailed(text)
+        raise BuildFailed(headline)
     elif result.failed_step == "registry":  # the registry would drop landed governments: fix it, do not retry
-        raise _no_retry(BuildFailed, text)
+        raise _no_retry(BuildFailed, headline)
     elif "gate" in (result.failed_step or ""):
-        raise _no_retry(GateFailed, text)
+        raise _no_retry(GateFailed, headline)
     else:  # dbt failed on these inputs: a retry would fail the same way
-        raise _no_retry(BuildFailed, text)
+        raise _no_retry(BuildFailed, headline)
     return {"as_of": as_of.isoformat(), "published": True, "what_if": False, "summary": text}
 
 

@@ -46,6 +46,17 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)  # things a data engineer must see: dropped rows, moved files
     marts_quarantined: list[dict] = field(default_factory=list)  # rows the marts gate took out (marts.quarantined_rows)
     marts_newly_quarantined: list[dict] = field(default_factory=list)  # of those, first taken out by this build
+    blocking: list[str] = field(default_factory=list)  # one line per critical expectation that stopped the build
+    notice: str | None = None  # where the "not published" notice went (run_build outside Airflow)
+
+    def headline(self) -> str:
+        """One line: the outcome and, for a build that was not published, the step and what stopped it (the task's
+        error line and the failure alert's; the summary, ``describe``, is in the log once)."""
+        head = self.describe().splitlines()[0]
+        if self.published:
+            return head
+        why = "; ".join(self.blocking) or next(iter(self.message.splitlines()), "")
+        return f"{head}: {why}" if why else head
 
     def describe(self) -> str:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -117,6 +128,7 @@ def run_build(
     """
     from scrapers import gate
     from scrapers.alerts import failures, missing, unknown
+    from scrapers.alerts.channels import in_airflow_task
     from scrapers.warehouse import dbt_runner as warehouse
     from scrapers.warehouse import publish
 
@@ -148,7 +160,11 @@ def run_build(
     if what_if:
         return result  # a question about another day: no failure notice, no alerts, no alert state
     if not result.published:
-        failures.notify_build_failure(data_dir, result)  # its body lists any rows the marts gate took out
+        delivery = failures.notify_build_failure(data_dir, result)  # its body lists any rows the marts gate took out
+        if delivery is not None:
+            result.notice = delivery.describe()
+        elif not in_airflow_task():  # the same failure was alerted before: logged with the summary, not sent again
+            result.notice = "already alerted; not sent again before the reminder is due"
         return result
     failures.notify_build_published(data_dir, result)  # the resolved line, when earlier builds failed
     if result.marts_newly_quarantined:
@@ -182,6 +198,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     result.quarantined = landing_gate.quarantined
     result.landing_warnings = list(landing_gate.warnings)
     result.landing_summary = landing_gate.describe()
+    result.blocking = [f.summary() for f in landing_gate.failures]
     if not landing_gate.success:
         # A row dbt cannot even read would fail dbt later with a far less helpful message: stop here.
         result.failed_step, result.message = "landing gate", "landing files failed critical expectations"
@@ -198,6 +215,9 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
         warehouse.mark_staged(staged, data_dir)
     else:
         result.failed_step, result.message = "dbt build", dbt.describe()
+        result.blocking = [f.describe().splitlines()[0] for f in dbt.failures[:3]] or (
+            [dbt.error.splitlines()[0]] if dbt.error else []
+        )
         gate.record_validation(data_dir, suite="dbt_build", success=False, evaluated=0, failed=1, as_of=as_of)
         return
     result.notes += _unregistered_rows(staged)
@@ -208,6 +228,7 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     result.gate_summary = marts_gate.describe()
     result.marts_quarantined = marts_gate.quarantined
     result.marts_newly_quarantined = marts_gate.newly_quarantined
+    result.blocking = [f.describe().splitlines()[0] for f in marts_gate.failures]
     gate.load_validation_runs(data_dir, staged)
     if not marts_gate.success:
         result.failed_step, result.message = "marts gate", "the staged warehouse failed critical expectations"
@@ -249,6 +270,7 @@ def _shrink_allowed(staged: Path, target: Path, guard: ShrinkGuard, result: Buil
         log.warning("publishing a shrunken build as told: %s", message)
         return True
     result.failed_step, result.message = "shrink gate", shrink.describe(shrinks, target, held=True)
+    result.blocking = [s.describe() for s in shrinks] + ["if meant: --allow-shrink (the DAG: FZZF_ALLOW_SHRINK=1)"]
     return False
 
 

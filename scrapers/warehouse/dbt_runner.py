@@ -116,6 +116,22 @@ def _close_duckdb() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+def _release_adapter() -> None:
+    """Drop the adapter dbt keeps registered after an invocation, and with it the two semaphores it holds (its
+    connection manager's lock and the manifest's, both from dbt's ``spawn`` multiprocessing context, so known to the
+    resource tracker). A process that exits normally releases them in its exit handlers; an Airflow task process
+    ends with ``os._exit`` (no exit handlers), and the resource tracker then reports "2 leaked semaphore objects" on
+    the task's stderr, which Airflow logs as two ERROR lines. dbt resets the adapters at the start of every
+    invocation anyway (``adapter_management``), so nothing is lost; ``gc.collect`` because the adapter and the
+    manifest reference each other."""
+    import gc
+
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    gc.collect()
+
+
 def run_dbt(
     data_dir: Path,
     registry_path: Path,
@@ -187,6 +203,7 @@ def run_dbt(
             res = dbtRunner().invoke(args)
         finally:
             _close_duckdb()
+            _release_adapter()
     result.seconds = time.monotonic() - start
     if res.exception is not None:
         result.error = f"{type(res.exception).__name__}: {res.exception}"

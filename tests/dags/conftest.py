@@ -44,3 +44,23 @@ def today_in_beijing() -> dt.date:
     from scrapers.orchestration.tasks import resolve_as_of
 
     return resolve_as_of(None, None)
+
+
+def unpause(dag_id: str) -> None:
+    """Put the DAG files in the metadata DB, as the DAG processor would, and unpause ``dag_id``: an asset event queues
+    a run only for unpaused DAGs (Airflow creates them paused)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        manager = DagBundlesManager()
+        manager.sync_bundles_to_db(session=session)
+    for bundle in manager.get_all_dag_bundles():
+        if not bundle.is_initialized:
+            bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+    with create_session() as session:
+        session.query(DagModel).filter(DagModel.dag_id == dag_id).update({DagModel.is_paused: False})

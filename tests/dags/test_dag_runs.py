@@ -11,7 +11,7 @@ import yaml
 
 from scrapers.landing import Landing, new_run_id
 
-from .conftest import load_dag, today_in_beijing
+from .conftest import load_dag, today_in_beijing, unpause
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_collect_then_warehouse_publishes_and_alerts_once(pipeline_env):
     assert collect.state == "success"
     crawl_tis = [ti for ti in collect.get_task_instances() if ti.task_id == "crawl"]
     assert len(crawl_tis) == len(portal.governments) and all(ti.state == "success" for ti in crawl_tis)
-    assert sorted(ti.rendered_map_index for ti in crawl_tis) == sorted(g.id for g in portal.governments)
+    assert sorted(ti.rendered_map_index for ti in crawl_tis) == sorted(f"{g.name} ({g.id})" for g in portal.governments)
     landed_reports = list((data_dir / "landing" / "reports").glob("*/*.jsonl"))
     assert len({p.stem for p in landed_reports}) == len(portal.governments)
 
@@ -88,13 +88,16 @@ def test_a_failed_task_notifies_with_dag_task_run_and_log_link(pipeline_env, tmp
     body = post["message"]
     assert "DAG: fzzf_warehouse" in body and "Task: build" in body
     assert f"Run: {run.run_id}" in body
-    assert f"/dags/fzzf_warehouse/runs/{quote(run.run_id)}/tasks/build" in body  # the log link
+    assert f"/dags/fzzf_warehouse/runs/{run.run_id}/tasks/build" in body  # the log link, the run id readable
+    assert quote(run.run_id) not in body
     assert "RegistryError" in body
+    # the file is named by its last parts, not by the worker's path (issue 22, item 4)
+    assert str(broken) not in body and f"…/{broken.parent.name}/broken-registry.yaml" in body, body
     outbox = (data_dir / "alerts" / "outbox.jsonl").read_text(encoding="utf-8")
     assert "pipeline_failure" in outbox
 
 
-def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch):
+def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline_env, monkeypatch, caplog):
     data_dir, portal, receiver = pipeline_env
     monkeypatch.setenv("FZZF_TODAY", "2015-06-01")  # today's build, not a what-if (which would only report)
     # One crawl that read nothing (a data dir never crawled is refused before any gate), and an as-of day before
@@ -117,3 +120,98 @@ def test_a_failed_gate_blocks_publishing_and_notifies_as_a_gate_failure(pipeline
     post = receiver.posts[0]["json"]
     assert post["title"] == "fzzf quality gate failed, nothing published: fzzf_warehouse.build"
     assert "NOT PUBLISHED (marts gate)" in post["message"] and "Task: build (try 1)" in post["message"]
+    # One error line (the alert's, the exception's) naming what stopped it; no worker paths in the alert.
+    headline = "NOT PUBLISHED (marts gate): marts_coverage_complete: expect_table_row_count_to_be_between failed"
+    assert f"Error: GateFailed: build as of 2015-06-01: {headline}" in post["message"]
+    assert str(data_dir.parent) not in post["message"]
+    assert post["message"].endswith("failed on 0 of 0 rows")  # the error is one line, the last of the notice
+    # The task log holds the build summary once (issue 22, item 6: it was there three times, and in the alert).
+    summaries = [r for r in caplog.records if "critical: marts_coverage_complete" in r.getMessage()]
+    assert [(r.name, r.levelname) for r in summaries] == [("fzzf.orchestration", "ERROR")]
+    assert "timings: re-extract" in summaries[0].getMessage()
+
+
+def test_a_failed_government_fails_the_collect_run_after_the_asset_is_marked(
+    pipeline_env, tmp_path, monkeypatch, caplog
+):
+    """Issue 22, items 3 and 4: one portal down. The run ends failed, naming it and why; what did land is marked for
+    the warehouse, which builds; every mapped task is labelled by name and id; the alert has the root cause whole."""
+    import socket
+    from pathlib import Path
+
+    from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    data_dir, portal, receiver = pipeline_env
+    down = "510705"  # 绵阳市安州区: its portal refuses every connection
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    registry_path = Path(tmp_path / "registry.yaml")
+    registry = yaml.safe_load(registry_path.read_text(encoding="utf-8"))
+    for gov in registry["governments"]:
+        if str(gov["id"]) == down:
+            gov["list_urls"] = [f"http://127.0.0.1:{port}/{down}/fzzfjsndbg/"]
+            name = gov["name"]
+    registry_path.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+    labels = {str(g["id"]): f"{g['name']} ({g['id']})" for g in registry["governments"]}
+    unpause("fzzf_warehouse")  # as deployed: the asset event then queues a warehouse run
+
+    run = load_dag("fzzf_collect").test()
+
+    assert run.state == "failed"
+    tis = run.get_task_instances()
+    crawl = {ti.rendered_map_index: ti.state for ti in tis if ti.task_id == "crawl"}
+    assert crawl == {label: ("failed" if gid == down else "success") for gid, label in labels.items()}
+    states = {ti.task_id: ti.state for ti in tis if ti.task_id != "crawl"}
+    assert states == {"plan": "success", "landed": "success", "report": "failed"}
+
+    # The asset was marked, from this run, and the warehouse DAG is queued on it (the scheduler starts it from there).
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.name == "fzzf_landing", AssetEvent.source_run_id == run.run_id)
+            .all()
+        )
+        queued = session.query(AssetDagRunQueue).filter(AssetDagRunQueue.target_dag_id == "fzzf_warehouse").count()
+    assert len(events) == 1 and events[0].extra["crawled"] == len(labels) - 1 and events[0].extra["failed"] == 1
+    assert queued == 1
+
+    # One notice: the government's crawl task, with the root cause whole. The run's report names it in the task
+    # log and is not sent again (one alert per problem): its government was alerted by its own task.
+    cause = f"connection refused by 127.0.0.1:{port} (after 4 attempts)"
+    by_title = {p["json"]["title"]: p["json"]["message"] for p in receiver.posts}
+    assert "fzzf task failed: fzzf_collect.report" not in by_title
+    crawl_notice = by_title[f"fzzf task failed: fzzf_collect.crawl[{name} ({down})]"]
+    assert f"Run: {run.run_id}\n" in crawl_notice
+    assert f"/dags/fzzf_collect/runs/{run.run_id}/tasks/crawl/mapped/" in crawl_notice  # readable, not %3A
+    assert cause in crawl_notice and f"Error: PortalFailed: {name} ({down}): failed: " in crawl_notice
+    report = run.get_task_instance("report")
+    assert report.state == "failed"
+    said = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"{len(labels) - 1} of {len(labels)} government(s) crawled; 1 failed" in said
+    assert f"{name} ({down}): list page " in said and "no second notice" in said
+    assert str(tmp_path) not in crawl_notice  # no worker paths
+
+    # A successful crawl task says what it did, in a few lines.
+    ok_label = next(label for gid, label in labels.items() if gid != down)
+    [said] = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{ok_label}: ok in ")]
+    assert len(said.splitlines()) == 4, said
+    assert "list pages read: " in said and "links judged: " in said and "years found: 20" in said, said
+
+    # The warehouse builds from what landed: the portal that was down is unknown, not missing.
+    warehouse = load_dag("fzzf_warehouse").test(run_conf={"as_of": today_in_beijing().isoformat()})
+    assert warehouse.state == "success"
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        statuses = {
+            gid: status
+            for gid, status in con.execute("select government_id, status from marts.report_coverage").fetchall()
+        }
+        governments = {r[0] for r in con.execute("select government_id from marts.report_coverage").fetchall()}
+    finally:
+        con.close()
+    assert governments == set(labels)
+    assert statuses[down] != "missing"
