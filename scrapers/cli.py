@@ -167,8 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where the demo writes (default: ./data/demo)")
     p.add_argument("--as-of", type=_date, help="the day the demo pretends it is (default: today)")
 
-    p = sub.add_parser("airflow", help="airflow standalone with the project's DAGs on 127.0.0.1:8080")
+    p = sub.add_parser("airflow", help="Airflow with the project's DAGs on 127.0.0.1:8080 (the demo's, by default)")
     p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--registry", help="crawl this registry (default: $FZZF_REGISTRY, else the demo portal)")
+    p.add_argument(
+        "--data-dir", help="with a registry: default $FZZF_DATA_DIR or ./data; without: the demo's, data/demo"
+    )
     return parser
 
 
@@ -450,15 +454,15 @@ def cmd_registry_resolve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from scrapers.demo.run import run_demo
+    from scrapers.demo.run import demo_dir, run_demo
 
-    return run_demo(data_dir=Path(args.data_dir or "data/demo").resolve(), as_of=args.as_of)
+    return run_demo(data_dir=demo_dir(args.data_dir), as_of=args.as_of)
 
 
 def cmd_airflow(args) -> int:
-    from scrapers.orchestration.airflow_local import run_standalone
+    from scrapers.orchestration.airflow_local import run_local
 
-    return run_standalone(port=args.port)
+    return run_local(port=args.port, data_dir=args.data_dir, registry=args.registry)
 
 
 COMMANDS = {
