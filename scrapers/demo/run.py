@@ -22,6 +22,7 @@ from scrapers import clock
 
 MARKER = ".fzzf-demo"  # only a directory the demo created itself is ever wiped by the demo
 REGISTRY_FILE = "demo-registry.yaml"
+UI_LOCK = ".fzzf-airflow.lock"  # held by `fzzf airflow` on the demo: the demo must not wipe a running Airflow's home
 COLLECT_DAG, WAREHOUSE_DAG = "fzzf_collect", "fzzf_warehouse"
 
 
@@ -66,20 +67,36 @@ def serve_demo(data_dir: str | os.PathLike | None = None):
         raise UsageError(f"{data_dir} was not made by fzzf demo; name the registry to crawl into it (FZZF_REGISTRY)")
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("made by fzzf demo; wiped by the next demo run\n", encoding="utf-8")
-    registry = data_dir / REGISTRY_FILE
-    port = _registry_port(registry)
+    lock = (data_dir / UI_LOCK).open("a")  # not inherited: the components never hold it
     try:
-        portal = DemoPortal(port=port).start()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot serve the demo portal on 127.0.0.1:{port}, where {registry} has it ({exc.strerror}): free that"
-            " port, or run `make demo` again for a new one"
-        ) from None
-    try:
-        registry.write_text(portal.registry_yaml(), encoding="utf-8")
-        yield data_dir, registry, portal.base_url, demo_settings(data_dir, registry)
+        if not _try_lock(lock):
+            raise UsageError(f"another fzzf airflow runs on {data_dir}")
+        registry = data_dir / REGISTRY_FILE
+        port = _registry_port(registry)
+        try:
+            portal = DemoPortal(port=port).start()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot serve the demo portal on 127.0.0.1:{port}, where {registry} has it ({exc.strerror}): free"
+                " that port, or run `make demo` again for a new one"
+            ) from None
+        try:
+            registry.write_text(portal.registry_yaml(), encoding="utf-8")
+            yield data_dir, registry, portal.base_url, demo_settings(data_dir, registry)
+        finally:
+            portal.stop()
     finally:
-        portal.stop()
+        lock.close()
+
+
+def _try_lock(handle) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _registry_port(registry: Path) -> int:
@@ -112,6 +129,10 @@ def prepare_dir(data_dir: Path) -> None:
             raise SystemExit(
                 f"fzzf demo: {data_dir} is not empty and was not made by the demo; choose another --data-dir"
             )
+        if (data_dir / UI_LOCK).exists():
+            with (data_dir / UI_LOCK).open("a") as lock:
+                if not _try_lock(lock):
+                    raise SystemExit(f"fzzf demo: fzzf airflow (make airflow) runs on {data_dir}; stop it first")
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("made by fzzf demo; wiped by the next demo run\n", encoding="utf-8")

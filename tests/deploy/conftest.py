@@ -48,11 +48,13 @@ def wait_for(check: Callable[[], object], timeout: float, what: str, procs: list
 class Proc:
     """One long-running process in its own session (process group), output in a log file."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path):
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path, cwd: Path | None = None):
         self.name = name
         self.log = log_dir / f"{name}.log"
         self._fh = self.log.open("wb")
-        self.popen = subprocess.Popen(args, env=env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def tail(self, lines: int = 40) -> str:
         try:

@@ -67,7 +67,7 @@ def test_the_readme_airflow_walkthrough_on_the_demo(tmp_path):
     # 2. make airflow
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = Proc("fzzf-airflow", [FZZF, "airflow", "--port", str(port)], env, tmp_path)
+    proc = Proc("fzzf-airflow", [FZZF, "airflow", "--port", str(port)], env, tmp_path, cwd=work)
     try:
         started = time.monotonic()
         wait_for(lambda: "Airflow UI: " in proc.log.read_text(encoding="utf-8"), 300, "the UI", [proc], every=2)

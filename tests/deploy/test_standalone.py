@@ -35,7 +35,7 @@ def test_fzzf_airflow_with_a_registry_serves_the_ui_on_loopback_and_stops_cleanl
             "FZZF_COLLECT_SCHEDULE": "none",  # a first start runs the day's crawl at once; this test only looks
             # No log-server ports: the local Airflow starts none, so a developer's own `make airflow` cannot clash.
         }
-        proc = Proc("fzzf-airflow", [FZZF, "airflow", "--port", str(port)], env, tmp_path)
+        proc = Proc("fzzf-airflow", [FZZF, "airflow", "--port", str(port)], env, tmp_path, cwd=tmp_path)
         base = f"http://127.0.0.1:{port}"
         try:
             health = wait_for(lambda: get_json(f"{base}/api/v2/monitor/health"), 240, "the api-server", [proc])
