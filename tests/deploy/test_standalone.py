@@ -3,9 +3,7 @@ answering its REST API, listening on loopback only, and stopping cleanly on SIGT
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -73,9 +71,14 @@ def test_fzzf_airflow_with_a_registry_serves_the_ui_on_loopback_and_stops_cleanl
 
 def test_a_data_dir_without_a_registry_is_refused_before_anything_starts(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FZZF_DATA_DIR": str(tmp_path / "real")}
-    args = [FZZF, "airflow", "--port", str(free_port())]
-    proc = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "FZZF_REGISTRY" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "real").exists()
-    assert os.listdir(tmp_path) == []
+    work = tmp_path / "checkout"
+    work.mkdir()
+    proc = Proc("fzzf-airflow", [FZZF, "airflow", "--port", str(free_port())], env, tmp_path, cwd=work)
+    try:
+        code = proc.popen.wait(timeout=60)
+    finally:
+        proc.stop()
+    output = proc.log.read_text(encoding="utf-8")
+    assert code == 2, output[-2000:]
+    assert "FZZF_REGISTRY" in output and "Traceback" not in output
+    assert not (tmp_path / "real").exists() and list(work.iterdir()) == []  # no data/demo either
