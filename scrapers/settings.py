@@ -110,9 +110,7 @@ class BrowserSettings:
     enabled: bool = field(default_factory=lambda: _env_bool("FZZF_BROWSER", True))  # off: such pages are unknown
     chromium: str = field(default_factory=lambda: os.environ.get("FZZF_CHROMIUM", ""))  # "": the OS package's
     timeout: float = field(default_factory=lambda: _env_float("FZZF_BROWSER_TIMEOUT", 30.0))  # one page, seconds
-    max_mb: int = field(
-        default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024)
-    )  # Chromium's PSS: restarted above
+    max_mb: int = field(default_factory=lambda: _env_int("FZZF_BROWSER_MAX_MB", 1024))  # Chromium's PSS: restarted above
 
 
 @dataclass(frozen=True)
