@@ -182,8 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
 
-    p = sub.add_parser("airflow", help="airflow standalone with the project's DAGs on 127.0.0.1:8080")
+    p = sub.add_parser("airflow", help="Airflow with the project's DAGs on 127.0.0.1:8080 (the demo's, by default)")
     p.add_argument("--port", type=int, default=8080, help="the port of the Airflow UI and API (default: 8080)")
+    p.add_argument("--registry", help="crawl this registry (default: $FZZF_REGISTRY, else the demo portal)")
+    p.add_argument(
+        "--data-dir", help="with a registry: default $FZZF_DATA_DIR or ./data; without: the demo's, data/demo"
+    )
     return parser
 
 
@@ -493,9 +497,9 @@ def cmd_registry_resolve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from scrapers.demo.run import run_demo
+    from scrapers.demo.run import demo_dir, run_demo
 
-    return run_demo(data_dir=Path(args.data_dir or "data/demo").resolve(), as_of=args.as_of)
+    return run_demo(data_dir=demo_dir(args.data_dir), as_of=args.as_of)
 
 
 def cmd_serve(args) -> int:
@@ -508,9 +512,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_airflow(args) -> int:
-    from scrapers.orchestration.airflow_local import run_standalone
+    from scrapers.orchestration.airflow_local import run_local
 
-    return run_standalone(port=args.port)
+    return run_local(port=args.port, data_dir=args.data_dir, registry=args.registry)
 
 
 COMMANDS = {
