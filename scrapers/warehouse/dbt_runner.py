@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapers import clock
 from scrapers.classify import INTERPRETATION_PATTERN
 from scrapers.landing import STREAMS, Landing
 from scrapers.settings import DBT_PROJECT_DIR, _env_int
@@ -78,6 +79,8 @@ def dbt_vars(
         "data_dir": str(Path(data_dir).resolve()),
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
+        # a build for a past day sees only the evidence landed by its end (macros/vars.sql landed_by_as_of)
+        "as_of_is_past": as_of < clock.today(),
         "unknown_after_days": int(unknown_after_days),
         # a report link answering only 404/410 over this many days is gone (issue 20.12), not "retrying" for ever
         "gone_after_days": _env_int("FZZF_GONE_AFTER_DAYS", 14),

@@ -16,6 +16,9 @@
     reports that exist; the next crawl of the government fetches them again (scrapers/collect/state.py
     forget_quarantined). Until a successful crawl run has started after the quarantine, every year of that
     government is held (issue 20.2): its reports are out of sight, not absent.
+
+    A build for a past day sees only the evidence landed by then (macros/vars.sql landed_by_as_of): a link that
+    failed, or a report held back, only after that day says nothing of it.
 -#}
 {%- set ns = namespace(has_quarantined=false) -%}
 {%- if execute -%}
@@ -28,6 +31,7 @@ with
 
 landed_links as (
     select * from {{ ref('stg_landing__links') }}
+    where {{ landed_by_as_of('seen_at') }}
 ),
 
 {{ drop_quarantined('landed_links', 'links') }},
@@ -40,6 +44,7 @@ links as (
 landed_reports as (
     select * exclude (landing_file, landing_file_size, landing_file_modified_at)
     from {{ ref('stg_landing__reports') }}
+    where {{ landed_by_as_of('fetched_at') }}
 ),
 
 {{ flag_quarantined('landed_reports', 'reports') }},
