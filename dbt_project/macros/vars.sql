@@ -33,11 +33,11 @@
     (({{ timestamp_sql }}) + interval 8 hour)::date
 {%- endmacro %}
 
-{#- True when a landing timestamp (naive UTC) is evidence the build may see. A build for a day before today (a
-    what-if as of a past day: fzzf passes var('as_of_is_past'), from scrapers.clock's today) sees only what had
-    landed by the end of that Beijing day: what the build would have said then, never evidence found later.
-    Any other build sees everything landed (a build as of today, or a day fzzf is pinned to (FZZF_TODAY) while the
-    crawl lands real times: the demo's and the tests' "today"). -#}
+{#- True when a landing timestamp (naive UTC) is evidence the build may see. A what-if build for a day before today
+    (fzzf passes var('as_of_is_past'): scrapers.warehouse.build, today from scrapers.clock) sees only what had
+    landed by the end of that Beijing day: what that day's build would have said, never evidence found later.
+    Any other build sees every landed row (a build as of today, or as of the day FZZF_TODAY pins while the crawl
+    lands real times: the demo's and the tests' "today"; dbt run by hand). -#}
 {% macro landed_by_as_of(timestamp_sql) -%}
     {%- if var('as_of_is_past', false) in (true, 'true', 'True') -%}
         ({{ beijing_day(timestamp_sql) }} <= {{ as_of_date() }})

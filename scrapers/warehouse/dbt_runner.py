@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scrapers import clock
 from scrapers.classify import INTERPRETATION_PATTERN
 from scrapers.landing import STREAMS, Landing
 from scrapers.settings import DBT_PROJECT_DIR, _env_int
@@ -73,14 +72,19 @@ class DbtResult:
 
 
 def dbt_vars(
-    data_dir: Path, registry_path: Path, as_of: dt.date, unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS
+    data_dir: Path,
+    registry_path: Path,
+    as_of: dt.date,
+    unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS,
+    *,
+    landed_by_as_of: bool = False,
 ) -> dict[str, Any]:
     return {
         "data_dir": str(Path(data_dir).resolve()),
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
-        # a build for a past day sees only the evidence landed by its end (macros/vars.sql landed_by_as_of)
-        "as_of_is_past": as_of < clock.today(),
+        # a what-if for a past day sees only the evidence landed by its end (macros/vars.sql landed_by_as_of)
+        "as_of_is_past": bool(landed_by_as_of),
         "unknown_after_days": int(unknown_after_days),
         # a report link answering only 404/410 over this many days is gone (issue 20.12), not "retrying" for ever
         "gone_after_days": _env_int("FZZF_GONE_AFTER_DAYS", 14),
@@ -130,12 +134,14 @@ def run_dbt(
     project_dir: Path = DBT_PROJECT_DIR,
     threads: int = 2,
     landing_files: dict[str, list[Path]] | None = None,
+    landed_by_as_of: bool = False,
 ) -> DbtResult:
     """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
 
     ``landing_files`` ({stream: paths}): the files dbt reads, the landing gate's list in a build; None reads every
     landing file there is now (direct dbt runs without a gate). Never raises for a failed build: the result says
-    what failed, node by node, in words a human can act on.
+    what failed, node by node, in words a human can act on. ``landed_by_as_of``: read only the rows landed by the
+    end of ``as_of`` (a what-if for a past day, scrapers.warehouse.build); else every landed row.
     """
     import time
 
@@ -160,7 +166,7 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
         "--vars",
-        _yaml_dict(dbt_vars(data_dir, registry_path, as_of, unknown_after_days)),
+        _yaml_dict(dbt_vars(data_dir, registry_path, as_of, unknown_after_days, landed_by_as_of=landed_by_as_of)),
         "--no-use-colors",
         "--quiet",
     ]
