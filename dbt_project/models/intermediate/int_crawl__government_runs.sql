@@ -25,13 +25,18 @@ governments as (
     select * from {{ ref('stg_registry__governments') }}
 ),
 
--- A registry report URL is crawled as a source of its own (a link judged as itself): it lists nothing, so its
--- failure says nothing about the years a list holds (its own year has the link's evidence).
+-- A list source failed when it could not be read, or when list pages after its first could not be (their links
+-- were not seen). A registry report URL is crawled as a source of its own (a link judged as itself): it lists
+-- nothing, so its failure says nothing about the years a list holds (its own year has the link's evidence).
 sourced as (
     select
         crawl_log.*,
-        status = 'failed' and not coalesce(list_contains(governments.report_urls, crawl_log.list_url), false)
-            as is_failed_list
+        (status = 'failed' or coalesce(list_pages_lost, 0) > 0)
+        and not coalesce(list_contains(governments.report_urls, crawl_log.list_url), false) as is_failed_list,
+        case
+            when status = 'failed' then coalesce(error, 'failed')
+            else list_pages_lost || ' of its later list pages could not be read'
+        end as list_failure
     from crawl_log
     left join governments
         on crawl_log.government_id = governments.government_id
@@ -55,7 +60,7 @@ runs as (
         -- list sources that failed this run, and the first of them (in source order) with its error
         count(*) filter (where is_failed_list) as list_sources_failed,
         arg_min(sourced.list_url, started_at) filter (where is_failed_list) as failed_list_url,
-        arg_min(coalesce(error, 'failed'), started_at) filter (where is_failed_list) as failed_list_error,
+        arg_min(list_failure, started_at) filter (where is_failed_list) as failed_list_error,
         -- requests column discovery spent this run (the crawl log's discovery note: "… in N requests of B …")
         max(try_cast(regexp_extract(discovery, 'in (\d+) requests of', 1) as integer)) as discovery_requests,
         min(started_at) as started_at,
