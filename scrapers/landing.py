@@ -78,6 +78,8 @@ STREAMS: dict[str, dict[str, str]] = {
         # null: the registry's list URL crawled as is; else where the source came from (discovery ran from a home
         # page, or a column discovery remembered) and why
         "discovery": "VARCHAR",
+        # list pages after the first that could not be read (an error or WAF page): their links were not seen
+        "list_pages_lost": "INTEGER",
     },
     "links": {
         "run_id": "VARCHAR",

@@ -24,11 +24,15 @@
         (one that listed a report of the government, or the
         registry's list URL read as is) read since as-of -
         unknown_after_days (int_crawl__confirmed_sources)       -> unknown (column not found yet)
+      not published, past due, and a list source (a list URL or
+        column, not a registry report URL) failed on the latest
+        run in that window that read the portal, so was not read
+        after it (int_crawl__government_runs)                   -> unknown (status_reason names the page)
       not published, past due, as-of <= due date + grace days   -> overdue
       not published, as-of > due date + grace days              -> missing
 
     It reads the caller's columns effective_publish_date, due_date, grace_end_date, url_status, last_success_at,
-    held_reason and confirmed_read_at, and the build's as-of day.
+    held_reason, confirmed_read_at and failed_source_reason, and the build's as-of day.
 -#}
 {% macro coverage_status() -%}
     case
@@ -43,6 +47,8 @@
         when held_reason is not null then 'unknown'
         -- issue 21 §2: only a confirmed report column read lately can show a year absent
         when confirmed_read_at is null then 'unknown'
+        -- a list source failed on the latest run that read the portal: a year not found may be on it
+        when failed_source_reason is not null then 'unknown'
         when not {{ is_due() }} then 'overdue'
         else 'missing'
     end

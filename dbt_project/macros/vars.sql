@@ -32,3 +32,16 @@
 {% macro beijing_day(timestamp_sql) -%}
     (({{ timestamp_sql }}) + interval 8 hour)::date
 {%- endmacro %}
+
+{#- True when a landing timestamp (naive UTC) is evidence the build may see. A what-if build for a day before today
+    (fzzf passes var('as_of_is_past'): scrapers.warehouse.build, today from scrapers.clock) sees only what had
+    landed by the end of that Beijing day: what that day's build would have said, never evidence found later.
+    Any other build sees every landed row (a build as of today, or as of the day FZZF_TODAY pins while the crawl
+    lands real times: the demo's and the tests' "today"; dbt run by hand). -#}
+{% macro landed_by_as_of(timestamp_sql) -%}
+    {%- if var('as_of_is_past', false) in (true, 'true', 'True') -%}
+        ({{ beijing_day(timestamp_sql) }} <= {{ as_of_date() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

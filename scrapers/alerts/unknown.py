@@ -33,6 +33,7 @@ REASON_GROUPS = {
     "no_url": "no URL known",
     "home_page_only": "report column not confirmed",
     "column_not_confirmed": "report column not confirmed",
+    "source_failed": "list page failing",
     "report_urls_only": "no list page (only report URLs known)",
     "never_crawled": "portal never crawled",
     "portal_unreached": "portal unreachable",

@@ -310,6 +310,7 @@ def _crawl_source(gov, list_url, fetcher, politeness, state, collector, stats, o
                 stats.fail(f"list page {exc}")
                 return  # nothing read: what the state knew of this source is still all there is
             stats.note(f"list page {exc}")
+            stats.list_pages_lost += 1
             failed_pages.append(request.url)
             continue
         stats.requests += resp.requests
@@ -369,6 +370,7 @@ def _failed_read(stats, source_state, request, why: str, failed_pages: list, *, 
     message = f"list page {request.url}: {why}"
     if not first:
         stats.note(message)
+        stats.list_pages_lost += 1
         failed_pages.append(request.url)
         return False
     stats.fail(message)

@@ -25,6 +25,7 @@ class SourceStats:
     links_skipped: int = 0
     errors: int = 0
     error: str | None = None
+    list_pages_lost: int = 0  # list pages after the first that could not be read: their links were not seen
 
     def fail(self, message: str) -> None:
         self.status = "failed"
@@ -57,6 +58,7 @@ class SourceStats:
             "links_skipped": self.links_skipped,
             "errors": self.errors,
             "error": self.error,
+            "list_pages_lost": self.list_pages_lost,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
         }

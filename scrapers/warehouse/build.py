@@ -18,6 +18,7 @@ from pathlib import Path
 
 from filelock import Timeout
 
+from scrapers import clock
 from scrapers.landing import Landing
 from scrapers.registry import record as registry_record
 from scrapers.settings import DEFAULT_REGISTRY, ShrinkGuard
@@ -209,7 +210,11 @@ def _build_locked(data_dir, registry_path, registry, as_of, result, gate, wareho
     incremental = warehouse.keep_staged(staged, data_dir, full_refresh=full_refresh)
     with _Timer(result, "dbt build") as step:
         # exactly the files the gate checked: one landed since then waits for the next build's gate
-        dbt = warehouse.run_dbt(data_dir, registry_path, as_of, staged, landing_files=landing_gate.checked_files)
+        dbt = warehouse.run_dbt(
+            data_dir, registry_path, as_of, staged, landing_files=landing_gate.checked_files,
+            # a what-if for a past day answers as that day's build would have: no evidence landed after it
+            landed_by_as_of=result.what_if and as_of < clock.today(),
+        )  # fmt: skip
         step.counts = ("incremental, " if incremental else "from scratch, ") + dbt.counts_line()
     if dbt.success:
         warehouse.mark_staged(staged, data_dir)

@@ -72,12 +72,19 @@ class DbtResult:
 
 
 def dbt_vars(
-    data_dir: Path, registry_path: Path, as_of: dt.date, unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS
+    data_dir: Path,
+    registry_path: Path,
+    as_of: dt.date,
+    unknown_after_days: int = DEFAULT_UNKNOWN_AFTER_DAYS,
+    *,
+    landed_by_as_of: bool = False,
 ) -> dict[str, Any]:
     return {
         "data_dir": str(Path(data_dir).resolve()),
         "registry_path": str(Path(registry_path).resolve()),
         "as_of": as_of.isoformat(),
+        # a what-if for a past day sees only the evidence landed by its end (macros/vars.sql landed_by_as_of)
+        "as_of_is_past": bool(landed_by_as_of),
         "unknown_after_days": int(unknown_after_days),
         # a report link answering only 404/410 over this many days is gone (issue 20.12), not "retrying" for ever
         "gone_after_days": _env_int("FZZF_GONE_AFTER_DAYS", 14),
@@ -145,6 +152,7 @@ def run_dbt(
     landing_files: dict[str, list[Path]] | None = None,
     target: str = "build",
     work_dir: Path | None = None,
+    landed_by_as_of: bool = False,
 ) -> DbtResult:
     """Run ``dbt build`` (or ``command``) of the project on the landing files of ``data_dir`` into ``warehouse_path``.
 
@@ -152,6 +160,8 @@ def run_dbt(
     landing file there is now (direct dbt runs without a gate). Never raises for a failed build: the result says
     what failed, node by node, in words a human can act on. ``target``: the profile's target (``docs`` opens
     ``warehouse_path`` read-only); ``work_dir``: where dbt's target and logs go (default ``DATA_DIR/build/dbt``).
+    ``landed_by_as_of``: read only the rows landed by the end of ``as_of`` (a what-if for a past day,
+    scrapers.warehouse.build); else every landed row.
     """
     import time
 
@@ -180,7 +190,7 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
         "--vars",
-        _yaml_dict(dbt_vars(data_dir, registry_path, as_of, unknown_after_days)),
+        _yaml_dict(dbt_vars(data_dir, registry_path, as_of, unknown_after_days, landed_by_as_of=landed_by_as_of)),
         "--no-use-colors",
         "--quiet",
     ]

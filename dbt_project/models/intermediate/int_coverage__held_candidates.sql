@@ -16,11 +16,17 @@
     reports that exist; the next crawl of the government fetches them again (scrapers/collect/state.py
     forget_quarantined). Until a successful crawl run has started after the quarantine, every year of that
     government is held (issue 20.2): its reports are out of sight, not absent.
+    A damaged links or crawl_log file hid a run's link decisions (a failing report link's error rows) or the run
+    itself (a list page that failed in it): every year is held until a successful run after that run, which
+    records them again (a failing link stays pending in the crawl state and gets a row every run).
+
+    A build for a past day sees only the evidence landed by then (macros/vars.sql landed_by_as_of): a link that
+    failed, or a report held back, only after that day says nothing of it.
 -#}
 {%- set ns = namespace(has_quarantined=false) -%}
 {%- if execute -%}
     {%- set found = run_query(
-        "select count(*) from glob(" ~ data_path('quarantine/landing/reports/*/*.jsonl.why') ~ ")"
+        "select count(*) from glob(" ~ data_path('quarantine/landing/*/*/*.jsonl.why') ~ ")"
     ) -%}
     {%- set ns.has_quarantined = found.columns[0].values()[0] > 0 -%}
 {%- endif %}
@@ -28,6 +34,7 @@ with
 
 landed_links as (
     select * from {{ ref('stg_landing__links') }}
+    where {{ landed_by_as_of('seen_at') }}
 ),
 
 {{ drop_quarantined('landed_links', 'links') }},
@@ -40,6 +47,7 @@ links as (
 landed_reports as (
     select * exclude (landing_file, landing_file_size, landing_file_modified_at)
     from {{ ref('stg_landing__reports') }}
+    where {{ landed_by_as_of('fetched_at') }}
 ),
 
 {{ flag_quarantined('landed_reports', 'reports') }},
@@ -145,17 +153,24 @@ runs as (
     select * from {{ ref('int_crawl__government_runs') }}
 ),
 
--- the damaged reports files the build moved away; the .why file's time is when (a file's own time is its landing).
+-- the damaged landing files the build moved away; the .why file's time is when (a file's own time is its landing).
 -- A data directory copied without its file times reads as quarantined lately: held until a crawl, never `missing`.
 quarantined_files as (
 {%- if ns.has_quarantined %}
     select
+        regexp_extract(filename, 'quarantine/landing/([^/]+)/', 1) as stream,
+        regexp_extract(filename, 'quarantine/landing/[^/]+/([^/]+)/', 1) as run_id,
         regexp_extract(filename, '([^/]+)\.jsonl\.why$', 1) as government_id,
-        regexp_extract(filename, '(quarantine/landing/reports/[^/]+/[^/]+\.jsonl)\.why$', 1) as landing_file,
+        regexp_extract(filename, '(quarantine/landing/[^/]+/[^/]+/[^/]+\.jsonl)\.why$', 1) as landing_file,
         make_timestamp(epoch_us(last_modified)) as quarantined_at  -- naive UTC, as the crawl log's times
-    from read_text({{ data_path('quarantine/landing/reports/*/*.jsonl.why') }})
+    from read_text({{ data_path('quarantine/landing/*/*/*.jsonl.why') }})
 {%- else %}
-    select null::varchar as government_id, null::varchar as landing_file, null::timestamp as quarantined_at
+    select
+        null::varchar as stream,
+        null::varchar as run_id,
+        null::varchar as government_id,
+        null::varchar as landing_file,
+        null::timestamp as quarantined_at
     where false
 {%- endif %}
 ),
@@ -163,7 +178,8 @@ quarantined_files as (
 last_crawl as (
     select
         government_id,
-        max(started_at) as started_at
+        max(started_at) as started_at,
+        max(run_id) as run_id  -- run ids sort by their start (scrapers.landing.new_run_id)
     from runs
     where is_success
     group by government_id
@@ -174,13 +190,16 @@ unfollowed_quarantine as (
     select
         quarantined_files.government_id,
         count(*) as files,
-        arg_max(quarantined_files.landing_file, quarantined_files.quarantined_at) as landing_file
+        arg_max(quarantined_files.landing_file, quarantined_files.quarantined_at) as landing_file,
+        arg_max(quarantined_files.stream, quarantined_files.quarantined_at) as stream
     from quarantined_files
     left join last_crawl
         on quarantined_files.government_id = last_crawl.government_id
-    -- both times are to the second (a crawl and the build after it often share one): the same second holds
+    -- reports: both times are to the second (a crawl and the build after it often share one): the same second
+    -- holds. links, crawl_log: a successful run after the damaged file's own run has recorded it all again.
     where last_crawl.started_at is null
-        or quarantined_files.quarantined_at >= last_crawl.started_at
+        or (quarantined_files.stream = 'reports' and quarantined_files.quarantined_at >= last_crawl.started_at)
+        or (quarantined_files.stream <> 'reports' and quarantined_files.run_id >= last_crawl.run_id)
     group by quarantined_files.government_id
 ),
 
@@ -191,7 +210,10 @@ quarantined_years as (
         'a landing file of this government was damaged and quarantined (' || unfollowed_quarantine.landing_file
         || case when unfollowed_quarantine.files > 1 then ' and ' || (unfollowed_quarantine.files - 1) || ' more'
             else '' end
-        || '); its reports are fetched again at the next crawl' as reason
+        || case
+            when unfollowed_quarantine.stream = 'reports' then '); its reports are fetched again at the next crawl'
+            else '); the next crawl records its ' || replace(unfollowed_quarantine.stream, '_', ' ') || ' again'
+        end as reason
     from report_years
     inner join unfollowed_quarantine
         on report_years.government_id = unfollowed_quarantine.government_id

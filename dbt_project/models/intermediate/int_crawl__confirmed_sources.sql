@@ -9,11 +9,13 @@
         the source itself: a report URL the registry gives is a report, not a column), or
       - the registry names it as a list URL and it was crawled as is (crawl_log.discovery null; landing rows from
         before discovery existed have no discovery and count as crawled as is).
+    A build for a past day sees only the links and runs landed by then (macros/vars.sql landed_by_as_of).
 -#}
 with
 
 landed_links as (
     select * from {{ ref('stg_landing__links') }}
+    where {{ landed_by_as_of('seen_at') }}
 ),
 
 {{ drop_quarantined('landed_links', 'links') }},
@@ -24,6 +26,7 @@ links as (
 
 crawl_log as (
     select * from {{ ref('stg_landing__crawl_log') }}
+    where {{ landed_by_as_of('coalesce(finished_at, started_at)') }}
 ),
 
 governments as (

@@ -4,6 +4,8 @@ with
 
 landed as (
     select * from {{ ref('stg_landing__links') }}
+    -- a build for a past day: the page events seen by then (macros/vars.sql landed_by_as_of)
+    where {{ landed_by_as_of('seen_at') }}
 ),
 
 {{ drop_quarantined('landed', 'links') }},

@@ -23,6 +23,8 @@ reports as (
         publish_date,
         fetched_at
     from {{ ref('int_reports__landed') }}
+    -- a build for a past day ranks only the versions landed by then (macros/vars.sql landed_by_as_of)
+    where {{ landed_by_as_of('fetched_at') }}
 ),
 
 governments as (

@@ -2,8 +2,9 @@
     For every coverage row that is not published (not_due, overdue, missing, unknown): why, in one line.
 
     The evidence is the crawler's own: link decisions (landing/links) and crawl runs (landing/crawl_log), both up to
-    the as-of day. A link "points at" a year when its row carries that report year (page-level decisions, and the
-    error rows once they carry the title's year) or, failing that, when its title names the year (NNNN年).
+    the as-of day in a build for a past day (macros/vars.sql landed_by_as_of). A link "points at" a year when its
+    row carries that report year (page-level decisions, and the error rows once they carry the title's year) or,
+    failing that, when its title names the year (NNNN年).
     The reason is the first that applies:
 
       no list page in the registry (unknown rows only)     -> report_coverage's status_reason ("no URL known for
@@ -15,6 +16,8 @@
                                                                stated date D is after the as-of day (first seen D')")
       no confirmed report column read lately                 -> report_coverage's status_reason ("report column not
                                                                found from the home page after N requests: …")
+      a list page failed on the latest run that read the     -> report_coverage's status_reason ("list page URL failed
+      portal                                                     on the latest crawl that read this portal (D): …")
       every link for the year answered 404/410 for 14 days  -> listed but the page is gone since D
       a link for the year whose last judgement is an error  -> link found, HTTP 500 on 2 runs, retrying
       a link skipped as a repost or a duplicate text         -> only a repost: signed by …, not by …
@@ -34,16 +37,17 @@ coverage as (
 
 links as (
     select * from {{ ref('stg_landing__links') }}
-    where {{ beijing_day('seen_at') }} <= {{ as_of_date() }}
+    where {{ landed_by_as_of('seen_at') }}
 ),
 
 held as (
     select * from {{ ref('int_coverage__held_candidates') }}
 ),
 
+-- the runs landed by the as-of day in a build for a past day, every run otherwise: the same runs report_coverage
+-- reads, so "portal never crawled" here can never sit beside a `missing` there
 runs as (
     select * from {{ ref('int_crawl__government_runs') }}
-    where {{ beijing_day('started_at') }} <= {{ as_of_date() }}
 ),
 
 -- `known` rows repeat an earlier judgement ("judged before: skipped") and carry no year: the earlier row speaks.
@@ -149,7 +153,7 @@ explained as (
             when portal.last_reached_at is null or coverage.last_success_at is null then 'portal_unreached'
             -- the page was landed as the report (its link says `report`): only report_coverage knows the gate
             -- held it back, or that its stated date is after as-of
-            when coverage.status_reason_kind in ('held_back', 'odd_date', 'column_not_confirmed')
+            when coverage.status_reason_kind in ('held_back', 'odd_date', 'column_not_confirmed', 'source_failed')
                 then coverage.status_reason_kind
             -- every link of the year answered 404/410 for gone_after_days: no longer evidence (issue 20.12)
             when held.gone_since_at is not null and coverage.status <> 'unknown' then 'listed_gone'
@@ -200,6 +204,7 @@ worded as (
             when 'held_back' then status_reason
             when 'odd_date' then status_reason
             when 'column_not_confirmed' then status_reason
+            when 'source_failed' then status_reason
             when 'listed_gone' then 'listed but the page is gone since '
                 || strftime({{ beijing_day('gone_since_at') }}, '%Y-%m-%d')
             when 'no_list_url' then status_reason  -- registry-urls (issue 12)

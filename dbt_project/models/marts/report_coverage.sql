@@ -36,6 +36,27 @@ recent_success as (
     group by government_id
 ),
 
+-- The latest run in the window that read the portal. A list source that failed in it (and so was not read after
+-- it) may list any year not found elsewhere: those years cannot be seen missing until a run reads it.
+latest_success as (
+    select
+        government_id as government_id,
+        case
+            when list_sources_failed > 0
+                then 'list page ' || failed_list_url || ' failed on the latest crawl that read this portal ('
+                    || strftime({{ beijing_day('finished_at') }}, '%Y-%m-%d') || '): ' || failed_list_error
+                    || case
+                        when list_sources_failed > 1 then ' (and ' || (list_sources_failed - 1) || ' more)'
+                        else ''
+                    end
+                    || '; a year it may list cannot be seen missing until it is read'
+        end as failed_source_reason
+    from runs
+    where is_success
+        and {{ beijing_day('finished_at') }} >= {{ as_of_date() }} - {{ unknown_after_days() }}
+    qualify row_number() over (partition by government_id order by finished_at desc, run_id desc) = 1
+),
+
 joined as (
     select
         report_years.report_id as report_id,
@@ -59,6 +80,7 @@ joined as (
         recent_success.last_success_at as last_success_at,
         recent_success.confirmed_read_at as confirmed_read_at,
         recent_success.discovery_requests as discovery_requests,
+        latest_success.failed_source_reason as failed_source_reason,
         reports.page_publish_date as page_publish_date,
         {{ beijing_day('reports.page_first_seen_at') }} as first_seen_day,
         held.held_kind as candidate_kind,
@@ -69,6 +91,8 @@ joined as (
         and report_years.report_year = reports.report_year
     left join recent_success
         on report_years.government_id = recent_success.government_id
+    left join latest_success
+        on report_years.government_id = latest_success.government_id
     left join held
         on report_years.government_id = held.government_id
         and report_years.report_year = held.report_year
@@ -118,7 +142,8 @@ final as (
             when url_status = 'report' and held_reason is null then 'report_urls_only'
             when last_success_at is null then 'portal_unreachable'
             when held_kind is not null then held_kind
-            else 'column_not_confirmed'
+            when confirmed_read_at is null then 'column_not_confirmed'
+            else 'source_failed'
         end as status_reason_kind,
         case
             when status <> 'unknown' then null
@@ -130,6 +155,7 @@ final as (
             when last_success_at is null
                 then 'portal not read successfully in the ' || {{ unknown_after_days() }} || ' days before as-of'
             when held_reason is not null then held_reason
+            when confirmed_read_at is not null then failed_source_reason
             when discovery_requests is not null
                 then 'report column not found from the home page after ' || discovery_requests
                     || ' requests: no page read has listed a report of this government'

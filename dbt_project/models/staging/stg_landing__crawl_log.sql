@@ -37,6 +37,8 @@ renamed as (
         reports_new as reports_new,
         links_skipped as links_skipped,
         errors as errors,
+        -- null in every row landed before the field existed
+        list_pages_lost as list_pages_lost,
         landing_file_size as landing_file_size,
         -- timestamps
         started_at as started_at,
