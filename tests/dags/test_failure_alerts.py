@@ -41,7 +41,12 @@ def test_a_dead_portal_is_alerted_once_reminded_weekly_and_resolved_when_it_reco
 
     def run() -> dict[str, str]:
         result = collect.test(run_conf={"only": [DEAD, LIVE]})
-        return {ti.rendered_map_index: ti.state for ti in result.get_task_instances() if ti.task_id == "crawl"}
+        # crawl tasks are labelled "name (id)"
+        return {
+            ti.rendered_map_index.rpartition(" (")[2].rstrip(")"): ti.state
+            for ti in result.get_task_instances()
+            if ti.task_id == "crawl"
+        }
 
     assert run() == {DEAD: "failed", LIVE: "success"}
     assert len(receiver.posts) == 1

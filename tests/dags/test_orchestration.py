@@ -28,7 +28,9 @@ def test_summary_counts_crawled_and_failed_governments(tmp_path, monkeypatch):
         "failed": 1,
         "reports_new": 3,
         "run_ids": ["r1", "r2"],
-        "failed_governments": [{"government": "C市 (c)", "error": None}],  # no crawl log landed for it
+        "failed_governments": [
+            {"government_id": "c", "government": "C市 (c)", "error": None}
+        ],  # no crawl log landed for it
     }
     # Airflow may hand the results of failed map indexes over as absent, not None: the plan still names them.
     assert summarise_crawl([ok, retried], planned)["failed"] == 1

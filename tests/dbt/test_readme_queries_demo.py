@@ -47,19 +47,8 @@ def demo_warehouse(tmp_path_factory) -> Path:
     return published_path(data)
 
 
-# Queries the demo cannot answer yet, and why. strict: the day the demo holds the data, the mark must go.
-NOT_IN_THE_DEMO = {
-    "Full-text search": "no demo seed (real report texts, not to be edited) has a section naming both 行政复议 and 纠错",
-}
-
-
 def _cases() -> list:
-    cases = []
-    for title, sql in analyst_queries():
-        why = next((why for start, why in NOT_IN_THE_DEMO.items() if title.startswith(start)), None)
-        marks = [pytest.mark.xfail(reason=why, strict=True)] if why else []
-        cases.append(pytest.param(title, sql, marks=marks, id=title.split(" (")[0]))
-    return cases
+    return [pytest.param(title, sql, id=title.split(" (")[0]) for title, sql in analyst_queries()]
 
 
 @pytest.mark.parametrize(("title", "sql"), _cases())
@@ -70,3 +59,4 @@ def test_readme_query_returns_rows_on_the_demo(demo_warehouse, title, sql):
     finally:
         con.close()
     assert rows, f"README query {title!r} returns no rows on the demo warehouse"
+    assert all(value is not None for row in rows for value in row[:2]), f"README query {title!r}: a null key column"
