@@ -10,31 +10,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from farm.demo import build_demo
 from gates.helpers import land, record, write_registry
 from gates.test_marts_quarantine import AS_OF, BAD_SENTENCE, g2_report
 
-from scrapers import clock
-from scrapers.collect.crawl import run_crawl
 from scrapers.coverage_page.server import CoveragePage
-from scrapers.demo.portal import DemoPortal
-from scrapers.registry.governments import load_registry
-from scrapers.settings import Politeness
 from scrapers.warehouse.build import run_build
 from scrapers.warehouse.paths import published_path
 
-POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=5, allow_private_hosts=True, workers=4)
 MISSING_GOV = "231282"  # 肇东市: the demo portal has no report for its latest due year
 
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("demo")
-    with DemoPortal() as portal:
-        registry = data / "demo-registry.yaml"
-        registry.write_text(portal.registry_yaml(), encoding="utf-8")
-        run_crawl(list(load_registry(registry)), data, POLITE)
-    build = run_build(data, registry, clock.today(), send_alerts=True)
-    assert build.published, build.describe()
+    build_demo(data, send_alerts=True)
     return data
 
 

@@ -19,21 +19,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from farm.demo import build_demo
+from gates.helpers import query
 
-from scrapers import clock
 from scrapers.cli import main
-from scrapers.collect.crawl import run_crawl
-from scrapers.demo.portal import DemoPortal
 from scrapers.registry.governments import load_registry
-from scrapers.settings import Politeness
-from scrapers.warehouse.build import run_build
 from scrapers.warehouse.docs import serve_docs
 from scrapers.warehouse.paths import published_path, staged_path
 
 pytestmark = pytest.mark.integration
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=5, allow_private_hosts=True, workers=4)
 NO_URL = "230100"  # 哈尔滨市: registered, no URL of any kind known
 NO_URL_ENTRY = f"""- id: '{NO_URL}'
   name: 哈尔滨市
@@ -47,22 +43,8 @@ NO_URL_ENTRY = f"""- id: '{NO_URL}'
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> dict:
     data = tmp_path_factory.mktemp("demo")
-    with DemoPortal() as portal:
-        registry = data / "demo-registry.yaml"
-        registry.write_text(portal.registry_yaml() + NO_URL_ENTRY, encoding="utf-8")
-        run_crawl([g for g in load_registry(registry) if g.id != NO_URL], data, POLITE)
-    as_of = clock.today()
-    build = run_build(data, registry, as_of, send_alerts=False)
-    assert build.published, build.describe()
+    registry, as_of = build_demo(data, extra_registry=NO_URL_ENTRY)
     return {"data": data, "registry": registry, "as_of": as_of}
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def sha(path: Path) -> str:

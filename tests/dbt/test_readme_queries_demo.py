@@ -11,19 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from farm.demo import build_demo
 
-from scrapers import clock
-from scrapers.collect.crawl import run_crawl
-from scrapers.demo.portal import DemoPortal
-from scrapers.registry.governments import load_registry
-from scrapers.settings import Politeness
-from scrapers.warehouse.build import run_build
 from scrapers.warehouse.paths import published_path
 
 pytestmark = pytest.mark.integration
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-POLITE = Politeness(delay=0, retries=1, backoff=0, timeout=5, allow_private_hosts=True, workers=4)
 
 
 def analyst_queries() -> list[tuple[str, str]]:
@@ -38,12 +32,7 @@ def analyst_queries() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def demo_warehouse(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("demo")
-    with DemoPortal() as portal:
-        registry = data / "demo-registry.yaml"
-        registry.write_text(portal.registry_yaml(), encoding="utf-8")
-        run_crawl(list(load_registry(registry)), data, POLITE)
-    build = run_build(data, registry, clock.today(), send_alerts=False)
-    assert build.published, build.describe()
+    build_demo(data)
     return published_path(data)
 
 
