@@ -77,11 +77,11 @@ def fzzf_collect():
     # all_done: the digest goes out whatever happened upstream, also when landed failed (nothing landed); so it
     # reads the crawl results itself rather than landed's summary
     @task(trigger_rule="all_done", execution_timeout=dt.timedelta(minutes=5))
-    def report(results, planned) -> str:
+    def report(results, planned, run_id=None) -> str:
         """Send the crawl-failure digest; fail the run, naming them, when any government could not be crawled."""
         from scrapers.orchestration.tasks import crawl_summary, report_crawl
 
-        return report_crawl(crawl_summary(list(results), list(planned)))
+        return report_crawl(crawl_summary(list(results), list(planned)), run_id)
 
     planned = plan()
     crawled = crawl.expand_kwargs(planned)

@@ -339,6 +339,7 @@ def send_crawl_digest(
     governments: int | None = None,
     provinces: dict[str, str] | None = None,
     urls: list[str] | None = None,
+    run_id: str | None = None,
 ) -> Delivery | None:
     """One message per channel with every crawl failure it is owed (``dedupe``): governments newly failing, by
     province, each with its root cause; reminders due (``FZZF_FAILURE_REMIND_DAYS``); governments resolved. A
@@ -346,7 +347,7 @@ def send_crawl_digest(
 
     ``failed``: this run's failed governments (``government_id``, ``government`` label, ``error``), recorded here
     too in case a task died without its callback; ``governments``: how many the run crawled; ``provinces``: id to
-    province. Only the lines a channel took are marked told; the rest stay owed to the next run."""
+    province; ``run_id``: the Airflow run, named under the summary. Only the lines a channel took are marked told; the rest stay owed to the next run."""
     data_dir = Path(data_dir)
     failed = failed or []
     urls, channels = _channels(urls)
@@ -370,6 +371,8 @@ def send_crawl_digest(
         for key, record in crawl.items():
             record.setdefault("province", (provinces or {}).get(key[len(CRAWL_PREFIX) :]) or "?")
         summary = _crawl_summary(failed, governments, [r for r in crawl.values() if not r.get("recovered_at")])
+        if run_id:
+            summary += f"\nRun: {run_id}"
         for cid, url in channels:
             owed = {dedupe.FIRST: [], dedupe.REMINDER: [], "resolved": []}
             for key in sorted(crawl):

@@ -164,16 +164,21 @@ class GovernmentsFailed(RuntimeError):
     """Some governments could not be crawled in this run; what did land was marked for the warehouse anyway."""
 
 
-def report_crawl(summary: dict[str, Any]) -> str:
+def report_crawl(summary: dict[str, Any], run_id: str | None = None) -> str:
     """The run's last word, whatever happened upstream: send the crawl-failure digest (newly failing, reminders due,
     resolved; nothing when nothing is owed), then fail (without retries: the crawl tasks had theirs) naming every
     government that could not be crawled, so a run with a failed government never shows as a clean success. Its
     failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed."""
     from scrapers.alerts.failures import send_crawl_digest
+    from scrapers.registry.governments import RegistryError
 
     failed = summary.get("failed_governments") or []
-    provinces = {g.id: g.province for g in _crawl_registry()}
-    delivery = send_crawl_digest(settings.data_dir(), failed, summary["governments"], provinces)
+    try:  # provinces only group the digest: a registry that no longer reads must not stop it
+        provinces = {g.id: g.province for g in _crawl_registry()}
+    except (OSError, RegistryError) as exc:
+        log.error("crawl digest without provinces: the registry cannot be read: %s", exc)
+        provinces = {}
+    delivery = send_crawl_digest(settings.data_dir(), failed, summary["governments"], provinces, run_id=run_id)
     sent = "crawl digest: nothing owed" if delivery is None else f"crawl digest: {delivery.describe()}"
     if delivery is not None and not delivery.delivered:
         log.error("%s; it stays owed and goes with the next run's report", sent)
@@ -187,8 +192,9 @@ def report_crawl(summary: dict[str, Any]) -> str:
         if summary["crawled"]
         else "nothing landed, the warehouse was not triggered"
     )
-    lines = [f"{head}; {summary['failed']} failed ({landed}); {sent}:"]
+    lines = [f"{head}; {summary['failed']} failed ({landed}):"]
     lines += [f"  {f['government']}: {f['error'] or 'no crawl log (see its crawl task log)'}" for f in failed]
+    lines.append(sent)
     exc = _no_retry(GovernmentsFailed, "\n".join(lines))
     exc.in_crawl_digest = bool(failed)  # its failure callback sends nothing: the digest named them
     raise exc
