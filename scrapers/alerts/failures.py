@@ -4,9 +4,10 @@ that was not published, each one notice with what failed and where to look.
 A failure that lasts is one problem, not one notice per run (``scrapers.alerts.dedupe``): each channel gets it
 once when it starts, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` (7) days while it keeps failing, and a
 resolved line when it recovers. What a failure is about (its key, ``failure_key``): the government of a failed
-crawl task, else the DAG's task; for a build outside Airflow, the step that failed. A crawl task, or any task,
-recovers when it succeeds again (``on_success_callback``); a build recovers when a build is published. The state
-is the alert state's ``failures`` key (``scrapers.alerts.state``).
+crawl task, else the DAG's task; for a build outside Airflow, the step that failed. A task recovers when it
+succeeds again (``on_success_callback``); a build recovers when a build is published. Crawl failures are not sent
+one by one: their callbacks only record, and the collect run's report task sends one digest per channel
+(``send_crawl_digest``). The state is the alert state's ``failures`` key (``scrapers.alerts.state``).
 """
 
 from __future__ import annotations
