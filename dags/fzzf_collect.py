@@ -81,7 +81,9 @@ def fzzf_collect():
         """Send the crawl-failure digest; fail the run, naming them, when any government could not be crawled."""
         from scrapers.orchestration.tasks import crawl_summary, report_crawl
 
-        return report_crawl(crawl_summary(list(results), list(planned)), run_id)
+        if planned is None:  # the plan failed (its own notice says so): send only what earlier runs are owed
+            return report_crawl(None, run_id)
+        return report_crawl(crawl_summary(list(results or []), list(planned)), run_id)
 
     planned = plan()
     crawled = crawl.expand_kwargs(planned)

@@ -526,7 +526,7 @@ def notify_failure(context: dict[str, Any]) -> Delivery | None:
 
     A crawl task's failure is only recorded, and the collect run's own failures that say "governments failed"
     (``GovernmentsFailed`` from its report task, ``NothingLanded`` from ``landed``) send nothing: the report task's
-    crawl digest (``send_crawl_digest``) is their one notice."""
+    crawl digest (``send_crawl_digest``), or a failed plan's own notice, is their one notice."""
     exc = context.get("exception")
     key = failure_key(context)
     if key.startswith(CRAWL_PREFIX):
@@ -539,8 +539,9 @@ def notify_failure(context: dict[str, Any]) -> Delivery | None:
                              _public_paths(cause) if cause else None, getattr(exc, "province", None))  # fmt: skip
         return None
     title, body = failure_message(context)
-    if getattr(exc, "in_crawl_digest", False):
-        log.warning("%s: its governments are in the collect run's crawl digest; no second notice\n%s", title, body)
+    if getattr(exc, "said_elsewhere", False):  # by the crawl digest, or by the failed plan's own notice
+        log.warning("%s: said by the collect run's crawl digest or its plan's notice; no second notice\n%s", title,
+                    body)  # fmt: skip
         return None
     build = _is_build_failure(exc)
     return report_failure(settings.data_dir(), key, title, body, "pipeline_failure", build=build)

@@ -128,7 +128,7 @@ def summarise_crawl(
         exc = NothingLanded(
             f"no government could be crawled ({summary['failed']} failed): check the network and the registry"
         )
-        exc.in_crawl_digest = bool(summary["failed_governments"])
+        exc.said_elsewhere = bool(summary["failed_governments"])
         raise exc
     return summary
 
@@ -164,24 +164,32 @@ class GovernmentsFailed(RuntimeError):
     """Some governments could not be crawled in this run; what did land was marked for the warehouse anyway."""
 
 
-def report_crawl(summary: dict[str, Any], run_id: str | None = None) -> str:
+def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None) -> str:
     """The run's last word, whatever happened upstream: send the crawl-failure digest (newly failing, reminders due,
     resolved; nothing when nothing is owed), then fail (without retries: the crawl tasks had theirs) naming every
     government that could not be crawled, so a run with a failed government never shows as a clean success. Its
-    failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed."""
+    failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed.
+    ``summary`` None: the plan failed, nothing was crawled; the digest has only what earlier runs are owed."""
     from scrapers.alerts.failures import send_crawl_digest
     from scrapers.registry.governments import RegistryError
 
-    failed = summary.get("failed_governments") or []
+    failed = (summary or {}).get("failed_governments") or []
     try:  # provinces only group the digest: a registry that no longer reads must not stop it
         provinces = {g.id: g.province for g in _crawl_registry()}
     except (OSError, RegistryError) as exc:
         log.error("crawl digest without provinces: the registry cannot be read: %s", exc)
         provinces = {}
-    delivery = send_crawl_digest(settings.data_dir(), failed, summary["governments"], provinces, run_id=run_id)
+    governments = summary["governments"] if summary else None
+    delivery = send_crawl_digest(settings.data_dir(), failed, governments, provinces, run_id=run_id)
     sent = "crawl digest: nothing owed" if delivery is None else f"crawl digest: {delivery.describe()}"
     if delivery is not None and not delivery.delivered:
         log.error("%s; it stays owed and goes with the next run's report", sent)
+    if summary is None:  # fail the run (its leaf must not turn a failed plan into a success), without a notice
+        exc = _no_retry(
+            GovernmentsFailed, f"no crawl plan in this run (the plan task failed; its notice says why); {sent}"
+        )
+        exc.said_elsewhere = True
+        raise exc
     head = f"{summary['crawled']} of {summary['governments']} government(s) crawled"
     if not failed and not summary.get("failed"):
         text = f"{head}, none failed; {summary['reports_new']} new or changed report(s); {sent}"
@@ -196,7 +204,7 @@ def report_crawl(summary: dict[str, Any], run_id: str | None = None) -> str:
     lines += [f"  {f['government']}: {f['error'] or 'no crawl log (see its crawl task log)'}" for f in failed]
     lines.append(sent)
     exc = _no_retry(GovernmentsFailed, "\n".join(lines))
-    exc.in_crawl_digest = bool(failed)  # its failure callback sends nothing: the digest named them
+    exc.said_elsewhere = bool(failed)  # its failure callback sends nothing: the digest named them
     raise exc
 
 

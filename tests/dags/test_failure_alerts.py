@@ -129,3 +129,17 @@ def test_every_portal_down_is_one_digest_and_a_failed_run(pipeline_env, monkeypa
     assert digest["message"].startswith(f"{len(every)} of {len(every)} governments failed: ")
     assert all(f"({gid}): " in digest["message"] for gid in every)
     assert sorted(failures(data_dir)) == sorted(f"crawl:{gid}" for gid in every)
+
+
+def test_a_failed_plan_is_its_own_notice_and_the_report_adds_none(pipeline_env):
+    """The report task runs all_done, so it runs after a failed plan too: it must not add a notice of its own."""
+    data_dir, portal, receiver = pipeline_env
+
+    result = load_dag("fzzf_collect").test(run_conf={"only": ["no-such-government"]})
+
+    assert result.state == "failed"
+    states = {ti.task_id: ti.state for ti in result.get_task_instances()}
+    assert states["plan"] == "failed" and states["report"] == "failed"  # the run stays failed
+    titles = [p["json"]["title"] for p in receiver.posts]
+    assert "fzzf task failed: fzzf_collect.plan" in titles
+    assert not any("fzzf_collect.report" in t or "crawl failures" in t for t in titles)

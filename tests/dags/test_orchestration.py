@@ -55,7 +55,7 @@ def test_the_run_report_fails_naming_each_failed_government(tmp_path, monkeypatc
         "  C市 (c): list page http://127.0.0.1:9/: connection refused by 127.0.0.1:9 (after 4 attempts)\n"
         f"crawl digest: no alert channel configured; written to the log and {tmp_path / 'alerts' / 'outbox.jsonl'}"
     )
-    assert failed.value.in_crawl_digest  # its failure callback sends nothing more
+    assert failed.value.said_elsewhere  # its failure callback sends nothing more
     assert report_crawl(summarise_crawl([ok], planned[:1])).startswith("1 of 1 government(s) crawled, none failed")
 
 
