@@ -83,7 +83,8 @@ def fzzf_collect():
 
         if planned is None:  # the plan failed (its own notice says so): send only what earlier runs are owed
             return report_crawl(None, run_id)
-        return report_crawl(crawl_summary(list(results or []), list(planned)), run_id)
+        results = [r for r in results or [] if r]
+        return report_crawl(crawl_summary(results, list(planned)), run_id, [r["government_id"] for r in results])
 
     planned = plan()
     crawled = crawl.expand_kwargs(planned)

@@ -294,10 +294,16 @@ def cause_kind(cause: str | None) -> str:
 
 
 def record_crawl_failure(
-    data_dir: Path | str, government_id: str, label: str, cause: str | None, province: str | None = None
+    data_dir: Path | str,
+    government_id: str,
+    label: str,
+    cause: str | None,
+    province: str | None = None,
+    run_id: str | None = None,
 ) -> None:
     """A crawl task failed (its ``on_failure_callback``): count it on ``crawl:<id>`` with its label and root cause;
-    nothing is sent (the run's report task sends the digest)."""
+    nothing is sent (the run's report task sends the digest). Counted once per Airflow run (``run_id``): Airflow
+    reports a task's state before its callbacks run, so the report task may have recorded it first."""
     data_dir = Path(data_dir)
     now, today = utcnow().isoformat(), clock.today()
     with alerts_lock(data_dir):
@@ -305,7 +311,9 @@ def record_crawl_failure(
         state = load_state(path)
         record = _open_record(state.setdefault("failures", {}), CRAWL_PREFIX + government_id, f"crawl of {label}",
                               now, today)  # fmt: skip
-        record.update(failures=record["failures"] + 1, last_at=now, label=label, cause=cause or NO_CAUSE)
+        if not run_id or record.get("last_run") != run_id:
+            record.update(failures=record["failures"] + 1, last_run=run_id)
+        record.update(last_at=now, label=label, cause=cause or NO_CAUSE)
         if province:
             record["province"] = province
         state.update(version=STATE_VERSION, updated_at=now)
@@ -341,6 +349,7 @@ def send_crawl_digest(
     provinces: dict[str, str] | None = None,
     urls: list[str] | None = None,
     run_id: str | None = None,
+    crawled: list[str] | None = None,
 ) -> Delivery | None:
     """One message per channel with every crawl failure it is owed (``dedupe``): governments newly failing, by
     province, each with its root cause; reminders due (``FZZF_FAILURE_REMIND_DAYS``); governments resolved. A
@@ -348,7 +357,8 @@ def send_crawl_digest(
 
     ``failed``: this run's failed governments (``government_id``, ``government`` label, ``error``), recorded here
     too in case a task died without its callback; ``governments``: how many the run crawled; ``provinces``: id to
-    province; ``run_id``: the Airflow run, named under the summary. Only the lines a channel took are marked told; the rest stay owed to the next run."""
+    province; ``run_id``: the Airflow run, named under the summary; ``crawled``: ids this run crawled (recovered
+    here too: a task's success callback may run after this task started). Only the lines a channel took are marked told; the rest stay owed to the next run."""
     data_dir = Path(data_dir)
     failed = failed or []
     urls, channels = _channels(urls)
@@ -361,13 +371,18 @@ def send_crawl_digest(
         for f in failed:
             key = CRAWL_PREFIX + str(f["government_id"])
             record = failing.get(key)
-            if record is None or record.get("recovered_at"):  # its callback did not run (a killed task)
+            if record is None or record.get("recovered_at"):  # its callback has not run (yet, or a killed task)
                 record = _open_record(failing, key, f"crawl of {f['government']}", now, today)
-                record.update(failures=record["failures"] + 1, last_at=now)
+            if not run_id or record.get("last_run") != run_id:
+                record.update(failures=record["failures"] + 1, last_at=now, last_run=run_id)
             record["label"] = f.get("government") or record.get("label")
             record["cause"] = (
                 f.get("error") or record.get("cause") or NO_CAUSE
             )  # the crawl log's word is the last try's
+        for gid in crawled or []:
+            record = failing.get(CRAWL_PREFIX + gid)
+            if record and not record.get("recovered_at"):
+                record.update(recovered_at=now, recovered=f"crawled in run {run_id}" if run_id else "crawled")
         crawl = {k: r for k, r in failing.items() if k.startswith(CRAWL_PREFIX)}
         for key, record in crawl.items():
             record.setdefault("province", (provinces or {}).get(key[len(CRAWL_PREFIX) :]) or "?")
@@ -536,7 +551,8 @@ def notify_failure(context: dict[str, Any]) -> Delivery | None:
         ti = context.get("ti") or context.get("task_instance")
         label = context.get("government") or getattr(ti, "rendered_map_index", None) or key[len(CRAWL_PREFIX) :]
         record_crawl_failure(settings.data_dir(), key[len(CRAWL_PREFIX) :], label,
-                             _public_paths(cause) if cause else None, getattr(exc, "province", None))  # fmt: skip
+                             _public_paths(cause) if cause else None, getattr(exc, "province", None),
+                             getattr(ti, "run_id", None) or context.get("run_id"))  # fmt: skip
         return None
     title, body = failure_message(context)
     if getattr(exc, "said_elsewhere", False):  # by the crawl digest, or by the failed plan's own notice

@@ -164,12 +164,12 @@ class GovernmentsFailed(RuntimeError):
     """Some governments could not be crawled in this run; what did land was marked for the warehouse anyway."""
 
 
-def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None) -> str:
+def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None, crawled: list[str] | None = None) -> str:
     """The run's last word, whatever happened upstream: send the crawl-failure digest (newly failing, reminders due,
     resolved; nothing when nothing is owed), then fail (without retries: the crawl tasks had theirs) naming every
     government that could not be crawled, so a run with a failed government never shows as a clean success. Its
     failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed.
-    ``summary`` None: the plan failed, nothing was crawled; the digest has only what earlier runs are owed."""
+    ``crawled``: the ids this run crawled (their failures recovered). ``summary`` None: the plan failed, nothing was crawled; the digest has only what earlier runs are owed."""
     from scrapers.alerts.failures import send_crawl_digest
     from scrapers.registry.governments import RegistryError
 
@@ -180,7 +180,7 @@ def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None) -> s
         log.error("crawl digest without provinces: the registry cannot be read: %s", exc)
         provinces = {}
     governments = summary["governments"] if summary else None
-    delivery = send_crawl_digest(settings.data_dir(), failed, governments, provinces, run_id=run_id)
+    delivery = send_crawl_digest(settings.data_dir(), failed, governments, provinces, run_id=run_id, crawled=crawled)
     sent = "crawl digest: nothing owed" if delivery is None else f"crawl digest: {delivery.describe()}"
     if delivery is not None and not delivery.delivered:
         log.error("%s; it stays owed and goes with the next run's report", sent)

@@ -86,3 +86,19 @@ def test_causes_are_counted_without_their_hosts():
     )
     assert cause_kind("list page http://x.gov.cn/a/: HTTP 503") == "list page <url>: HTTP 503"
     assert cause_kind(None) == cause_kind("") != cause_kind("HTTP 503")
+
+
+def test_the_report_may_run_before_the_crawl_tasks_callbacks(data_dir, monkeypatch):
+    """Airflow 3 reports a task's state before its callbacks run: the report task can record a failure first (the
+    late callback must not count it twice) and see a crawl succeed before its success callback (resolved anyway)."""
+    failed = [{"government_id": "g0000", "government": "第0区 (g0000)", "error": "HTTP 503"}]
+    with Receiver() as hook:
+        monkeypatch.setenv("FZZF_ALERT_URLS", hook.url)
+        assert send_crawl_digest(data_dir, failed, 1, run_id="run1").delivered  # before the callback
+        record_crawl_failure(data_dir, "g0000", "第0区 (g0000)", "HTTP 503", run_id="run1")  # the late callback
+        state = json.loads((data_dir / "alerts" / "state.json").read_text(encoding="utf-8"))
+        assert state["failures"]["crawl:g0000"]["failures"] == 1
+        assert send_crawl_digest(data_dir, [], 1, run_id="run2", crawled=["g0000"]).delivered  # before its callback
+        assert hook.posts[-1]["json"]["title"] == "fzzf crawl failures: 1 resolved"
+        assert "resolved: crawled in run run2" in hook.posts[-1]["json"]["message"]
+        assert told(data_dir) == {}
