@@ -8,8 +8,10 @@ the configured delay per host) is held by the crawler across processes with a lo
 `DATA_DIR/locks/`, so parallel tasks on any worker that shares the data directory never hammer one portal.
 
 When at least one government was crawled, `landed` marks the **`fzzf_landing`** asset, which triggers
-`fzzf_warehouse`: the warehouse builds from what did land. Then `report` fails the run, naming each government
-that could not be crawled and why, so a run with a failed government never shows as a clean success.
+`fzzf_warehouse`: the warehouse builds from what did land. Then `report` (whatever happened upstream) sends one
+crawl-failure digest per channel (newly failing, reminders due, resolved; the crawl tasks' callbacks only record)
+and fails the run, naming each government that could not be crawled and why, so a run with a failed government
+never shows as a clean success.
 
 * Schedule: `FZZF_COLLECT_SCHEDULE` (cron or preset, default `@daily`; `none`: manual only); no catch-up.
 * Parameter `only`: crawl only these government ids (manual runs).
@@ -72,15 +74,21 @@ def fzzf_collect():
         outlet_events[LANDING].extra = summary
         return summary
 
-    @task(execution_timeout=dt.timedelta(minutes=5))
-    def report(summary: dict) -> str:
-        """Fail the run, naming them, when any government could not be crawled (the asset is marked already)."""
-        from scrapers.orchestration.tasks import report_crawl
+    # all_done: the digest goes out whatever happened upstream, also when landed failed (nothing landed); so it
+    # reads the crawl results itself rather than landed's summary
+    @task(trigger_rule="all_done", execution_timeout=dt.timedelta(minutes=5))
+    def report(results, planned, run_id=None) -> str:
+        """Send the crawl-failure digest; fail the run, naming them, when any government could not be crawled."""
+        from scrapers.orchestration.tasks import crawl_summary, report_crawl
 
-        return report_crawl(summary)
+        if planned is None:  # the plan failed (its own notice says so): send only what earlier runs are owed
+            return report_crawl(None, run_id)
+        results = [r for r in results or [] if r]
+        return report_crawl(crawl_summary(results, list(planned)), run_id, [r["government_id"] for r in results])
 
     planned = plan()
-    report(landed(crawl.expand_kwargs(planned), planned))
+    crawled = crawl.expand_kwargs(planned)
+    landed(crawled, planned) >> report(crawled, planned)
 
 
 fzzf_collect()

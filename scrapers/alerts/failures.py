@@ -4,9 +4,10 @@ that was not published, each one notice with what failed and where to look.
 A failure that lasts is one problem, not one notice per run (``scrapers.alerts.dedupe``): each channel gets it
 once when it starts, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` (7) days while it keeps failing, and a
 resolved line when it recovers. What a failure is about (its key, ``failure_key``): the government of a failed
-crawl task, else the DAG's task; for a build outside Airflow, the step that failed. A crawl task, or any task,
-recovers when it succeeds again (``on_success_callback``); a build recovers when a build is published. The state
-is the alert state's ``failures`` key (``scrapers.alerts.state``).
+crawl task, else the DAG's task; for a build outside Airflow, the step that failed. A task recovers when it
+succeeds again (``on_success_callback``); a build recovers when a build is published. Crawl failures are not sent
+one by one: their callbacks only record, and the collect run's report task sends one digest per channel
+(``send_crawl_digest``). The state is the alert state's ``failures`` key (``scrapers.alerts.state``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,9 +170,7 @@ def report_failure(
         path = state_path(data_dir)
         state = load_state(path)
         failing: dict[str, dict[str, Any]] = state.setdefault("failures", {})
-        record = failing.get(key)
-        if record is None or record.get("recovered_at"):  # new, or failing again after it recovered
-            record = failing[key] = {"title": title, "since": now, "since_day": today.isoformat(), "failures": 0}
+        record = _open_record(failing, key, title, now, today)
         record.update(failures=record["failures"] + 1, last_at=now, last_title=title)
         if build:
             record["build"] = True
@@ -194,6 +194,14 @@ def report_failure(
         )  # fmt: skip
         return None
     return total
+
+
+def _open_record(failing: dict[str, dict[str, Any]], key: str, title: str, now: str, today) -> dict[str, Any]:
+    """The open failure record of ``key``: a new one when there is none or the last one recovered."""
+    record = failing.get(key)
+    if record is None or record.get("recovered_at"):  # new, or failing again after it recovered
+        record = failing[key] = {"title": title, "since": now, "since_day": today.isoformat(), "failures": 0}
+    return record
 
 
 def _reminder(record: dict[str, Any], title: str, body: str, cid: str, every: int) -> tuple[str, str]:
@@ -264,6 +272,231 @@ def _resolved_line(key: str, record: dict[str, Any], today) -> str:
     )
 
 
+# --- crawl failures: one digest per collect run -------------------------------------------------------------------
+# A network outage fails thousands of crawl tasks at once: one problem. So a crawl task's callbacks only record
+# (``record_crawl_failure``, ``record_crawl_recovered``) and the run's last task sends one digest per channel
+# (``send_crawl_digest``) by the same rule (``dedupe``): newly failing, reminders due, resolved.
+
+CRAWL_PREFIX = "crawl:"
+NO_CAUSE = "no crawl log (see its crawl task log)"
+_CAUSES_SHOWN = 5  # distinct root causes in the summary line; an outage is one, a bad day a handful
+# what varies between governments failing for one reason: the URL, the host and port
+_URL = re.compile(r"\b\w+://\S*[^\s:,;.)]")
+_HOST = re.compile(r"\b(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?::\d+)?\b")
+
+
+def cause_kind(cause: str | None) -> str:
+    """A root cause without its URL and host, so one outage reads as one cause: ``connection refused by
+    10.0.0.5:80`` and ``connection refused by 10.0.0.9:443`` are both ``connection refused by <host>``."""
+    if not cause:
+        return NO_CAUSE
+    return _HOST.sub("<host>", _URL.sub("<url>", cause))
+
+
+def record_crawl_failure(
+    data_dir: Path | str,
+    government_id: str,
+    label: str,
+    cause: str | None,
+    province: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """A crawl task failed (its ``on_failure_callback``): count it on ``crawl:<id>`` with its label and root cause;
+    nothing is sent (the run's report task sends the digest). Counted once per Airflow run (``run_id``): Airflow
+    reports a task's state before its callbacks run, so the report task may have recorded it first."""
+    data_dir = Path(data_dir)
+    now, today = utcnow().isoformat(), clock.today()
+    with alerts_lock(data_dir):
+        path = state_path(data_dir)
+        state = load_state(path)
+        record = _open_record(state.setdefault("failures", {}), CRAWL_PREFIX + government_id, f"crawl of {label}",
+                              now, today)  # fmt: skip
+        if not run_id or record.get("last_run") != run_id:
+            record.update(failures=record["failures"] + 1, last_run=run_id)
+        record.update(last_at=now, label=label, cause=cause or NO_CAUSE)
+        if province:
+            record["province"] = province
+        state.update(version=STATE_VERSION, updated_at=now)
+        save_state(path, state)
+
+
+def record_crawl_recovered(data_dir: Path | str, government_id: str, how: str) -> None:
+    """A crawl task succeeded (its ``on_success_callback``): its open failure, if any, is recovered; the resolved
+    line goes in the run's digest. Called on every success, so the usual case reads the state without the lock."""
+    data_dir = Path(data_dir)
+    key, path = CRAWL_PREFIX + government_id, state_path(data_dir)
+    try:
+        record = (json.loads(path.read_text(encoding="utf-8")).get("failures") or {}).get(key)
+        if not record or record.get("recovered_at"):
+            return
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, AttributeError):
+        pass  # an unreadable state is load_state's to recover, under the lock
+    with alerts_lock(data_dir):
+        state = load_state(path)
+        record = state.setdefault("failures", {}).get(key)
+        if record and not record.get("recovered_at"):
+            record.update(recovered_at=utcnow().isoformat(), recovered=how)
+            state.update(version=STATE_VERSION, updated_at=record["recovered_at"])
+            save_state(path, state)
+
+
+def send_crawl_digest(
+    data_dir: Path | str,
+    failed: list[dict[str, Any]] | None = None,
+    governments: int | None = None,
+    provinces: dict[str, str] | None = None,
+    urls: list[str] | None = None,
+    run_id: str | None = None,
+    crawled: list[str] | None = None,
+) -> Delivery | None:
+    """One message per channel with every crawl failure it is owed (``dedupe``): governments newly failing, by
+    province, each with its root cause; reminders due (``FZZF_FAILURE_REMIND_DAYS``); governments resolved. A
+    summary line first counts this run's failures by root cause (``cause_kind``). None when nothing was owed.
+
+    ``failed``: this run's failed governments (``government_id``, ``government`` label, ``error``), recorded here
+    too in case a task died without its callback; ``governments``: how many the run crawled; ``provinces``: id to
+    province; ``run_id``: the Airflow run, named under the summary; ``crawled``: ids this run crawled (recovered
+    here too: a task's success callback may run after this task started). Only the lines a channel took are marked told; the rest stay owed to the next run."""
+    data_dir = Path(data_dir)
+    failed = failed or []
+    urls, channels = _channels(urls)
+    every, today, now = remind_days(), clock.today(), utcnow().isoformat()
+    total = Delivery(channels=len(urls))
+    with alerts_lock(data_dir):
+        path = state_path(data_dir)
+        state = load_state(path)
+        failing: dict[str, dict[str, Any]] = state.setdefault("failures", {})
+        for f in failed:
+            key = CRAWL_PREFIX + str(f["government_id"])
+            record = failing.get(key)
+            if record is None or record.get("recovered_at"):  # its callback has not run (yet, or a killed task)
+                record = _open_record(failing, key, f"crawl of {f['government']}", now, today)
+            if not run_id or record.get("last_run") != run_id:
+                record.update(failures=record["failures"] + 1, last_at=now, last_run=run_id)
+            record["label"] = f.get("government") or record.get("label")
+            record["cause"] = (
+                f.get("error") or record.get("cause") or NO_CAUSE
+            )  # the crawl log's word is the last try's
+        for gid in crawled or []:
+            record = failing.get(CRAWL_PREFIX + gid)
+            if record and not record.get("recovered_at"):
+                record.update(recovered_at=now, recovered=f"crawled in run {run_id}" if run_id else "crawled")
+        crawl = {k: r for k, r in failing.items() if k.startswith(CRAWL_PREFIX)}
+        for key, record in crawl.items():
+            record.setdefault("province", (provinces or {}).get(key[len(CRAWL_PREFIX) :]) or "?")
+        summary = _crawl_summary(failed, governments, [r for r in crawl.values() if not r.get("recovered_at")])
+        if run_id:
+            summary += f"\nRun: {run_id}"
+        for cid, url in channels:
+            owed = {dedupe.FIRST: [], dedupe.REMINDER: [], "resolved": []}
+            for key in sorted(crawl):
+                record = crawl[key]
+                if record.get("recovered_at"):
+                    if dedupe.resolved_due(record, cid):
+                        owed["resolved"].append(key)
+                elif (what := dedupe.due(record, cid, today, every)) is not None:
+                    owed[what].append(key)
+            if not any(owed.values()):
+                continue
+            title, lines, keys = _crawl_digest(summary, owed, crawl, cid, every, today)
+            notify_type = "failure" if owed[dedupe.FIRST] or owed[dedupe.REMINDER] else "success"
+            delivery = deliver(data_dir, "crawl_failures", title, "\n".join(lines), notify_type,
+                               urls=[url] if url else [])  # fmt: skip
+            _add(total, delivery)
+            for what, key in filter(None, keys[: delivery.taken(len(lines))]):
+                dedupe.mark(crawl[key], what, cid, now, today)
+        live = {cid for cid, _ in channels}
+        for key, record in crawl.items():
+            if record.get("recovered_at") and dedupe.closed(record, live):  # never told, or told it ended
+                failing.pop(key)
+        state.update(version=STATE_VERSION, updated_at=now)
+        save_state(path, state)
+    return total if (total.sent or total.failed or total.filed) else None
+
+
+def _crawl_summary(failed: list[dict[str, Any]], governments: int | None, failing: list[dict[str, Any]]) -> str:
+    """``3,012 of 3,233 governments failed: 3,012 connection refused by <host>``: this run's failures by cause;
+    without a run (``governments`` None), the failures still open."""
+    if governments is not None:
+        causes = Counter(cause_kind(f.get("error")) for f in failed)
+        if not failed:
+            return f"all {governments:,} governments crawled"
+        head = f"{len(failed):,} of {governments:,} governments failed"
+    else:
+        causes = Counter(cause_kind(r.get("cause")) for r in failing)
+        head = f"{len(failing):,} governments failing"
+    shown = [f"{n:,} {cause}" for cause, n in causes.most_common(_CAUSES_SHOWN)]
+    rest = sum(causes.values()) - sum(n for _, n in causes.most_common(_CAUSES_SHOWN))
+    if rest:
+        shown.append(f"{rest:,} with {len(causes) - _CAUSES_SHOWN} other causes")
+    return f"{head}: {'; '.join(shown)}" if shown else head
+
+
+def _crawl_digest(
+    summary: str, owed: dict[str, list[str]], crawl: dict[str, dict[str, Any]], cid: str, every: int, today
+) -> tuple[str, list[str], list[tuple[str, str] | None]]:
+    """Title, lines and what each line tells (``(dedupe what, key)`` or None), capped at the missing digest's
+    ``DIGEST_LINE_LIMIT`` named lines: the rest stay owed and go in the next run's digest."""
+    from scrapers.alerts.missing import DIGEST_LINE_LIMIT
+
+    def name(key: str) -> str:
+        return crawl[key].get("label") or describe_key(key)
+
+    new, remind, resolved = owed[dedupe.FIRST], owed[dedupe.REMINDER], owed["resolved"]
+    counts = [f"{len(new)} newly failing" if new else "", f"{len(remind)} still failing" if remind else "",
+              f"{len(resolved)} resolved" if resolved else ""]  # fmt: skip
+    title = f"fzzf crawl failures: {', '.join(c for c in counts if c)}"
+    lines: list[str] = [summary]
+    keys: list[tuple[str, str] | None] = [None]
+    room = DIGEST_LINE_LIMIT
+
+    def section(heading: str, what: str, group: list[str], line) -> None:
+        nonlocal room
+        if not group or room <= 0:
+            return
+        lines.extend(["", heading])
+        keys.extend([None, None])
+        by_province: dict[str, list[str]] = {}
+        for key in group:
+            by_province.setdefault(crawl[key].get("province") or "?", []).append(key)
+        for province in sorted(by_province):
+            if room <= 0:
+                break
+            lines.append(f"{province} ({len(by_province[province])})")
+            keys.append(None)
+            for key in by_province[province][:room]:
+                lines.append(f"  - {name(key)}: {line(crawl[key])}")
+                keys.append((what, key))
+                room -= 1
+
+    section(f"Newly failing ({len(new)}):", dedupe.FIRST, new, lambda r: r.get("cause") or NO_CAUSE)
+    section(
+        f"Still failing ({len(remind)}), reminded every {every} days until they recover:",
+        dedupe.REMINDER,
+        remind,
+        lambda r: (
+            f"failing since {r['since_day']} ({r['failures']} failures; last told "
+            f"{dedupe.last_told(r, cid)}): {r.get('cause') or r.get('last_title') or NO_CAUSE}"
+        ),
+    )
+    section(
+        f"Resolved ({len(resolved)}):",
+        "resolved",
+        resolved,
+        lambda r: (
+            f"resolved: {r.get('recovered')} on {today}; failing since {r['since_day']} ({r['failures']} failures)"
+        ),
+    )
+    named = sum(1 for k in keys if k)
+    if named < len(new) + len(remind) + len(resolved):
+        lines.extend(["", f"... and {len(new) + len(remind) + len(resolved) - named} more: they follow in the next "
+                      "run's digest; the collect run's report task log names every failed government."])  # fmt: skip
+        keys.extend([None, None])
+    return title, lines, keys
+
+
 def notify_build_failure(data_dir: Path | str, result: Any) -> Delivery | None:
     """Tell the data engineers a build was not published (``run_build`` calls this with its ``BuildResult``), once
     per failed step until a build is published (``notify_build_published``).
@@ -304,37 +537,43 @@ def notify_build_published(data_dir: Path | str, result: Any) -> Delivery | None
 
 def notify_failure(context: dict[str, Any]) -> Delivery | None:
     """``on_failure_callback``: tell the data engineers which DAG, task and run failed, with the log link; once per
-    failure key, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` days. None when nothing was owed."""
-    title, body = failure_message(context)
-    if _each_government_alerted(context.get("exception")):
-        log.warning(
-            "%s: every government it names was alerted by its own crawl task; no second notice\n%s", title, body
-        )
+    failure key, a reminder at most every ``FZZF_FAILURE_REMIND_DAYS`` days. None when nothing was owed.
+
+    A crawl task's failure is only recorded, and the collect run's own failures that say "governments failed"
+    (``GovernmentsFailed`` from its report task, ``NothingLanded`` from ``landed``) send nothing: the report task's
+    crawl digest (``send_crawl_digest``), or a failed plan's own notice, is their one notice."""
+    exc = context.get("exception")
+    key = failure_key(context)
+    if key.startswith(CRAWL_PREFIX):
+        from scrapers.collect.errors import describe_error
+
+        cause = getattr(exc, "cause", None) or (describe_error(exc) if exc is not None else None)
+        ti = context.get("ti") or context.get("task_instance")
+        label = context.get("government") or getattr(ti, "rendered_map_index", None) or key[len(CRAWL_PREFIX) :]
+        record_crawl_failure(settings.data_dir(), key[len(CRAWL_PREFIX) :], label,
+                             _public_paths(cause) if cause else None, getattr(exc, "province", None),
+                             getattr(ti, "run_id", None) or context.get("run_id"))  # fmt: skip
         return None
-    build = _is_build_failure(context.get("exception"))
-    return report_failure(settings.data_dir(), failure_key(context), title, body, "pipeline_failure", build=build)
-
-
-def _each_government_alerted(exc: BaseException | None) -> bool:
-    """The collect run's report (``GovernmentsFailed``) names governments whose crawl tasks failed; each of those
-    has its own notice (``crawl:<id>``), so the report is sent only when one of them has no open failure record
-    (a task that died without its callback, an id the report could not name): one alert per problem, none lost."""
-    ids = getattr(exc, "government_ids", None)
-    if not ids or not all(ids):
-        return False
-    try:
-        failing = json.loads(state_path(settings.data_dir()).read_text(encoding="utf-8")).get("failures") or {}
-    except (OSError, ValueError, AttributeError):
-        return False
-    return all(f"crawl:{g}" in failing and not failing[f"crawl:{g}"].get("recovered_at") for g in ids)
+    title, body = failure_message(context)
+    if getattr(exc, "said_elsewhere", False):  # by the crawl digest, or by the failed plan's own notice
+        log.warning("%s: said by the collect run's crawl digest or its plan's notice; no second notice\n%s", title,
+                    body)  # fmt: skip
+        return None
+    build = _is_build_failure(exc)
+    return report_failure(settings.data_dir(), key, title, body, "pipeline_failure", build=build)
 
 
 def notify_success(context: dict[str, Any]) -> Delivery | None:
     """``on_success_callback``: the task's failure, if one was alerted, is resolved (a build's only by publishing:
-    the build task also succeeds for a what-if, which publishes nothing)."""
+    the build task also succeeds for a what-if, which publishes nothing); a crawl task's only recorded, for the
+    run's crawl digest."""
     key = failure_key(context)
     ti = context.get("ti") or context.get("task_instance")
     how = f"{_task_name(context)} succeeded in run {getattr(ti, 'run_id', None) or context.get('run_id', '?')}"
+    if key.startswith(CRAWL_PREFIX):
+        how = f"crawled in run {getattr(ti, 'run_id', None) or context.get('run_id', '?')}"
+        record_crawl_recovered(settings.data_dir(), key[len(CRAWL_PREFIX) :], how)
+        return None
     return report_recovered(settings.data_dir(), lambda k, r: k == key and not r.get("build"), how)
 
 

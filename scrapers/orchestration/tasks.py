@@ -103,7 +103,9 @@ def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str,
     failed = result.status in ("failed", "locked")
     log.log(logging.WARNING if failed else logging.INFO, "%s", result.describe(label))
     if failed:
-        raise PortalFailed(f"{label}: {result.status}: {result.error}")
+        exc = PortalFailed(f"{label}: {result.status}: {result.error}")
+        exc.cause, exc.province = result.error, gov.province  # what the crawl digest names it by (its callback)
+        raise exc
     return {
         "government_id": government_id,
         "run_id": landing_run,
@@ -117,8 +119,23 @@ def crawl_one(government_id: str, run_id: str, try_number: int = 1) -> dict[str,
 def summarise_crawl(
     results: list[dict[str, Any] | None], planned: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
+    """``crawl_summary``, logged; raise NothingLanded when none landed (the report task's crawl digest is its
+    notice when governments failed, so the exception says so)."""
+    summary = crawl_summary(results, planned)
+    log.info("crawl summary: %d of %d government(s) crawled, %d failed, %d new or changed report(s)",
+             summary["crawled"], summary["governments"], summary["failed"], summary["reports_new"])  # fmt: skip
+    if not summary["crawled"]:  # also when the plan failed or named no government: no asset event for an empty crawl
+        exc = NothingLanded(
+            f"no government could be crawled ({summary['failed']} failed): check the network and the registry"
+        )
+        exc.said_elsewhere = bool(summary["failed_governments"])
+        raise exc
+    return summary
+
+
+def crawl_summary(results: list[dict[str, Any] | None], planned: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Counts over the mapped crawl results (None, or no entry, for a government whose task failed) and the
-    governments of the plan that did not land; raise when none landed."""
+    governments of the plan that did not land."""
     done = [r for r in results if r]
     crawled = {r["government_id"] for r in done}
     planned = list(planned) if planned is not None else []
@@ -140,10 +157,6 @@ def summarise_crawl(
             for p in missed
         ],
     }
-    log.info("crawl summary: %d of %d government(s) crawled, %d failed, %d new or changed report(s)",
-             summary["crawled"], summary["governments"], failed, summary["reports_new"])  # fmt: skip
-    if not done:  # also when the plan failed or named no government: no asset event for an empty crawl
-        raise NothingLanded(f"no government could be crawled ({failed} failed): check the network and the registry")
     return summary
 
 
@@ -151,21 +164,47 @@ class GovernmentsFailed(RuntimeError):
     """Some governments could not be crawled in this run; what did land was marked for the warehouse anyway."""
 
 
-def report_crawl(summary: dict[str, Any]) -> str:
-    """The run's last word: fail (without retries: the crawl tasks had theirs) naming every government that could
-    not be crawled, so a run with a failed government never shows as a clean success; the asset was already
-    marked by then, so the warehouse builds from what did land."""
-    failed = summary.get("failed_governments") or []
+def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None, crawled: list[str] | None = None) -> str:
+    """The run's last word, whatever happened upstream: send the crawl-failure digest (newly failing, reminders due,
+    resolved; nothing when nothing is owed), then fail (without retries: the crawl tasks had theirs) naming every
+    government that could not be crawled, so a run with a failed government never shows as a clean success. Its
+    failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed.
+    ``crawled``: the ids this run crawled (their failures recovered). ``summary`` None: the plan failed, nothing was crawled; the digest has only what earlier runs are owed."""
+    from scrapers.alerts.failures import send_crawl_digest
+    from scrapers.registry.governments import RegistryError
+
+    failed = (summary or {}).get("failed_governments") or []
+    try:  # provinces only group the digest: a registry that no longer reads must not stop it
+        provinces = {g.id: g.province for g in _crawl_registry()}
+    except (OSError, RegistryError) as exc:
+        log.error("crawl digest without provinces: the registry cannot be read: %s", exc)
+        provinces = {}
+    governments = summary["governments"] if summary else None
+    delivery = send_crawl_digest(settings.data_dir(), failed, governments, provinces, run_id=run_id, crawled=crawled)
+    sent = "crawl digest: nothing owed" if delivery is None else f"crawl digest: {delivery.describe()}"
+    if delivery is not None and not delivery.delivered:
+        log.error("%s; it stays owed and goes with the next run's report", sent)
+    if summary is None:  # fail the run (its leaf must not turn a failed plan into a success), without a notice
+        exc = _no_retry(
+            GovernmentsFailed, f"no crawl plan in this run (the plan task failed; its notice says why); {sent}"
+        )
+        exc.said_elsewhere = True
+        raise exc
     head = f"{summary['crawled']} of {summary['governments']} government(s) crawled"
     if not failed and not summary.get("failed"):
-        text = f"{head}, none failed; {summary['reports_new']} new or changed report(s)"
+        text = f"{head}, none failed; {summary['reports_new']} new or changed report(s); {sent}"
         log.info("%s", text)
         return text
-    lines = [f"{head}; {summary['failed']} failed (the warehouse builds from the {summary['crawled']} that landed):"]
+    landed = (
+        f"the warehouse builds from the {summary['crawled']} that landed"
+        if summary["crawled"]
+        else "nothing landed, the warehouse was not triggered"
+    )
+    lines = [f"{head}; {summary['failed']} failed ({landed}):"]
     lines += [f"  {f['government']}: {f['error'] or 'no crawl log (see its crawl task log)'}" for f in failed]
+    lines.append(sent)
     exc = _no_retry(GovernmentsFailed, "\n".join(lines))
-    # the failure notice sends this report only when a government's own crawl task failure was not alerted
-    exc.government_ids = [f.get("government_id") for f in failed]
+    exc.said_elsewhere = bool(failed)  # its failure callback sends nothing: the digest named them
     raise exc
 
 

@@ -49,6 +49,9 @@ def test_collect_maps_one_task_per_government_and_marks_the_landing_asset(dagbag
     landed = dag.get_task("landed")
     assert landed.trigger_rule == "all_done"  # one broken portal must not stop the asset event
     assert [o.name for o in landed.outlets] == ["fzzf_landing"]
+    report = dag.get_task("report")
+    assert report.trigger_rule == "all_done"  # the crawl digest goes out also when landed failed (nothing landed)
+    assert {t.task_id for t in report.upstream_list} == {"plan", "crawl", "landed"}
     assert "only" in dag.params
 
 

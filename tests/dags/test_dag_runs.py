@@ -179,21 +179,23 @@ def test_a_failed_government_fails_the_collect_run_after_the_asset_is_marked(
     assert len(events) == 1 and events[0].extra["crawled"] == len(labels) - 1 and events[0].extra["failed"] == 1
     assert queued == 1
 
-    # One notice: the government's crawl task, with the root cause whole. The run's report names it in the task
-    # log and is not sent again (one alert per problem): its government was alerted by its own task.
+    # One notice: the run's crawl digest, naming the government with the root cause whole. The run's report names it
+    # in the task log too and sends nothing more (one alert per problem); the crawl task's failure only recorded it.
     cause = f"connection refused by 127.0.0.1:{port} (after 4 attempts)"
-    by_title = {p["json"]["title"]: p["json"]["message"] for p in receiver.posts}
-    assert "fzzf task failed: fzzf_collect.report" not in by_title
-    crawl_notice = by_title[f"fzzf task failed: fzzf_collect.crawl[{name} ({down})]"]
-    assert f"Run: {run.run_id}\n" in crawl_notice
-    assert f"/dags/fzzf_collect/runs/{run.run_id}/tasks/crawl/mapped/" in crawl_notice  # readable, not %3A
-    assert cause in crawl_notice and f"Error: PortalFailed: {name} ({down}): failed: " in crawl_notice
+    assert [p["json"]["title"] for p in receiver.posts] == ["fzzf crawl failures: 1 newly failing"]
+    digest = receiver.posts[0]["json"]["message"]
+    summary_line, run_line = digest.split("\n")[:2]
+    assert summary_line.startswith(f"1 of {len(labels)} governments failed: 1 list page <url>: ")
+    assert "connection refused by <host> (after 4 attempts)" in summary_line  # the cause, not the host
+    assert run_line == f"Run: {run.run_id}"
+    [line] = [x for x in digest.split("\n") if x.startswith(f"  - {name} ({down}): ")]
+    assert f"list page http://127.0.0.1:{port}/{down}/fzzfjsndbg/: " in line and cause in line
     report = run.get_task_instance("report")
     assert report.state == "failed"
     said = "\n".join(r.getMessage() for r in caplog.records)
     assert f"{len(labels) - 1} of {len(labels)} government(s) crawled; 1 failed" in said
     assert f"{name} ({down}): list page " in said and "no second notice" in said
-    assert str(tmp_path) not in crawl_notice  # no worker paths
+    assert str(tmp_path) not in digest  # no worker paths
 
     # A successful crawl task says what it did, in a few lines.
     ok_label = next(label for gid, label in labels.items() if gid != down)

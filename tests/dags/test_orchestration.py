@@ -44,12 +44,18 @@ def test_the_run_report_fails_naming_each_failed_government(tmp_path, monkeypatc
     Landing(tmp_path).ensure().write_rows("crawl_log", run_id, "c", [row])
     ok = {"government_id": "a", "run_id": run_id, "reports_new": 0}
     planned = [{"government_id": g, "run_id": run_id, "government": f"{g.upper()}市 ({g})"} for g in "ac"]
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("governments: []\n", encoding="utf-8")
+    monkeypatch.setenv("FZZF_REGISTRY", str(registry))
+    monkeypatch.delenv("FZZF_ALERT_URLS", raising=False)
     with pytest.raises(GovernmentsFailed) as failed:
         report_crawl(summarise_crawl([ok, None], planned))
     assert str(failed.value) == (
         "1 of 2 government(s) crawled; 1 failed (the warehouse builds from the 1 that landed):\n"
-        "  C市 (c): list page http://127.0.0.1:9/: connection refused by 127.0.0.1:9 (after 4 attempts)"
+        "  C市 (c): list page http://127.0.0.1:9/: connection refused by 127.0.0.1:9 (after 4 attempts)\n"
+        f"crawl digest: no alert channel configured; written to the log and {tmp_path / 'alerts' / 'outbox.jsonl'}"
     )
+    assert failed.value.said_elsewhere  # its failure callback sends nothing more
     assert report_crawl(summarise_crawl([ok], planned[:1])).startswith("1 of 1 government(s) crawled, none failed")
 
 
