@@ -70,7 +70,8 @@ def fzzf_collect():
         """Mark the landing asset when anything landed; fail the run when no government could be crawled."""
         from scrapers.orchestration.tasks import summarise_crawl
 
-        summary = summarise_crawl(list(results), list(planned))
+        # None when upstream failed (all_done still runs this): summarise_crawl says why, once
+        summary = summarise_crawl(list(results or []), None if planned is None else list(planned))
         outlet_events[LANDING].extra = summary
         return summary
 

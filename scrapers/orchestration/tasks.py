@@ -128,7 +128,8 @@ def summarise_crawl(
         exc = NothingLanded(
             f"no government could be crawled ({summary['failed']} failed): check the network and the registry"
         )
-        exc.said_elsewhere = bool(summary["failed_governments"])
+        # the crawl digest names failed governments; a failed plan (``planned`` None) sent its own notice
+        exc.said_elsewhere = bool(summary["failed_governments"]) or (planned is None and not results)
         raise exc
     return summary
 
