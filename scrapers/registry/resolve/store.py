@@ -42,7 +42,9 @@ def load(data_dir: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise ResolvedFileError(f"{resolved_path(data_dir)}: not valid JSON ({exc}); move it away to resolve again") from None
+        raise ResolvedFileError(
+            f"{resolved_path(data_dir)}: not valid JSON ({exc}); move it away to resolve again"
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("governments", {}), dict):
         raise ResolvedFileError(f"{resolved_path(data_dir)}: expected an object with a 'governments' object")
     return dict(doc.get("governments") or {})
