@@ -43,3 +43,4 @@ def print_summary(data_dir: Path, as_of: dt.date) -> None:
     print(
         f"try:  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('{TRY_SQL}').show()\""
     )
+    print("open: make serve (the coverage page, http://127.0.0.1:8765/), make docs (dbt docs), make airflow (the UI)")
