@@ -171,7 +171,7 @@ def report_crawl(summary: dict[str, Any] | None, run_id: str | None = None, craw
     government that could not be crawled, so a run with a failed government never shows as a clean success. Its
     failure sends no second notice: the digest is the notice. The asset was marked before, when anything landed.
     ``crawled``: the ids this run crawled (their failures recovered). ``summary`` None: the plan failed, nothing was crawled; the digest has only what earlier runs are owed."""
-    from scrapers.alerts.failures import send_crawl_digest
+    from scrapers.alerts.crawl_digest import send_crawl_digest
     from scrapers.registry.governments import RegistryError
 
     failed = (summary or {}).get("failed_governments") or []

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from scrapers.alerts.failures import cause_kind, record_crawl_failure, record_crawl_recovered, send_crawl_digest
+from scrapers.alerts.crawl_digest import cause_kind, record_crawl_failure, record_crawl_recovered, send_crawl_digest
 
 from .receiver import WECOM, Receiver
 
